@@ -1,0 +1,43 @@
+# Two commands on a fresh machine with Python 3.11+ and make: `make run`, `make test`.
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+        command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install run worker test bench eval clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PY)" || { echo "bestpart needs Python 3.11 or newer on PATH"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/bestpart serve
+
+worker: $(STAMP)
+	$(BIN)/bestpart worker
+
+test: $(STAMP)
+	@scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest
+
+# Each benchmark prints PASS/MISS against its targets; a MISS (exit 1) does not stop the others.
+bench: $(STAMP)
+	-$(BIN)/python bench/pipeline.py
+	-$(BIN)/python bench/upload.py
+	-$(BIN)/python bench/vocabulary.py
+	-$(BIN)/python bench/search.py
+	-$(BIN)/python bench/pages.py
+
+eval: $(STAMP)
+	$(BIN)/python -m api.recognition.evaluate
+
+clean:
+	rm -rf $(VENV) data .pytest_cache test-output
