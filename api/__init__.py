@@ -1,0 +1,1 @@
+"""bestpart: body-worn-camera tagging, recognition and video review."""

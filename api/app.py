@@ -1,0 +1,46 @@
+"""create_app(): the one FastAPI application, with the review UI mounted."""
+
+from fastapi import Depends, FastAPI
+
+from api.audit.routes import router as audit_router
+from api.auth import public
+from api.awards.routes import router as awards_router
+from api.clips.routes import router as clips_router
+from api.curriculum.routes import router as curriculum_router
+from api.review.routes import router as review_router
+from api.search.routes import router as search_router
+from api.stats.routes import router as stats_router
+from api.users.routes import router as users_router
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="bestpart",
+        summary="Body-worn-camera tagging, recognition and video review",
+        version="0.1.0",
+    )
+    for router in (users_router, clips_router, review_router, awards_router, curriculum_router, search_router,
+                   stats_router, audit_router):
+        app.include_router(router)
+
+    @app.get("/api/v1/health", tags=["health"], dependencies=[Depends(public())])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    _mount_review_ui(app)
+    return app
+
+
+def _mount_review_ui(app: FastAPI) -> None:
+    from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException
+
+    from api.auth import LoginRequired
+    from review_ui import admin, awards, curriculum, dashboard, officer, review, routes
+    from review_ui.pages import STATIC_DIR, http_error_handler, login_required_handler
+
+    for module in (routes, review, officer, awards, curriculum, dashboard, admin):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)

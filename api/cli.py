@@ -1,0 +1,344 @@
+"""The `bestpart` command: serve, worker, migrate, ingest, import."""
+
+import argparse
+import csv
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.run(args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bestpart",
+        description="Body-worn-camera tagging, recognition and video review. "
+        "Settings come from BESTPART_* environment variables (see README).",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web service with an embedded worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="run no worker (run `bestpart worker` elsewhere)")
+    serve.set_defaults(run=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run pipeline workers only")
+    worker.add_argument("--threads", type=int, default=None, help="concurrent jobs (default BESTPART_WORKER_THREADS)")
+    worker.set_defaults(run=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(run=lambda args: _migrate())
+
+    ingest = commands.add_parser("ingest", help="ingest video files with their tags")
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ingest.add_argument("--badge", required=True, help="badge number of the recording officer")
+    ingest.add_argument("--category", action="append", required=True,
+                        help="de-escalation, community-engagement or life-saving (repeatable)")
+    ingest.add_argument("--evidence-id")
+    ingest.add_argument("--recorded-at", help="ISO 8601")
+    ingest.add_argument("--incident-number")
+    ingest.add_argument("--division")
+    ingest.add_argument("--note")
+    ingest.add_argument("--markers", help='JSON list of {"at": seconds, "note": text}')
+    ingest.set_defaults(run=cmd_ingest)
+
+    manifest = commands.add_parser("import", help="import an evidence-system export folder from its CSV manifest")
+    manifest.add_argument("manifest", type=Path, metavar="MANIFEST.csv",
+                          help="columns: file, evidence_id, badge_number, recorded_at, categories, "
+                          "incident_number, division, note (files relative to the manifest's folder)")
+    manifest.set_defaults(run=cmd_import)
+    _add_account_commands(commands)
+    return parser
+
+
+def _add_account_commands(commands) -> None:
+    users = commands.add_parser("users", help="user accounts").add_subparsers(required=True, metavar="ACTION")
+    add = users.add_parser("add", help="create a user (the password is read from standard input)")
+    add.add_argument("name")
+    add.add_argument("--role", action="append", required=True,
+                     help="officer, reviewer, trainer, committee or admin (repeatable)")
+    add.add_argument("--badge", help="badge number, for officers")
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true", required=True,
+                     help="read the password from standard input (never from the command line)")
+    add.set_defaults(run=cmd_users_add)
+    unlock = users.add_parser("unlock", help="unlock an account locked by failed sign-ins")
+    unlock.add_argument("name")
+    unlock.set_defaults(run=cmd_users_unlock)
+
+    tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(required=True, metavar="ACTION")
+    create = tokens.add_parser("create", help="create a token; it is printed once, alone on the last line")
+    create.add_argument("name")
+    owner = create.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--user", help="a personal token acting with this user's roles")
+    owner.add_argument("--scope", help="a service token with this scope (ingest)")
+    create.set_defaults(run=cmd_tokens_create)
+
+    officers = commands.add_parser("officers", help="the officer directory").add_subparsers(required=True, metavar="ACTION")
+    load = officers.add_parser("import", help="load officers from a CSV: badge_number,name,division")
+    load.add_argument("csv", type=Path)
+    load.set_defaults(run=cmd_officers_import)
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(required=True, metavar="ACTION")
+    audit.add_parser("verify", help="check the hash chain; exit 1 if a record was altered or removed"
+                     ).set_defaults(run=cmd_audit_verify)
+
+
+CLI_ACTOR_NAME = "cli"
+
+
+def _cli_actor():
+    import getpass
+
+    from api.audit.service import Actor
+
+    return Actor(f"{CLI_ACTOR_NAME}:{getpass.getuser()}")
+
+
+def cmd_users_add(args) -> int:
+    from api.db import session_scope
+    from api.users.passwords import WeakPassword
+    from api.users.service import AccountError, create_user
+
+    password = sys.stdin.readline().rstrip("\n")
+    _migrate()
+    try:
+        with session_scope() as session:
+            user = create_user(session, _cli_actor(), args.name, password, args.role,
+                               badge_number=args.badge, display_name=args.display_name)
+    except (AccountError, WeakPassword) as exc:
+        print(f"not created: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {user.username} ({', '.join(user.roles)})")
+    return 0
+
+
+def cmd_users_unlock(args) -> int:
+    from api.db import session_scope
+    from api.users.service import unlock, user_by_name
+
+    _migrate()
+    with session_scope() as session:
+        user = user_by_name(session, args.name)
+        if user is None:
+            print(f"no user named {args.name!r}", file=sys.stderr)
+            return 1
+        unlock(session, _cli_actor(), user)
+    print(f"unlocked {args.name}")
+    return 0
+
+
+def cmd_tokens_create(args) -> int:
+    from api.db import session_scope
+    from api.users.service import AccountError, create_token, user_by_name
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            user = None
+            if args.user:
+                user = user_by_name(session, args.user)
+                if user is None:
+                    raise AccountError(f"no user named {args.user!r}")
+            _, secret = create_token(session, _cli_actor(), args.name, user=user, scope=args.scope)
+    except AccountError as exc:
+        print(f"not created: {exc}", file=sys.stderr)
+        return 1
+    print(f"token {args.name!r} for {args.user or 'scope ' + args.scope}; it is shown once:")
+    print(secret)
+    return 0
+
+
+def cmd_officers_import(args) -> int:
+    from api.db import session_scope
+    from api.users.service import import_officers
+
+    _migrate()
+    with open(args.csv, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    with session_scope() as session:
+        count, problems = import_officers(session, _cli_actor(), rows)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{count} officers imported, {len(problems)} rows skipped")
+    return 1 if problems else 0
+
+
+def cmd_audit_verify(args) -> int:
+    from api.audit.service import verify
+    from api.db import session_scope
+
+    _migrate()
+    with session_scope() as session:
+        problems = verify(session)
+    for problem in problems:
+        print(problem)
+    print("the audit trail is intact" if not problems else f"{len(problems)} problems found")
+    return 1 if problems else 0
+
+
+def _bootstrap_admin() -> None:
+    from api.db import session_scope
+    from api.users.service import bootstrap_admin
+
+    with session_scope() as session:
+        password = bootstrap_admin(session)
+    if password:
+        print("\n  An administrator account was created: admin / " + password +
+              "\n  Sign in at the address below and choose a new password; this one works once.\n", flush=True)
+
+
+def _migrate() -> None:
+    from api.migrate import upgrade
+
+    upgrade()
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    _migrate()
+    _bootstrap_admin()
+    worker = None
+    if not args.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], preexec_fn=_die_with_parent)
+    # Uvicorn re-raises the SIGTERM it caught once it has shut down; as an exception it lets the
+    # finally below stop the worker instead of killing this process on the spot.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    finally:
+        if worker:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def _exit_on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _die_with_parent() -> None:
+    """In the embedded worker: the kernel ends it when `serve` dies, even by kill -9."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def cmd_worker(args) -> int:
+    from workers.worker import run_worker
+
+    _migrate()
+    run_worker(args.threads)
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    fields = {
+        "badge_number": [args.badge],
+        "categories": args.category,
+        "evidence_id": [args.evidence_id or ""],
+        "recorded_at": [args.recorded_at or ""],
+        "incident_number": [args.incident_number or ""],
+        "division": [args.division or ""],
+        "note": [args.note or ""],
+        "markers": [args.markers or ""],
+    }
+    _migrate()
+    return _ingest_all([(path, fields) for path in args.files], source="cli")
+
+
+def cmd_import(args) -> int:
+    folder = args.manifest.resolve().parent
+    try:
+        with open(args.manifest, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"cannot read the manifest: {exc}", file=sys.stderr)
+        return 2
+    if not rows or "file" not in rows[0]:
+        print("the manifest has no rows, or no 'file' column", file=sys.stderr)
+        return 2
+    jobs = []
+    for row in rows:
+        fields = {key.strip(): [(value or "").strip()] for key, value in row.items() if key}
+        jobs.append((_inside(folder, fields.pop("file")[0]), fields))
+    _migrate()
+    return _ingest_all(jobs, source="import")
+
+
+def _inside(folder: Path, name: str) -> Path | str:
+    """A manifest names files in its own folder; anything pointing elsewhere is refused."""
+    candidate = (folder / name).resolve()
+    if not name or Path(name).is_absolute() or folder not in candidate.parents:
+        return f"{name!r}: not a file inside the export folder"
+    return candidate
+
+
+def _ingest_all(jobs: list[tuple[Path | str, dict]], source: str) -> int:
+    from tqdm import tqdm
+
+    failures: list[str] = []
+    added = duplicates = 0
+    for path, fields in tqdm(jobs, desc="ingesting", unit="file", file=sys.stderr, disable=len(jobs) < 2):
+        outcome = _ingest_one(path, fields, source)
+        if isinstance(outcome, str):
+            failures.append(outcome)
+        elif outcome.duplicate:
+            duplicates += 1
+            print(f"{path}: already here as clip {outcome.clip.id}; tags added")
+        else:
+            added += 1
+            print(f"{path}: clip {outcome.clip.id}")
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    print(f"{added} added, {duplicates} already present, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def _ingest_one(path: Path | str, fields: dict, source: str):
+    from api.clips.schemas import InvalidTags, TagInput
+    from api.clips.service import Refused, ingest_local_file
+    from api.db import session_scope
+
+    if isinstance(path, str):
+        return path
+    if not path.is_file():
+        return f"{path}: no such file"
+    try:
+        tags = TagInput.from_fields(fields)
+    except InvalidTags as exc:
+        return f"{path}: {exc}"
+    try:
+        with session_scope() as session:
+            outcome = ingest_local_file(session, path, tags, source=source)
+            if not isinstance(outcome, Refused):
+                from api.audit.service import record
+
+                record(session, _cli_actor(), "clip.upload", object_type="clip", object_id=outcome.clip.id,
+                       details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": source})
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    return f"{path}: {outcome.reason}" if isinstance(outcome, Refused) else outcome
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Clip endpoints: thin; the rules live in service.py."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.access import visible_clip, visible_clips
+from api.audit.service import record
+from api.auth import AnyUser, Principal, Reviewer, Uploader
+from api.users.models import Role
+
+from api.clips import service
+from api.clips.models import ClipStatus
+from api.clips.schemas import (AssetProvenance, ClipPublic, InvalidTags, OfficerTagIn, RejectedPublic, TagInput,
+                                TranscriptPublic)
+from api.clips.storage import HashingWriter
+from api.clips.upload import UploadError, receive_upload
+from api.config import get_settings
+from api.db import SessionDep
+from api.params import Id, Offset
+from media.errors import MediaRejected
+from media.sniff import sniff_container
+
+router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
+
+MEDIA_TYPES = {
+    "proxy.mp4": "video/mp4",
+    "poster.jpg": "image/jpeg",
+    "sprite.jpg": "image/jpeg",
+    "thumbnails.vtt": "text/vtt",
+    "captions.vtt": "text/vtt",
+}
+
+UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file", "badge_number", "categories"],
+            "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "badge_number": {"type": "string"},
+                "categories": {"type": "array", "items": {
+                    "type": "string", "enum": ["de-escalation", "community-engagement", "life-saving"]}},
+                "evidence_id": {"type": "string"},
+                "recorded_at": {"type": "string", "format": "date-time"},
+                "incident_number": {"type": "string"},
+                "division": {"type": "string"},
+                "note": {"type": "string"},
+                "markers": {"type": "string", "description": 'JSON list of {"at": seconds, "note": text}'},
+            },
+        }}},
+    }
+}
+ERRORS = {status: {"model": RejectedPublic} for status in (400, 401, 403, 404, 413, 415, 422)}
+
+
+@router.post("", status_code=201, response_model=ClipPublic, openapi_extra=UPLOAD_SCHEMA,
+             responses={200: {"model": ClipPublic, "description": "the same bytes were already here"},
+                        **ERRORS})
+async def upload_clip(request: Request, session: SessionDep, principal: Uploader):
+    """Upload a tagged clip (multipart, streamed to disk). Same bytes again: 200 with tags merged.
+
+    Officers upload their own footage; the evidence system uses a service token (scope `ingest`)."""
+    # Release the database before the body streams in (minutes, for a large clip): on SQLite the
+    # open transaction would hold the write lock all that time.
+    await run_in_threadpool(session.commit)
+    writer = HashingWriter(service.get_store().temp_path(), get_settings().max_upload_bytes)
+    try:
+        received = await receive_upload(request, writer)
+    except UploadError as exc:
+        writer.discard()
+        return await run_in_threadpool(_refuse, session, principal, exc.status, exc.detail, None, writer.size,
+                                       None, None)
+    return await run_in_threadpool(_accept, session, principal, writer, received)
+
+
+def _accept(session, principal: Principal, writer: HashingWriter, received) -> JSONResponse:
+    """Check the received file and its fields, then ingest it, or refuse it with the reason."""
+    fields = received.fields
+    try:
+        if writer.size == 0:
+            raise UploadError(400, "the file is empty (0 bytes)")
+        sniff_container(writer.head)
+        tags = TagInput.from_fields(fields)
+        _check_own_footage(principal, tags.badge_number)
+    except (UploadError, MediaRejected, InvalidTags) as exc:
+        writer.path.unlink(missing_ok=True)
+        status = {UploadError: getattr(exc, "status", 400), MediaRejected: 415, InvalidTags: 422}[type(exc)]
+        badge = (fields.get("badge_number") or [None])[-1]
+        return _refuse(session, principal, status, str(exc), received.sha256, writer.size, received.filename, badge)
+    result = service.ingest(session, writer.path, received.sha256, writer.size, tags,
+                            source="api", submitted_from=principal.source)
+    record(session, principal.actor, "clip.upload", object_type="clip", object_id=result.clip.id,
+           details={"sha256": received.sha256, "duplicate": result.duplicate})
+    body = service.clip_public(session, result.clip, duplicate=result.duplicate)
+    return JSONResponse(json.loads(body.model_dump_json()), status_code=200 if result.duplicate else 201)
+
+
+def _check_own_footage(principal: Principal, badge_number: str) -> None:
+    if principal.has(Role.ADMIN) or principal.scope == "ingest":
+        return
+    if badge_number != principal.badge_number:
+        raise UploadError(403, "officers upload their own footage: badge_number must be yours")
+
+
+def _refuse(session, principal: Principal, status: int, detail: str, sha256, size: int, filename, badge) -> JSONResponse:
+    """Record the refusal (so the session must commit: no exception) and answer with the reason."""
+    service.record_rejected_upload(session, sha256, size, detail, filename=filename, badge_number=badge,
+                                   submitted_from=principal.source)
+    record(session, principal.actor, "clip.upload", outcome="failure",
+           details={"reason": detail, "sha256": sha256, "size": size})
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+@router.get("", response_model=list[ClipPublic])
+def list_clips(principal: AnyUser, session: SessionDep, status: ClipStatus | None = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Offset = 0):
+    """The clips you may see, newest first (officers: their own)."""
+    clips = visible_clips(session, principal, status=status, limit=limit, offset=offset)
+    return [service.clip_public(session, clip) for clip in clips]
+
+
+@router.get("/{clip_id}", response_model=ClipPublic, responses={404: {"model": RejectedPublic}})
+def get_clip(clip_id: Id, principal: AnyUser, session: SessionDep):
+    clip = visible_clip(session, principal, clip_id)
+    if clip.status != ClipStatus.PROCESSING:  # polling a clip's progress is not viewing footage
+        record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
+    return service.clip_public(session, clip)
+
+
+@router.post("/{clip_id}/tags", response_model=ClipPublic, status_code=201,
+             responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic}})
+def tag_clip(clip_id: Id, body: OfficerTagIn, principal: AnyUser, session: SessionDep):
+    """The recording officer tags their clip (categories, moment markers, note): it goes to review."""
+    clip = visible_clip(session, principal, clip_id)
+    if not principal.has(Role.ADMIN) and not (principal.has(Role.OFFICER) and clip.badge_number == principal.badge_number):
+        raise HTTPException(403, "only the recording officer (or an admin) tags a clip")
+    tags = TagInput(badge_number=principal.badge_number or clip.badge_number or principal.name, **body.model_dump())
+    service.add_tag(session, clip, tags, source="officer", submitted_from=principal.source)
+    record(session, principal.actor, "clip.tag", object_type="clip", object_id=clip_id,
+           details={"categories": [c.value for c in body.categories], "markers": len(body.markers)})
+    return service.clip_public(session, clip)
+
+
+@router.get("/{clip_id}/transcript", response_model=TranscriptPublic,
+            responses={404: {"model": RejectedPublic}})
+def get_transcript(clip_id: Id, principal: AnyUser, session: SessionDep):
+    visible_clip(session, principal, clip_id)
+    asset = service.find_asset(session, clip_id, "transcript.json")
+    if asset is None:
+        raise HTTPException(404, "the transcript is not ready yet")
+    record(session, principal.actor, "clip.transcript", object_type="clip", object_id=clip_id)
+    return json.loads(service.get_store().absolute(asset.path).read_text())
+
+
+@router.get("/{clip_id}/provenance", response_model=list[AssetProvenance],
+            responses={404: {"model": RejectedPublic}})
+def get_provenance(clip_id: Id, principal: AnyUser, session: SessionDep):
+    """Every derived file: its hash, the original it came from, the tool, version and arguments."""
+    visible_clip(session, principal, clip_id)
+    return service.list_assets(session, clip_id)
+
+
+@router.get("/{clip_id}/media/{name}", response_class=FileResponse,
+            responses={206: {"description": "partial content (HTTP Range)"},
+                       404: {"model": RejectedPublic}})
+def get_media(clip_id: Id, name: str, request: Request, principal: AnyUser, session: SessionDep):
+    """Derived media, with HTTP Range. Originals are never served inline."""
+    if name not in MEDIA_TYPES:
+        raise HTTPException(404, f"no media named {name!r}; there are {', '.join(MEDIA_TYPES)}")
+    visible_clip(session, principal, clip_id)
+    asset = service.find_asset(session, clip_id, name)
+    if asset is None:
+        raise HTTPException(404, f"{name} is not ready yet")
+    if name == "proxy.mp4" and request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
+        # One record per playback start, not one per range request the player makes.
+        record(session, principal.actor, "clip.stream", object_type="clip", object_id=clip_id)
+    return FileResponse(service.get_store().absolute(asset.path), media_type=MEDIA_TYPES[name],
+                        headers={"Cache-Control": "private, max-age=3600",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/{clip_id}/original", response_class=FileResponse,
+            responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic}})
+def download_original(clip_id: Id, principal: Reviewer, session: SessionDep):
+    """The original as uploaded, as an attachment (never inline), for the review team and admins."""
+    clip = visible_clip(session, principal, clip_id)
+    record(session, principal.actor, "clip.download", object_type="clip", object_id=clip_id,
+           details={"sha256": clip.sha256})
+    return FileResponse(service.get_store().original_path(clip.sha256), media_type="application/octet-stream",
+                        filename=f"clip-{clip_id}-{clip.sha256[:12]}.bin",
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

@@ -1,0 +1,176 @@
+"""What the clip API reads and writes."""
+
+import json
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from api.clips.models import Category, ClipStatus, StageName, StageState
+
+
+class InvalidTags(ValueError):
+    """Ingest fields that cannot be accepted; the message names the field and the problem."""
+
+
+class Marker(BaseModel):
+    at: float = Field(ge=0, description="seconds from the start of the clip")
+    note: str = Field(default="", max_length=1000)
+
+
+class TagInput(BaseModel):
+    badge_number: str = Field(min_length=1, max_length=50)
+    categories: list[Category] = Field(min_length=1)
+    evidence_id: str | None = Field(default=None, max_length=200)
+    recorded_at: datetime | None = None
+    incident_number: str | None = Field(default=None, max_length=200)
+    division: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=5000)
+    markers: list[Marker] = Field(default_factory=list, max_length=500)
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def split_categories(cls, value):
+        """Accept the field repeated, comma-separated, or both."""
+        if isinstance(value, str):
+            value = [value]
+        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+
+    @field_validator("badge_number", "evidence_id", "incident_number", "division", "note", mode="before")
+    @classmethod
+    def blank_is_none(cls, value):
+        if isinstance(value, str):
+            value = value.strip()
+        return value or None
+
+    @field_validator("recorded_at")
+    @classmethod
+    def in_utc(cls, value: datetime | None) -> datetime | None:
+        """Stored in UTC; a time without a zone is taken as UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, list[str]]) -> "TagInput":
+        """Build from form or CSV fields (every value a list of strings)."""
+        data: dict = {name: values[-1] for name, values in fields.items() if values and values[-1].strip()}
+        data["categories"] = fields.get("categories", [])
+        if "markers" in data:
+            try:
+                data["markers"] = json.loads(data["markers"]) if data["markers"].strip() else []
+            except ValueError:
+                raise InvalidTags("markers: not valid JSON (expected a list of {\"at\": seconds, \"note\": text})") from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidTags(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "input"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+class OfficerTagIn(BaseModel):
+    categories: list[Category] = Field(min_length=1)
+    markers: list[Marker] = Field(default_factory=list, max_length=500)
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class StagePublic(BaseModel):
+    name: StageName
+    state: StageState
+    progress: float
+    attempts: int
+    error: str | None
+
+
+class TagPublic(BaseModel):
+    badge_number: str | None
+    evidence_id: str | None
+    categories: list[str]
+    markers: list[Marker]
+    note: str | None
+    source: str
+    created_at: datetime
+
+
+class HighlightPublic(BaseModel):
+    """A moment the cue detector found, timed by the transcript's words."""
+
+    start: float = Field(description="seconds into the clip")
+    end: float
+    cue: str
+    category: str
+    label: str
+    words: list[str]
+    confidence: float = Field(description="geometric mean of Whisper's probabilities for these words")
+    uncertain: bool = Field(description="Whisper was unsure of a word here: check the video before relying on it")
+
+
+class ClipPublic(BaseModel):
+    id: int
+    status: ClipStatus
+    reason: str | None
+    duplicate: bool = False
+    sha256: str
+    size_bytes: int
+    evidence_id: str | None
+    badge_number: str | None
+    recorded_at: datetime | None
+    incident_number: str | None
+    division: str | None
+    categories: list[str]
+    markers: list[Marker]
+    tags: list[TagPublic]
+    media: dict | None
+    progress: float
+    stages: list[StagePublic]
+    assets: dict[str, str]
+    created_at: datetime
+    ready_at: datetime | None
+    # From the recognize stage: empty until it has run.
+    score: float | None = Field(default=None, description="positive-interaction score, 0..1; orders the review queue")
+    category_scores: dict[str, float] = Field(default_factory=dict)
+    suggested_categories: list[str] = Field(default_factory=list)
+    highlights: list[HighlightPublic] = Field(default_factory=list)
+    counter_cues: list[HighlightPublic] = Field(default_factory=list, description='evidence against, e.g. "stop resisting"')
+    rules_version: int | None = None
+
+
+class WordPublic(BaseModel):
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+class SegmentPublic(BaseModel):
+    start: float
+    end: float
+    text: str
+    words: list[WordPublic]
+
+
+class TranscriptPublic(BaseModel):
+    language: str | None
+    model: str
+    segments: list[SegmentPublic]
+
+
+class AssetProvenance(BaseModel):
+    kind: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    parent_sha256: str
+    tool: str
+    tool_version: str
+    arguments: list[str]
+    created_at: datetime
+
+
+from api.errors import ErrorOut as RejectedPublic  # noqa: E402  one error shape everywhere

@@ -1,0 +1,119 @@
+"""Stream a multipart upload straight to a temp file, hashing as it goes (constant memory).
+
+Starlette's form parser would spool the file to a temp file first and leave us to read it back
+to hash it; parsing the stream ourselves writes each byte once.
+"""
+
+from dataclasses import dataclass, field
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from api.clips.storage import HashingWriter, TooLarge
+
+MAX_FIELD_BYTES = 64 * 1024
+FILE_FIELD = "file"
+
+
+class UploadError(Exception):
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass
+class ReceivedUpload:
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    writer: HashingWriter | None = None
+    filename: str | None = None
+    sha256: str | None = None
+
+
+async def receive_upload(request: Request, writer: HashingWriter) -> ReceivedUpload:
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in params:
+        raise UploadError(415, "send the clip as multipart/form-data with a 'file' part")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > writer.max_bytes + MAX_FIELD_BYTES * 16:
+        raise UploadError(413, f"the upload is larger than the {writer.max_bytes} bytes accepted")
+    parts = _Parts(writer)
+    parser = MultipartParser(params[b"boundary"], parts.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if parts.error:
+                raise parts.error
+        parser.finalize()
+    except TooLarge as exc:
+        raise UploadError(413, str(exc)) from None
+    except UploadError:
+        raise
+    except Exception as exc:  # a malformed body from the client
+        raise UploadError(400, f"the multipart body is malformed: {exc}") from None
+    if not parts.saw_file:
+        raise UploadError(400, "the upload has no 'file' part")
+    received = parts.received
+    # fsync of a large file can take seconds: off the event loop, so other requests go on.
+    received.sha256 = await run_in_threadpool(writer.finish)
+    return received
+
+
+class _Parts:
+    """MultipartParser callbacks: the file part goes to the writer, small fields to memory."""
+
+    def __init__(self, writer: HashingWriter):
+        self.writer = writer
+        self.received = ReceivedUpload(writer=writer)
+        self.saw_file = False
+        self.error: Exception | None = None
+        self._header_name = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name: str | None = None
+        self._is_file = False
+        self._value = bytearray()
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda data, start, end: self._add(data, start, end, "_header_name"),
+            "on_header_value": lambda data, start, end: self._add(data, start, end, "_header_value"),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+            "on_part_end": self._part_end,
+        }
+
+    def _add(self, data, start, end, attribute) -> None:
+        setattr(self, attribute, getattr(self, attribute) + bytes(data[start:end]))
+
+    def _part_begin(self) -> None:
+        self._headers, self._name, self._is_file, self._value = {}, None, False, bytearray()
+
+    def _header_end(self) -> None:
+        self._headers[self._header_name.lower()] = self._header_value
+        self._header_name, self._header_value = b"", b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        self._is_file = self._name == FILE_FIELD
+        if self._is_file:
+            if self.saw_file:
+                self.error = UploadError(400, "send one file per upload")
+            self.saw_file = True
+            self.received.filename = options.get(b"filename", b"").decode("utf-8", "replace") or None
+
+    def _data(self, data, start, end) -> None:
+        if self._is_file:
+            self.writer.write(bytes(data[start:end]) if not isinstance(data, bytes) else data[start:end])
+            return
+        self._value += data[start:end]
+        if len(self._value) > MAX_FIELD_BYTES:
+            self.error = UploadError(413, f"the field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes")
+
+    def _part_end(self) -> None:
+        if not self._is_file and self._name:
+            self.received.fields.setdefault(self._name, []).append(self._value.decode("utf-8", "replace"))

