@@ -1,0 +1,134 @@
+"""Record and verify the audit trail. No code path updates or deletes an audit row
+(the database refuses it too: see the triggers in the migration)."""
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from api.audit.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and from where; the auth layer builds it from the request."""
+
+    name: str
+    user_id: int | None = None
+    source: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def now_centiseconds() -> datetime:
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 10_000 * 10_000)
+
+
+def record(session: Session, actor: Actor, action: str, *, object_type: str | None = None,
+           object_id: object = None, outcome: str = "success", details: dict | None = None) -> AuditEvent:
+    """Append one record, chained to the one before it."""
+    # The UPDATE takes the head's row lock (the write lock on SQLite) before we read it, so two
+    # writers can never chain onto the same record.
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)).one()
+    event = AuditEvent(
+        seq=head.seq, at=now_centiseconds(), actor=actor.name, actor_user_id=actor.user_id,
+        action=action, object_type=object_type, object_id=None if object_id is None else str(object_id),
+        outcome=outcome, source=actor.source, details=details or {}, prev_hash=head.last_hash, hash="",
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    head.last_hash = event.hash
+    session.add(head)
+    session.flush()
+    return event
+
+
+def event_hash(event: AuditEvent) -> str:
+    body = json.dumps({
+        "seq": event.seq, "at": event.at.astimezone(UTC).isoformat(timespec="milliseconds"),
+        "actor": event.actor, "actor_user_id": event.actor_user_id, "action": event.action,
+        "object_type": event.object_type, "object_id": event.object_id, "outcome": event.outcome,
+        "source": event.source, "details": event.details, "prev_hash": event.prev_hash,
+    }, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def verify(session: Session) -> list[str]:
+    """Walk the chain; return one line per problem (an empty list means intact)."""
+    problems = []
+    expected_seq, prev = 1, GENESIS
+    for event in session.exec(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
+        if event.seq != expected_seq:
+            problems.append(f"records {expected_seq}..{event.seq - 1} are missing (deleted?)")
+        if event.prev_hash != prev:
+            problems.append(f"record {event.seq} does not follow the record before it")
+        if event_hash(event) != event.hash:
+            problems.append(f"record {event.seq} was altered after it was written")
+        expected_seq, prev = event.seq + 1, event.hash
+    head = session.get(AuditHead, 1)
+    if head and head.seq != expected_seq - 1:
+        problems.append(f"the log should end at record {head.seq} but ends at {expected_seq - 1} (records removed?)")
+    elif head and head.last_hash != prev:
+        problems.append("the last record is not the one the log last wrote")
+    return problems
+
+
+@dataclass
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def search(session: Session, where: AuditFilter, limit: int | None = 100, offset: int = 0) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).offset(offset)
+    for column in ("actor", "action", "object_type", "object_id", "outcome"):
+        value = getattr(where, column)
+        if value:
+            query = query.where(getattr(AuditEvent, column) == value)
+    if where.since:
+        query = query.where(AuditEvent.at >= where.since)
+    if where.until:
+        query = query.where(AuditEvent.at < where.until)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+CSV_COLUMNS = ["seq", "at", "actor", "action", "object_type", "object_id", "outcome", "source", "details",
+               "prev_hash", "hash"]
+
+
+def as_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield _drain(buffer)
+    for event in events:
+        row = event.model_dump()
+        row["at"] = event.at.isoformat(timespec="milliseconds")
+        row["details"] = json.dumps(event.details, sort_keys=True)
+        writer.writerow([row[column] for column in CSV_COLUMNS])
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

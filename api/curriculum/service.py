@@ -1,0 +1,414 @@
+"""The curriculum's rules: courses, ordered lessons, lesson items cut from clips selected for
+training, and lesson exports. Services never commit: the request or the export job owns the
+transaction. Every change is audited.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from api.audit.service import SYSTEM, Actor, record
+from api.clips.models import Clip
+from api.clips.service import find_asset, get_store
+from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
+from api.curriculum.schemas import CourseIn, CourseUpdate, ItemIn, ItemUpdate, LessonIn, LessonUpdate
+from api.db import enqueue_after_commit
+from api.review.models import ReviewItem, ReviewState
+
+EXPORT_JOB = "lesson.export"
+EDGE_TOLERANCE = 0.001  # seconds: an out point typed from a rounded duration is still the end
+
+
+class CurriculumError(ValueError):
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- courses ----------------------------------------------------------------------------------
+
+
+def create_course(session: Session, actor: Actor, body: CourseIn) -> Course:
+    course = Course(title=body.title.strip(), description=body.description, created_by_name=actor.name)
+    session.add(course)
+    session.flush()
+    record(session, actor, "course.create", object_type="course", object_id=course.id,
+           details={"title": course.title})
+    return course
+
+
+def list_courses(session: Session) -> list[Course]:
+    return list(session.exec(select(Course).order_by(Course.title, Course.id)))
+
+
+def get_course(session: Session, course_id: int) -> Course:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise CurriculumError(404, f"no course {course_id}")
+    return course
+
+
+def update_course(session: Session, actor: Actor, course_id: int, body: CourseUpdate) -> Course:
+    course = get_course(session, course_id)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("title") is None:
+        changes.pop("title", None)  # a course always has a title
+    for field, value in changes.items():
+        setattr(course, field, value)
+    session.add(course)
+    session.flush()
+    record(session, actor, "course.update", object_type="course", object_id=course_id, details=changes)
+    return course
+
+
+# --- lessons ----------------------------------------------------------------------------------
+
+
+def lessons_of(session: Session, course_id: int) -> list[Lesson]:
+    return list(session.exec(select(Lesson).where(Lesson.course_id == course_id)
+                             .order_by(Lesson.position, Lesson.id)))
+
+
+def get_lesson(session: Session, lesson_id: int) -> Lesson:
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise CurriculumError(404, f"no lesson {lesson_id}")
+    return lesson
+
+
+def create_lesson(session: Session, actor: Actor, course_id: int, body: LessonIn) -> Lesson:
+    get_course(session, course_id)
+    siblings = lessons_of(session, course_id)
+    lesson = Lesson(course_id=course_id, title=body.title.strip(), summary=body.summary)
+    session.add(lesson)
+    session.flush()
+    _place(siblings, lesson, len(siblings) if body.position is None else body.position)
+    session.add_all(siblings + [lesson])
+    session.flush()
+    record(session, actor, "lesson.create", object_type="lesson", object_id=lesson.id,
+           details={"course": course_id, "title": lesson.title, "position": lesson.position})
+    return lesson
+
+
+def update_lesson(session: Session, actor: Actor, lesson_id: int, body: LessonUpdate) -> Lesson:
+    lesson = get_lesson(session, lesson_id)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("title"):
+        lesson.title = changes["title"].strip()
+    if "summary" in changes:
+        lesson.summary = changes["summary"]
+    if changes.get("position") is not None:
+        siblings = [x for x in lessons_of(session, lesson.course_id) if x.id != lesson.id]
+        _place(siblings, lesson, changes["position"])
+        session.add_all(siblings)
+    session.add(lesson)
+    session.flush()
+    record(session, actor, "lesson.update", object_type="lesson", object_id=lesson_id, details=changes)
+    return lesson
+
+
+def reorder_lessons(session: Session, actor: Actor, course_id: int, lesson_ids: list[int]) -> list[Lesson]:
+    get_course(session, course_id)
+    ordered = _in_order(lessons_of(session, course_id), lesson_ids, f"every lesson of course {course_id}")
+    session.add_all(ordered)
+    session.flush()
+    record(session, actor, "course.reorder_lessons", object_type="course", object_id=course_id,
+           details={"lesson_ids": lesson_ids})
+    return ordered
+
+
+# --- lesson items -----------------------------------------------------------------------------
+
+
+def items_of(session: Session, lesson_id: int) -> list[LessonItem]:
+    return list(session.exec(select(LessonItem).where(LessonItem.lesson_id == lesson_id)
+                             .order_by(LessonItem.position, LessonItem.id)))
+
+
+def get_item(session: Session, lesson_id: int, item_id: int) -> LessonItem:
+    item = session.get(LessonItem, item_id)
+    if item is None or item.lesson_id != lesson_id:
+        raise CurriculumError(404, f"lesson {lesson_id} has no item {item_id}")
+    return item
+
+
+def add_item(session: Session, actor: Actor, lesson_id: int, body: ItemIn) -> LessonItem:
+    get_lesson(session, lesson_id)
+    annotations = [a.model_dump() for a in body.annotations]
+    _check_segment(selected_clip(session, body.clip_id), body.in_point, body.out_point, annotations)
+    item = LessonItem(lesson_id=lesson_id, clip_id=body.clip_id, position=len(items_of(session, lesson_id)),
+                      title=body.title, in_point=body.in_point, out_point=body.out_point,
+                      annotations=_sorted(annotations))
+    session.add(item)
+    session.flush()
+    record(session, actor, "lesson_item.add", object_type="lesson_item", object_id=item.id,
+           details={"lesson": lesson_id, "clip": body.clip_id, "in": body.in_point, "out": body.out_point})
+    return item
+
+
+def update_item(session: Session, actor: Actor, lesson_id: int, item_id: int, body: ItemUpdate) -> LessonItem:
+    """Change the segment, title or annotations; the result is validated as a whole."""
+    item = get_item(session, lesson_id, item_id)
+    changes = body.model_dump(exclude_unset=True)
+    in_point = changes.get("in_point", item.in_point)
+    out_point = changes.get("out_point", item.out_point)
+    annotations = changes.get("annotations", item.annotations)
+    if annotations is None:
+        annotations = []
+    _check_segment(selected_clip(session, item.clip_id), in_point, out_point, annotations)
+    item.in_point, item.out_point, item.annotations = in_point, out_point, _sorted(annotations)
+    if "title" in changes:
+        item.title = changes["title"]
+    session.add(item)
+    session.flush()
+    record(session, actor, "lesson_item.update", object_type="lesson_item", object_id=item_id,
+           details={"lesson": lesson_id, **changes})
+    return item
+
+
+def delete_item(session: Session, actor: Actor, lesson_id: int, item_id: int) -> None:
+    item = get_item(session, lesson_id, item_id)
+    session.delete(item)
+    session.flush()
+    remaining = _renumber(items_of(session, lesson_id))  # close the gap it left
+    session.add_all(remaining)
+    record(session, actor, "lesson_item.delete", object_type="lesson_item", object_id=item_id,
+           details={"lesson": lesson_id, "clip": item.clip_id, "in": item.in_point, "out": item.out_point})
+
+
+def reorder_items(session: Session, actor: Actor, lesson_id: int, item_ids: list[int]) -> list[LessonItem]:
+    get_lesson(session, lesson_id)
+    ordered = _in_order(items_of(session, lesson_id), item_ids, f"every item of lesson {lesson_id}")
+    session.add_all(ordered)
+    session.flush()
+    record(session, actor, "lesson.reorder_items", object_type="lesson", object_id=lesson_id,
+           details={"item_ids": item_ids})
+    return ordered
+
+
+def selected_clip(session: Session, clip_id: int) -> Clip:
+    """The clip, if it exists and the review team selected it for training."""
+    clip = session.get(Clip, clip_id)
+    if clip is None:
+        raise CurriculumError(404, f"no clip {clip_id}")
+    if clip_id not in selected_clip_ids(session, [clip_id]):
+        raise CurriculumError(409, f"clip {clip_id} is not selected for training")
+    return clip
+
+
+def selected_clip_ids(session: Session, clip_ids: Sequence[int]) -> set[int]:
+    return set(session.exec(select(ReviewItem.clip_id).where(
+        ReviewItem.clip_id.in_(list(clip_ids)), ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING)))
+
+
+def lessons_using_clip(session: Session, clip_id: int) -> list[tuple[Lesson, Course, list[int]]]:
+    rows = session.exec(select(LessonItem.id, Lesson, Course)
+                        .join(Lesson, Lesson.id == LessonItem.lesson_id)
+                        .join(Course, Course.id == Lesson.course_id)
+                        .where(LessonItem.clip_id == clip_id)
+                        .order_by(Course.title, Lesson.position, LessonItem.position))
+    found: dict[int, tuple[Lesson, Course, list[int]]] = {}
+    for item_id, lesson, course in rows:
+        found.setdefault(lesson.id, (lesson, course, []))[2].append(item_id)
+    return list(found.values())
+
+
+def _check_segment(clip: Clip, in_point: float, out_point: float, annotations: list[dict]) -> None:
+    duration = (clip.media_info or {}).get("duration")
+    if duration is None:
+        raise CurriculumError(409, f"clip {clip.id} has not been probed yet; its length is unknown")
+    if not 0 <= in_point < out_point:
+        raise CurriculumError(422, f"in_point ({in_point}) must be at least 0 and before out_point ({out_point})")
+    if out_point > duration + EDGE_TOLERANCE:
+        raise CurriculumError(422, f"out_point ({out_point}) is past the end of clip {clip.id} ({duration} s)")
+    for note in annotations:
+        if not in_point <= note["at"] <= out_point:
+            raise CurriculumError(422, f"the annotation at {note['at']} s lies outside the segment "
+                                       f"[{in_point}, {out_point}]")
+
+
+def _sorted(annotations: list[dict]) -> list[dict]:
+    return sorted(({"at": float(a["at"]), "text": a["text"]} for a in annotations), key=lambda a: a["at"])
+
+
+def _place(others: list, row, position: int) -> None:
+    """Put `row` at `position` among `others` (already in order) and number them all from 0."""
+    ordered = list(others)
+    ordered.insert(min(position, len(ordered)), row)
+    _renumber(ordered)
+
+
+def _renumber(rows: list) -> list:
+    for index, row in enumerate(rows):
+        row.position = index
+    return rows
+
+
+def _in_order(rows: list, ids: list[int], what: str) -> list:
+    """`rows` in the order of `ids`, which must name each row exactly once."""
+    by_id = {row.id: row for row in rows}
+    missing, unknown = sorted(set(by_id) - set(ids)), sorted(set(ids) - set(by_id))
+    if missing or unknown or len(ids) != len(set(ids)):
+        raise CurriculumError(422, f"the new order must list {what} exactly once "
+                                   f"(missing {missing}, not in it {unknown}, repeated: {len(ids) != len(set(ids))})")
+    return _renumber([by_id[i] for i in ids])
+
+
+# --- exports: the request side ----------------------------------------------------------------
+
+
+def start_export(session: Session, actor: Actor, lesson_id: int) -> LessonExport:
+    """Check that every item can be cut, record the export, and queue the job after the commit."""
+    lesson = get_lesson(session, lesson_id)
+    items = items_of(session, lesson_id)
+    if not items:
+        raise CurriculumError(409, f"lesson {lesson_id} has no items to export")
+    _check_exportable(session, items)
+    export = LessonExport(lesson_id=lesson_id, requested_by_name=actor.name)
+    session.add(export)
+    session.flush()
+    record(session, actor, "lesson.export", object_type="lesson", object_id=lesson_id,
+           details={"export": export.id, "course": lesson.course_id, "items": len(items)})
+    enqueue_after_commit(session, EXPORT_JOB, export.id)
+    return export
+
+
+def _check_exportable(session: Session, items: list[LessonItem]) -> None:
+    clip_ids = {item.clip_id for item in items}
+    not_selected = sorted(clip_ids - selected_clip_ids(session, clip_ids))
+    if not_selected:
+        raise CurriculumError(409, f"clips {not_selected} are no longer selected for training; "
+                                   "remove their items first")
+    no_proxy = sorted(c for c in clip_ids if find_asset(session, c, "proxy.mp4") is None)
+    if no_proxy:
+        raise CurriculumError(409, f"clips {no_proxy} have no playable proxy yet; export when they are ready")
+
+
+def get_export(session: Session, export_id: int) -> LessonExport:
+    export = session.get(LessonExport, export_id)
+    if export is None:
+        raise CurriculumError(404, f"no export {export_id}")
+    return export
+
+
+def exports_of(session: Session, lesson_id: int) -> list[LessonExport]:
+    get_lesson(session, lesson_id)
+    return list(session.exec(select(LessonExport).where(LessonExport.lesson_id == lesson_id)
+                             .order_by(LessonExport.id.desc())))
+
+
+def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonExport, Path]:
+    """The finished zip, for download; the download is audited."""
+    export = get_export(session, export_id)
+    if export.state != ExportState.DONE:
+        raise CurriculumError(409, f"export {export_id} is {export.state.value}; download it once it is done")
+    path = get_store().absolute(export.path)
+    if not path.is_file():
+        raise CurriculumError(410, f"the file of export {export_id} is gone; export the lesson again")
+    record(session, actor, "lesson.export.download", object_type="lesson_export", object_id=export_id,
+           details={"lesson": export.lesson_id, "sha256": export.sha256})
+    return export, path
+
+
+# --- exports: the job side --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """One item to cut, with everything the job needs so it holds no session while ffmpeg runs."""
+
+    position: int
+    item_id: int
+    title: str | None
+    clip_id: int
+    source_sha256: str
+    proxy_path: Path
+    proxy_sha256: str
+    in_point: float
+    out_point: float
+    annotations: list[dict]
+    transcript: dict | None
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    export_id: int
+    lesson_id: int
+    lesson_title: str
+    lesson_summary: str | None
+    course_id: int
+    course_title: str
+    segments: list[SegmentPlan]
+
+
+def claim_export(session: Session, export_id: int) -> bool:
+    """Queued → running, once: a second run of the job (or a second worker) gets False."""
+    taken = session.execute(update(LessonExport)
+                            .where(LessonExport.id == export_id, LessonExport.state == ExportState.QUEUED)
+                            .values(state=ExportState.RUNNING, progress=0.0, error=None))
+    return taken.rowcount == 1
+
+
+def export_plan(session: Session, export_id: int) -> ExportPlan:
+    export = get_export(session, export_id)
+    lesson = get_lesson(session, export.lesson_id)
+    course = get_course(session, lesson.course_id)
+    segments = [_segment_plan(session, index, item) for index, item in enumerate(items_of(session, lesson.id))]
+    if not segments:
+        raise CurriculumError(409, f"lesson {lesson.id} has no items to export")
+    return ExportPlan(export_id, lesson.id, lesson.title, lesson.summary, course.id, course.title, segments)
+
+
+def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentPlan:
+    clip = session.get(Clip, item.clip_id)
+    proxy = find_asset(session, item.clip_id, "proxy.mp4")
+    if proxy is None:
+        raise CurriculumError(409, f"clip {item.clip_id} has no proxy to cut from")
+    return SegmentPlan(position, item.id, item.title, item.clip_id, clip.sha256,
+                       get_store().absolute(proxy.path), proxy.sha256, item.in_point, item.out_point,
+                       list(item.annotations), _transcript(session, item.clip_id))
+
+
+def _transcript(session: Session, clip_id: int) -> dict | None:
+    asset = find_asset(session, clip_id, "transcript.json")
+    return json.loads(get_store().absolute(asset.path).read_text()) if asset else None
+
+
+def set_export_progress(session: Session, export_id: int, fraction: float) -> None:
+    session.execute(update(LessonExport).where(LessonExport.id == export_id,
+                                               LessonExport.state == ExportState.RUNNING)
+                    .values(progress=round(min(max(fraction, 0.0), 1.0), 3)))
+
+
+def finish_export(session: Session, export_id: int, relative_path: str, size: int, sha256: str) -> bool:
+    """Record the zip; False when the export was removed meanwhile (its lesson deleted)."""
+    export = session.get(LessonExport, export_id)
+    if export is None:
+        return False
+    export.state, export.progress, export.finished_at = ExportState.DONE, 1.0, now()
+    export.path, export.size_bytes, export.sha256, export.error = relative_path, size, sha256, None
+    session.add(export)
+    session.flush()
+    record(session, SYSTEM, "lesson.export.finish", object_type="lesson_export", object_id=export_id,
+           details={"lesson": export.lesson_id, "size": size, "sha256": sha256})
+    return True
+
+
+def fail_export(session: Session, export_id: int, reason: str) -> None:
+    export = session.get(LessonExport, export_id)
+    if export is None:
+        return
+    export.state, export.error, export.finished_at = ExportState.FAILED, reason[:1000], now()
+    session.add(export)
+    session.flush()
+    record(session, SYSTEM, "lesson.export.finish", object_type="lesson_export", object_id=export_id,
+           outcome="failure", details={"lesson": export.lesson_id, "reason": reason[:1000]})

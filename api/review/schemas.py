@@ -1,0 +1,70 @@
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.review.models import DecisionKind, ReviewState
+
+
+class DecisionIn(BaseModel):
+    kind: DecisionKind
+    reason: str | None = Field(default=None, max_length=5000,
+                               description="required to dismiss (why) and for needs_info (the question)")
+    rubric: dict[str, bool] = Field(default_factory=dict)
+    notes: str | None = Field(default=None, max_length=20000)
+
+
+class DecisionPublic(BaseModel):
+    id: int
+    clip_id: int
+    kind: DecisionKind
+    reviewer_name: str
+    reason: str | None
+    rubric: dict[str, bool]
+    notes: str | None
+    revises_id: int | None
+    created_at: datetime
+
+
+class ReviewItemPublic(BaseModel):
+    clip_id: int
+    state: ReviewState
+    claimed_by_name: str | None
+    claim_expires_at: datetime | None
+    queued_at: datetime
+    updated_at: datetime
+    age_seconds: float
+    clip_status: str
+    clip_progress: float | None = None
+    badge_number: str | None
+    division: str | None
+    categories: list[str]
+    evidence_id: str | None
+    recorded_at: datetime | None
+    priority: float
+
+
+class QueuePage(BaseModel):
+    items: list[ReviewItemPublic]
+    counts: dict[str, int]
+    total: int
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class RubricItemIn(BaseModel):
+    key: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=200)
+    position: int = 0
+    active: bool = True
+
+
+class RubricItemPublic(RubricItemIn):
+    id: int
+
+
+class ClipReviewPublic(BaseModel):
+    item: ReviewItemPublic | None
+    decisions: list[DecisionPublic]
+    replies: list[dict]

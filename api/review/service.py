@@ -1,0 +1,230 @@
+"""The review queue's rules: claims, decisions with history, needs-info replies, listing."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import String, cast, func, or_, update
+from sqlmodel import Session, select
+
+from api.audit.service import Actor, record
+from api.clips.models import Clip, ClipStatus, ClipTag
+from api.config import get_settings
+from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, ReviewState, RubricItem
+from api.review.schemas import DecisionIn
+
+NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
+
+
+class ReviewError(ValueError):
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_in_queue(session: Session, clip_id: int) -> None:
+    """A tagged clip has a review item; the queue shows it, and it can be opened once ready."""
+    if session.exec(select(ReviewItem.id).where(ReviewItem.clip_id == clip_id)).first() is None:
+        with session.begin_nested():
+            session.add(ReviewItem(clip_id=clip_id))
+
+
+def release_expired_claims(session: Session) -> None:
+    session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < now())
+        .values(state=ReviewState.QUEUED, claimed_by=None, claimed_by_name=None, claim_expires_at=None)
+    )
+
+
+def item_for(session: Session, clip_id: int) -> ReviewItem | None:
+    return session.exec(select(ReviewItem).where(ReviewItem.clip_id == clip_id)).first()
+
+
+def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
+    """Opening a queued clip claims it for the reviewer; opening it again renews the claim."""
+    release_expired_claims(session)
+    item = item_for(session, clip_id)
+    if item is None:
+        raise ReviewError(404, f"clip {clip_id} is not in the review queue")
+    if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
+        raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
+    if item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW):
+        expires = now() + timedelta(minutes=get_settings().review_claim_minutes)
+        taken = session.execute(
+            update(ReviewItem)
+            .where(ReviewItem.id == item.id,
+                   or_(ReviewItem.state == ReviewState.QUEUED, ReviewItem.claimed_by == actor.user_id))
+            .values(state=ReviewState.IN_REVIEW, claimed_by=actor.user_id, claimed_by_name=actor.name,
+                    claim_expires_at=expires, updated_at=now())
+        )
+        if taken.rowcount != 1:
+            raise ReviewError(409, "another reviewer claimed this clip a moment ago")
+        session.refresh(item)
+        record(session, actor, "review.claim", object_type="clip", object_id=clip_id)
+    return item
+
+
+def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewItem | None:
+    """The reviewer's current claim, else the best queued clip that is ready, claimed for them."""
+    release_expired_claims(session)
+    mine = session.exec(select(ReviewItem).where(ReviewItem.state == ReviewState.IN_REVIEW,
+                                                 ReviewItem.claimed_by == actor.user_id)).first()
+    if mine:
+        return mine
+    query = (select(ReviewItem).join(Clip, Clip.id == ReviewItem.clip_id)
+             .where(ReviewItem.state == ReviewState.QUEUED, Clip.status == ClipStatus.READY))
+    for candidate in session.exec(_ordered(query, order).limit(5)):
+        try:
+            return claim(session, actor, candidate.clip_id)
+        except ReviewError:
+            continue  # someone else took it in between
+    return None
+
+
+def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> Decision:
+    release_expired_claims(session)
+    item = item_for(session, clip_id)
+    if item is None:
+        raise ReviewError(404, f"clip {clip_id} is not in the review queue")
+    if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
+        raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
+    if body.kind in NEEDS_A_REASON and not (body.reason or "").strip():
+        raise ReviewError(422, f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
+    _check_rubric(session, body.rubric)
+    previous = session.exec(select(Decision).where(Decision.clip_id == clip_id)
+                            .order_by(Decision.id.desc())).first()
+    decision = Decision(clip_id=clip_id, kind=body.kind, reviewer_id=actor.user_id, reviewer_name=actor.name,
+                        reason=(body.reason or "").strip() or None, rubric=body.rubric, notes=body.notes,
+                        revises_id=previous.id if previous else None)
+    session.add(decision)
+    item.state = ReviewState(body.kind.value)
+    item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
+    item.updated_at = now()
+    session.add(item)
+    session.flush()
+    record(session, actor, "review.decide", object_type="clip", object_id=clip_id,
+           details={"decision": decision.id, "kind": body.kind.value, "revises": decision.revises_id})
+    return decision
+
+
+def _check_rubric(session: Session, rubric: dict[str, bool]) -> None:
+    known = set(session.exec(select(RubricItem.key).where(RubricItem.active)))
+    unknown = sorted(set(rubric) - known)
+    if unknown:
+        raise ReviewError(422, f"unknown rubric items {unknown}; the rubric has {sorted(known)}")
+
+
+def reply(session: Session, actor: Actor, clip_id: int, text: str) -> OfficerReply:
+    """The officer answers the review team's question; the clip goes back to the queue."""
+    item = item_for(session, clip_id)
+    if item is None or item.state != ReviewState.NEEDS_INFO:
+        raise ReviewError(409, "the review team has no open question on this clip")
+    question = session.exec(select(Decision).where(Decision.clip_id == clip_id)
+                            .order_by(Decision.id.desc())).first()
+    answer = OfficerReply(clip_id=clip_id, decision_id=question.id, user_id=actor.user_id, text=text.strip())
+    session.add(answer)
+    item.state, item.updated_at, item.queued_at = ReviewState.QUEUED, now(), now()
+    session.add(item)
+    session.flush()
+    record(session, actor, "review.reply", object_type="clip", object_id=clip_id, details={"reply": answer.id})
+    return answer
+
+
+@dataclass
+class QueueFilter:
+    state: ReviewState | None = None
+    category: str | None = None
+    division: str | None = None
+    badge_number: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str | None = None
+
+
+CLIP_FILTERS = ("category", "division", "badge_number", "date_from", "date_to", "text")
+
+
+def _needs_clip(where: QueueFilter) -> bool:
+    return any(getattr(where, name) for name in CLIP_FILTERS)
+
+
+def _filtered(query, where: QueueFilter):
+    if where.state:
+        query = query.where(ReviewItem.state == where.state)
+    if where.category:
+        tagged = select(ClipTag.clip_id).where(cast(ClipTag.categories, String).like(f'%"{where.category}"%'))
+        query = query.where(ReviewItem.clip_id.in_(tagged))
+    if where.division:
+        query = query.where(Clip.division == where.division)
+    if where.badge_number:
+        query = query.where(Clip.badge_number == where.badge_number)
+    recorded = func.coalesce(Clip.recorded_at, Clip.created_at)
+    if where.date_from:
+        query = query.where(recorded >= datetime.combine(where.date_from, time.min, UTC))
+    if where.date_to:
+        query = query.where(recorded < datetime.combine(where.date_to + timedelta(days=1), time.min, UTC))
+    if where.text:
+        like = f"%{where.text.strip().lower()}%"
+        # One LIKE over the fields joined, not one per field: the queue's counts scan every row.
+        fields = func.coalesce(Clip.evidence_id, "")
+        for column in (Clip.incident_number, Clip.badge_number, Clip.division):
+            fields = fields + " " + func.coalesce(column, "")
+        noted = select(ClipTag.clip_id).where(func.lower(ClipTag.note).like(like))
+        query = query.where(or_(func.lower(fields).like(like), ReviewItem.clip_id.in_(noted)))
+    return query
+
+
+def _ordered(query, order: str):
+    if order == "oldest":
+        return query.order_by(ReviewItem.queued_at, ReviewItem.id)
+    return query.order_by(ReviewItem.priority.desc(), ReviewItem.queued_at, ReviewItem.id)
+
+
+def list_queue(session: Session, where: QueueFilter, order: str, limit: int, offset: int):
+    """(rows of (ReviewItem, Clip), total matching, counts per state under the other filters)."""
+    release_expired_claims(session)
+    base = select(ReviewItem, Clip).join(Clip, Clip.id == ReviewItem.clip_id)
+    rows = session.exec(_ordered(_filtered(base, where), order).limit(limit).offset(offset)).all()
+    counted = select(ReviewItem.state, func.count())
+    if _needs_clip(where):  # without clip filters the count reads the state index alone
+        counted = counted.join(Clip, Clip.id == ReviewItem.clip_id)
+    counted = _filtered(counted, QueueFilter(**{**vars(where), "state": None})).group_by(ReviewItem.state)
+    counts = {state.value: 0 for state in ReviewState} | {str(s): n for s, n in session.exec(counted)}
+    # The per-state counts already cover the other filters: the total needs no query of its own.
+    total = counts[where.state.value] if where.state else sum(counts.values())
+    return rows, total, counts
+
+
+def categories_of(session: Session, clip_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, set[str]] = {clip_id: set() for clip_id in clip_ids}
+    for clip_id, categories in session.exec(select(ClipTag.clip_id, ClipTag.categories)
+                                            .where(ClipTag.clip_id.in_(clip_ids))):
+        found[clip_id].update(categories)
+    return {clip_id: sorted(values) for clip_id, values in found.items()}
+
+
+def history(session: Session, clip_id: int) -> tuple[list[Decision], list[OfficerReply]]:
+    decisions = list(session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id)))
+    replies = list(session.exec(select(OfficerReply).where(OfficerReply.clip_id == clip_id).order_by(OfficerReply.id)))
+    return decisions, replies
+
+
+def rubric(session: Session, include_inactive: bool = False) -> list[RubricItem]:
+    query = select(RubricItem).order_by(RubricItem.position, RubricItem.id)
+    if not include_inactive:
+        query = query.where(RubricItem.active)
+    return list(session.exec(query))
+
+
+def save_rubric_item(session: Session, actor: Actor, key: str, label: str, position: int, active: bool) -> RubricItem:
+    item = session.exec(select(RubricItem).where(RubricItem.key == key)).first() or RubricItem(key=key, label=label)
+    item.label, item.position, item.active = label, position, active
+    session.add(item)
+    session.flush()
+    record(session, actor, "rubric.save", object_type="rubric_item", object_id=item.id,
+           details={"key": key, "label": label, "active": active})
+    return item

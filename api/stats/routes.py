@@ -1,0 +1,18 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.auth import Principal, allow
+from api.db import SessionDep
+from api.errors import ERRORS
+from api.stats.service import dashboard
+from api.users.models import Role
+
+router = APIRouter(prefix="/api/v1", tags=["stats"])
+ProgramStaff = Annotated[Principal, Depends(allow(Role.REVIEWER, Role.COMMITTEE, Role.ADMIN))]
+
+
+@router.get("/stats", responses={401: ERRORS, 403: ERRORS})
+def stats(_: ProgramStaff, session: SessionDep) -> dict:
+    """Tags per month by category, decisions by kind, awards per month, queue size and age, by division."""
+    return dashboard(session)

@@ -1,0 +1,159 @@
+"""Sign-in, the signed-in user, and the administration of users, tokens and the officer directory."""
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from sqlmodel import select
+
+from api.auth import SESSION_COOKIE, Admin, AnyUser, allow, client_address, public
+from api.db import SessionDep
+from api.params import Id, Offset
+from api.errors import ERRORS
+from api.users import service
+from api.users.models import ApiToken, Officer, Role, User
+from api.users.passwords import WeakPassword
+from api.users.schemas import (ImportResult, LoginIn, LoginOut, MeOut, OfficerPublic, PasswordChangeIn,
+                               TokenCreated, TokenCreateIn, TokenPublic, UserCreateIn,
+                               UserPublic, UserUpdateIn)
+
+router = APIRouter(tags=["accounts"])
+Staff = Annotated[object, Depends(allow(Role.REVIEWER, Role.TRAINER, Role.COMMITTEE, Role.ADMIN))]
+
+
+@router.post("/api/v1/auth/login", response_model=LoginOut, dependencies=[Depends(public())],
+             responses={401: ERRORS, 403: ERRORS, 423: ERRORS})
+def login(body: LoginIn, request: Request, session: SessionDep):
+    """Sign in. Scripts use the returned token as a bearer token; browsers get an HttpOnly cookie."""
+    result = service.sign_in(session, body.username, body.password, client_address(request))
+    if result.user is None:
+        status = 423 if "locked" in result.refusal else 403 if "disabled" in result.refusal else 401
+        return JSONResponse({"detail": result.refusal}, status_code=status)  # the refusal is committed
+    out = LoginOut(token=result.token, csrf_token=result.auth_session.csrf_token, user=UserPublic.of(result.user))
+    response = JSONResponse(out.model_dump(mode="json"))
+    set_session_cookie(response, request, result.token)
+    return response
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", max_age=int(service.ABSOLUTE_TIMEOUT.total_seconds()))
+
+
+@router.post("/api/v1/auth/logout", status_code=204, responses={401: ERRORS})
+def logout(principal: AnyUser, session: SessionDep):
+    if principal.auth_session:
+        service.end_session(session, principal.auth_session, principal.actor)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/api/v1/auth/me", response_model=MeOut, responses={401: ERRORS})
+def me(principal: AnyUser):
+    return MeOut(user=UserPublic.of(principal.user) if principal.user else None, name=principal.name,
+                 roles=sorted(principal.roles), scope=principal.scope,
+                 csrf_token=principal.auth_session.csrf_token if principal.auth_session else None)
+
+
+@router.post("/api/v1/auth/password", status_code=204, responses={400: ERRORS, 401: ERRORS})
+def change_password(body: PasswordChangeIn, principal: AnyUser, session: SessionDep):
+    if principal.user is None:
+        raise HTTPException(400, "a service token has no password")
+    try:
+        service.change_password(session, principal.actor, principal.user, body.current_password, body.new_password)
+    except (service.AccountError, WeakPassword) as exc:
+        raise HTTPException(400, str(exc)) from None
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/users", response_model=list[UserPublic], responses={401: ERRORS, 403: ERRORS})
+def list_users(_: Admin, session: SessionDep):
+    return [UserPublic.of(u) for u in session.exec(select(User).order_by(User.username))]
+
+
+@router.post("/api/v1/users", response_model=UserPublic, status_code=201,
+             responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
+def create_user(body: UserCreateIn, principal: Admin, session: SessionDep):
+    try:
+        user = service.create_user(session, principal.actor, body.username, body.password, body.roles,
+                                   badge_number=body.badge_number, display_name=body.display_name)
+    except (service.AccountError, WeakPassword) as exc:
+        raise HTTPException(400, str(exc)) from None
+    return UserPublic.of(user)
+
+
+@router.patch("/api/v1/users/{user_id}", response_model=UserPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+def update_user(user_id: Id, body: UserUpdateIn, principal: Admin, session: SessionDep):
+    user = _user_or_404(session, user_id)
+    if body.roles is not None:
+        service.set_roles(session, principal.actor, user, body.roles)
+    if body.active is not None and body.active != user.active:
+        service.set_active(session, principal.actor, user, body.active)
+    if "badge_number" in body.model_fields_set or "display_name" in body.model_fields_set:
+        service.set_profile(session, principal.actor, user, body.model_dump(
+            include={"badge_number", "display_name"} & body.model_fields_set))
+    return UserPublic.of(user)
+
+
+@router.post("/api/v1/users/{user_id}/unlock", response_model=UserPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+def unlock_user(user_id: Id, principal: Admin, session: SessionDep):
+    user = _user_or_404(session, user_id)
+    service.unlock(session, principal.actor, user)
+    return UserPublic.of(user)
+
+
+def _user_or_404(session, user_id: Id) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, f"no user {user_id}")
+    return user
+
+
+@router.get("/api/v1/tokens", response_model=list[TokenPublic], responses={401: ERRORS, 403: ERRORS})
+def list_tokens(_: Admin, session: SessionDep):
+    return list(session.exec(select(ApiToken).order_by(ApiToken.id)))
+
+
+@router.post("/api/v1/tokens", response_model=TokenCreated, status_code=201,
+             responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
+def create_token(body: TokenCreateIn, principal: Admin, session: SessionDep):
+    user = None
+    if body.username:
+        user = service.user_by_name(session, body.username)
+        if user is None:
+            raise HTTPException(400, f"no user named {body.username!r}")
+    try:
+        token, secret = service.create_token(session, principal.actor, body.name, user=user, scope=body.scope)
+    except service.AccountError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return TokenCreated(**token.model_dump(exclude={"token_hash"}), token=secret)
+
+
+@router.delete("/api/v1/tokens/{token_id}", status_code=204, responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+def revoke_token(token_id: Id, principal: Admin, session: SessionDep):
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise HTTPException(404, f"no token {token_id}")
+    service.revoke_token(session, principal.actor, token)
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/officers", response_model=list[OfficerPublic], responses={401: ERRORS, 403: ERRORS})
+def list_officers(_: Staff, session: SessionDep, division: str | None = None):
+    query = select(Officer).order_by(Officer.name)
+    if division:
+        query = query.where(Officer.division == division)
+    return list(session.exec(query))
+
+
+@router.post("/api/v1/officers/import", response_model=ImportResult, responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
+def import_officers(principal: Admin, session: SessionDep,
+                    body: Annotated[str, Body(media_type="text/csv", description="badge_number,name,division")]):
+    rows = list(csv.DictReader(io.StringIO(body)))
+    if not rows or "badge_number" not in rows[0]:
+        raise HTTPException(400, "send CSV with a header row: badge_number,name,division")
+    imported, problems = service.import_officers(session, principal.actor, rows)
+    return ImportResult(imported=imported, problems=problems)

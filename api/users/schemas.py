@@ -1,0 +1,93 @@
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.users.models import Role
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    display_name: str | None
+    roles: list[Role]
+    badge_number: str | None
+    active: bool
+    locked: bool
+    must_change_password: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user) -> "UserPublic":
+        return cls(**user.model_dump(exclude={"password_hash", "locked_at", "roles"}),
+                   roles=user.roles, locked=user.locked_at is not None)
+
+
+class LoginOut(BaseModel):
+    token: str = Field(description="send as `Authorization: Bearer TOKEN`; browsers get a cookie instead")
+    csrf_token: str
+    user: UserPublic
+
+
+class MeOut(BaseModel):
+    user: UserPublic | None
+    name: str
+    roles: list[Role]
+    scope: str | None
+    csrf_token: str | None
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+
+
+class UserCreateIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(max_length=1000)
+    roles: list[Role] = Field(min_length=1)
+    badge_number: str | None = Field(default=None, max_length=50)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class UserUpdateIn(BaseModel):
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    active: bool | None = None
+    badge_number: str | None = Field(default=None, max_length=50)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class TokenCreateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    username: str | None = Field(default=None, description="a personal token acting as this user")
+    scope: str | None = Field(default=None, description="a service token with this scope, e.g. ingest")
+
+
+class TokenPublic(BaseModel):
+    id: int
+    name: str
+    user_id: int | None
+    scope: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="shown once; store it now")
+
+
+class OfficerPublic(BaseModel):
+    badge_number: str
+    name: str
+    division: str | None
+    active: bool
+
+
+class ImportResult(BaseModel):
+    imported: int
+    problems: list[str]
