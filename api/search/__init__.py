@@ -1,0 +1,1 @@
+"""Full-text search over transcripts and clip metadata: SQLite FTS5 or PostgreSQL tsvector."""
