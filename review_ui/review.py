@@ -1,0 +1,291 @@
+"""Pages: the review queue and the clip review page.
+
+Both pages read through the services (never HTTP to ourselves); their JavaScript takes every
+action through the JSON API, so the rules and the audit records live in one place.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy import func
+from sqlmodel import select
+
+from api.access import visible_clip
+from api.audit.service import record
+from api.clips import service as clips
+from api.clips.models import Asset, Category, Clip, ClipStatus, Stage
+from api.clips.recognition import read_transcript
+from api.curriculum.models import Course, Lesson
+from api.db import SessionDep
+from api.params import Id
+from api.review import service as review
+from api.review.models import ReviewItem, ReviewState
+from api.users.models import Officer, Role, User
+from review_ui.pages import AnyPage, ReviewerPage, render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+STATE_LABELS = {
+    ReviewState.QUEUED: "Queued",
+    ReviewState.IN_REVIEW: "In review",
+    ReviewState.SELECTED_FOR_TRAINING: "Selected for training",
+    ReviewState.NOMINATED: "Nominated",
+    ReviewState.DISMISSED: "Dismissed",
+    ReviewState.NEEDS_INFO: "Needs info",
+}
+# The decision buttons, in order: (kind posted to the API, the button's words).
+DECISIONS = [
+    ("selected_for_training", "Select for training"),
+    ("nominated", "Nominate"),
+    ("dismissed", "Dismiss"),
+    ("needs_info", "Needs info"),
+]
+UNSURE_WORD = 0.5  # Whisper's probability under which a word is shown as uncertain
+
+
+def clock(seconds: float | None) -> str:
+    """1:23.4 (or 1:02:03.4): the same format the page's JavaScript writes and reads."""
+    if seconds is None:
+        return "–"
+    tenths = round(max(0.0, float(seconds)) * 10)
+    whole, tenth = divmod(tenths, 10)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}.{tenth}"
+    return f"{minutes}:{secs:02d}.{tenth}"
+
+
+def human_age(seconds: float) -> str:
+    """How long an item has waited, the way people say it: "40 min", "3 h", "2 d"."""
+    if seconds < 60:
+        return "<1 min"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    item: ReviewItem
+    clip: Clip
+    categories: list[str]
+    officer_name: str | None
+    has_poster: bool
+    progress: float | None  # 0..100 while the clip is processing
+    age: str
+
+
+def _option(value: str, allowed, name: str, problems: list[str]):
+    if not value:
+        return None
+    try:
+        return allowed(value)
+    except ValueError:
+        problems.append(f"{name} “{value}” is not one of {', '.join(m.value for m in allowed)}; ignored")
+        return None
+
+
+def _day(value: str, name: str, problems: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{name} “{value}” is not a date (YYYY-MM-DD); ignored")
+        return None
+
+
+@router.get("/queue")
+def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
+               state: str = "", category: str = "", division: str = "", badge_number: str = "",
+               date_from: str = "", date_to: str = "", text: str = "", order: str = "priority",
+               page: str = "1", empty: str = ""):
+    """The review queue: filters, counts per state, one page of items.
+
+    Filters come from a plain GET form, so every field arrives, empty or not; they are read
+    leniently here (a bad value is ignored with a note) instead of answering a JSON 422.
+    """
+    form = {name: value.strip()[:200] for name, value in (
+        ("state", state), ("category", category), ("division", division), ("badge_number", badge_number),
+        ("date_from", date_from), ("date_to", date_to), ("text", text))}
+    form["order"] = order if order in ("priority", "oldest") else "priority"
+    problems: list[str] = []
+    where = review.QueueFilter(
+        state=_option(form["state"], ReviewState, "state", problems),
+        category=form["category"] or None,
+        division=form["division"] or None,
+        badge_number=form["badge_number"] or None,
+        date_from=_day(form["date_from"], "from", problems),
+        date_to=_day(form["date_to"], "to", problems),
+        text=form["text"] or None,
+    )
+    number = int(page) if page.isascii() and page.isdigit() else 1
+    number = min(max(number, 1), MAX_PAGE)
+    # One query for the page, one for the total, one for the counts (the service), then one
+    # query each for the page's categories, posters, officers' names and processing progress:
+    # a fixed number of queries whatever the queue's size, none per row.
+    pairs, total, counts = review.list_queue(session, where, form["order"], PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    rows = _queue_rows(session, list(pairs))
+    filters = {name: value for name, value in form.items() if value and not (name == "order" and value == "priority")}
+
+    def url(**changes) -> str:
+        """This page with the current filters, some changed (None drops one)."""
+        query = {name: value for name, value in {**filters, **changes}.items() if value not in (None, "")}
+        return "/queue" + ("?" + urlencode(query) if query else "")
+
+    return render(
+        request, "queue.html", principal,
+        rows=rows, total=total, counts=counts, form=form, problems=problems, url=url,
+        page=number, pages=max(1, math.ceil(total / PAGE_SIZE)), page_size=PAGE_SIZE,
+        states=STATE_LABELS, categories=[c.value for c in Category], divisions=_divisions(session),
+        queue_empty=bool(empty), when=when,
+    )
+
+
+def _queue_rows(session, pairs: list[tuple[ReviewItem, Clip]]) -> list[QueueRow]:
+    if not pairs:
+        return []
+    ids = [clip.id for _, clip in pairs]
+    categories = review.categories_of(session, ids)
+    posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
+    badges = {clip.badge_number for _, clip in pairs if clip.badge_number}
+    names = dict(session.exec(select(Officer.badge_number, Officer.name)
+                              .where(Officer.badge_number.in_(badges))).all()) if badges else {}
+    processing = [clip.id for _, clip in pairs if clip.status == ClipStatus.PROCESSING]
+    # Same measure as the API's queue (api/review/routes.py): the mean of the stages' progress.
+    progress = dict(session.exec(select(Stage.clip_id, func.avg(Stage.progress)).where(Stage.clip_id.in_(processing))
+                                 .group_by(Stage.clip_id)).all()) if processing else {}
+    moment = datetime.now(UTC)
+    return [QueueRow(
+        item=item, clip=clip, categories=categories.get(clip.id, []),
+        officer_name=names.get(clip.badge_number), has_poster=clip.id in posters,
+        progress=round(float(progress.get(clip.id) or 0) * 100) if clip.status == ClipStatus.PROCESSING else None,
+        age=human_age((moment - item.queued_at).total_seconds()),
+    ) for item, clip in pairs]
+
+
+def _divisions(session) -> list[str]:
+    """For the division filter's suggestions (an index scan; no service lists them yet)."""
+    return list(session.exec(select(Clip.division).where(Clip.division.is_not(None))
+                             .distinct().order_by(Clip.division).limit(200)))
+
+
+# --- one clip ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TranscriptSegment:
+    start: float
+    words: list[dict] = field(default_factory=list)  # start, end, text, unsure, cue
+
+
+def _transcript(data: dict | None, highlights: list) -> list[TranscriptSegment]:
+    """Whisper's segments as words with times; a segment without word times is one 'word'."""
+    if not data:
+        return []
+    spans = [(float(_get(h, "start")), float(_get(h, "end")), _get(h, "label")) for h in highlights]
+    segments = []
+    for segment in data.get("segments", []):
+        words = segment.get("words") or [{"start": segment["start"], "end": segment["end"],
+                                           "word": segment.get("text", ""), "probability": 1.0}]
+        out = TranscriptSegment(start=float(segment["start"]))
+        for word in words:
+            text = str(word.get("word", "")).strip()
+            if not text:
+                continue
+            start, end = float(word["start"]), float(word["end"])
+            middle = (start + end) / 2
+            cue = next((label for a, b, label in spans if a <= middle <= b), None)
+            probability = word.get("probability")
+            out.words.append({"start": start, "end": end, "text": text, "cue": cue, "probability": probability,
+                              "unsure": probability is not None and probability < UNSURE_WORD})
+        if out.words:
+            segments.append(out)
+    return segments
+
+
+def _get(obj, name: str):
+    """A highlight is a schema object here, a dict in stored JSON: read either."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _lessons(session) -> list[tuple[Course, list[Lesson]]]:
+    """Every course with its lessons, in two queries (curriculum's service reads them per course)."""
+    courses = list(session.exec(select(Course).order_by(Course.title, Course.id)))
+    by_course: dict[int, list[Lesson]] = {course.id: [] for course in courses}
+    for lesson in session.exec(select(Lesson).order_by(Lesson.course_id, Lesson.position, Lesson.id)):
+        by_course.setdefault(lesson.course_id, []).append(lesson)
+    return [(course, by_course[course.id]) for course in courses if by_course[course.id]]
+
+
+@router.get("/clips/{clip_id}")
+def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: SessionDep):
+    """One clip: player, timeline, transcript; the decision panel for the review team (opening a
+    clip claims it), add-to-lesson for trainers; history for everyone who may see the clip."""
+    clip = visible_clip(session, principal, clip_id)  # 404 for a clip they may not see
+    record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
+    reviewer = principal.has(Role.REVIEWER, Role.ADMIN)
+    item = review.item_for(session, clip_id)
+    held_by = None
+    if reviewer and item is not None and clip.status != ClipStatus.PROCESSING:
+        try:
+            item = review.claim(session, principal.actor, clip_id)
+        except review.ReviewError as exc:
+            if exc.status != 409:
+                raise HTTPException(exc.status, str(exc)) from None
+            held_by = str(exc)  # "<name> is reviewing this clip": the page is read-only for us
+            session.refresh(item)
+    public = clips.clip_public(session, clip)
+    highlights = list(getattr(public, "highlights", None) or [])
+    counter_cues = list(getattr(public, "counter_cues", None) or [])
+    try:
+        transcript = _transcript(read_transcript(session, clip_id), highlights) \
+            if "transcript.json" in public.assets else []
+    except (OSError, ValueError):
+        transcript = []
+    decisions, replies = review.history(session, clip_id)
+    rubric = review.rubric(session, include_inactive=True)
+    can_decide = reviewer and item is not None and held_by is None and clip.status != ClipStatus.PROCESSING
+    can_add_to_lesson = (principal.has(Role.TRAINER, Role.ADMIN) and item is not None
+                         and item.state == ReviewState.SELECTED_FOR_TRAINING)
+    repliers = {user.id: user.display_name or user.username for user in session.exec(
+        select(User).where(User.id.in_({r.user_id for r in replies})))} if replies else {}
+    officer = session.get(Officer, clip.badge_number) if clip.badge_number else None
+    last = decisions[-1] if decisions else None
+    return render(
+        request, "clip.html", principal,
+        clip=public, item=item, held_by=held_by, state_label=STATE_LABELS.get(item.state) if item else None,
+        duration=(public.media or {}).get("duration"), officer=officer,
+        highlights=highlights, counter_cues=counter_cues, transcript=transcript,
+        can_decide=can_decide, can_add_to_lesson=can_add_to_lesson,
+        decisions_buttons=DECISIONS, rubric=[r for r in rubric if r.active],
+        rubric_labels={r.key: r.label for r in rubric},
+        checked={key for key, value in (last.rubric if last else {}).items() if value},
+        decisions=decisions, replies_by_decision=_replies_by_decision(replies), repliers=repliers,
+        kind_labels={state.value: label for state, label in STATE_LABELS.items()},
+        moments="\n".join(f"{clock(m.at)} {m.note}".strip() for m in public.markers),
+        lessons=_lessons(session) if can_add_to_lesson else [],
+        clock=clock, when=when,
+    )
+
+
+def _replies_by_decision(replies) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for reply in replies:
+        grouped.setdefault(reply.decision_id, []).append(reply)
+    return grouped

@@ -1,0 +1,175 @@
+// The admin pages: users and roles, API tokens, the rubric (admin page); chain verification
+// (audit page). Changes go through the JSON API; the changed section is re-rendered by the server.
+import { api } from "/static/app.js";
+
+const message = document.getElementById("admin-message");
+
+function say(text, bad = false) {
+  if (!message) return;
+  message.textContent = text;
+  message.className = bad ? "bad" : "good";
+}
+
+async function reload(name) {
+  const response = await fetch(`/admin/fragments/${name}${location.search}`);
+  if (!response.ok) throw new Error(`could not reload the ${name} (${response.status})`);
+  document.getElementById(`admin-${name}`).innerHTML = await response.text();
+}
+
+// --- users -------------------------------------------------------------------------------------
+
+const users = document.getElementById("admin-users");
+
+users?.addEventListener("change", async (event) => {
+  const box = event.target.closest('input[name="role"]');
+  if (!box) return;
+  const row = box.closest("tr");
+  const roles = [...row.querySelectorAll('input[name="role"]:checked')].map((x) => x.value);
+  if (roles.length === 0) {
+    box.checked = true;
+    return say(`${row.dataset.username} needs at least one role; disable the account instead.`, true);
+  }
+  try {
+    await api("PATCH", `/api/v1/users/${row.dataset.userId}`, { roles });
+    say(`${row.dataset.username} now has the roles: ${roles.join(", ")}.`);
+  } catch (error) {
+    box.checked = !box.checked;
+    say(error.message, true);
+  }
+});
+
+users?.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const row = button.closest("tr");
+  const url = `/api/v1/users/${row.dataset.userId}`;
+  const action = button.dataset.action;
+  try {
+    if (action === "unlock") await api("POST", `${url}/unlock`);
+    else if (action === "disable" && !confirm(`Disable ${row.dataset.username}? Their sessions end at once.`)) return;
+    else await api("PATCH", url, { active: action === "enable" });
+    await reload("users");
+    say(`${row.dataset.username}: ${action === "unlock" ? "unlocked" : action + "d"}.`);
+  } catch (error) { say(error.message, true); }
+});
+
+document.getElementById("new-user")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const field = (name) => form.elements[name].value.trim() || null;
+  const roles = [...form.querySelectorAll('input[name="roles"]:checked')].map((x) => x.value);
+  if (roles.length === 0) return say("Give the new user at least one role.", true);
+  try {
+    const user = await api("POST", "/api/v1/users", {
+      username: field("username"), display_name: field("display_name"), badge_number: field("badge_number"),
+      password: form.elements.password.value, roles,
+    });
+    form.reset();
+    await reload("users");
+    say(`User ${user.username} created. Give them the password through a safe channel.`);
+  } catch (error) { say(error.message, true); }
+});
+
+// --- tokens ------------------------------------------------------------------------------------
+
+const tokenForm = document.getElementById("new-token");
+const secretBox = document.getElementById("token-secret");
+
+function showKind() {
+  const kind = tokenForm.elements.kind.value;
+  tokenForm.querySelectorAll("[data-kind]").forEach((part) => { part.hidden = part.dataset.kind !== kind; });
+  tokenForm.elements.username.required = kind === "personal";
+}
+
+tokenForm?.addEventListener("change", showKind);
+if (tokenForm) showKind();
+
+tokenForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = tokenForm.elements;
+  const body = { name: form.name.value.trim() };
+  if (form.kind.value === "personal") body.username = form.username.value.trim();
+  else body.scope = form.scope.value;
+  try {
+    const made = await api("POST", "/api/v1/tokens", body);
+    tokenForm.reset();
+    showKind();
+    const intro = document.createElement("p");
+    intro.textContent = `The secret of “${made.name}”. Copy it now: it is not shown again.`;
+    const code = document.createElement("code");
+    code.textContent = made.token;
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.textContent = "Copy";
+    copy.addEventListener("click", async () => {
+      await navigator.clipboard?.writeText(made.token);
+      copy.textContent = "Copied";
+    });
+    const done = document.createElement("button");
+    done.type = "button";
+    done.textContent = "I have stored it";
+    done.addEventListener("click", () => { secretBox.replaceChildren(); secretBox.hidden = true; });
+    secretBox.replaceChildren(intro, code, copy, " ", done);
+    secretBox.hidden = false;
+    await reload("tokens");
+  } catch (error) { say(error.message, true); }
+});
+
+document.getElementById("admin-tokens")?.addEventListener("click", async (event) => {
+  const button = event.target.closest('button[data-action="revoke"]');
+  if (!button) return;
+  const row = button.closest("tr");
+  if (!confirm(`Revoke the token “${row.dataset.tokenName}”? Whatever uses it stops working at once.`)) return;
+  try {
+    await api("DELETE", `/api/v1/tokens/${row.dataset.tokenId}`);
+    await reload("tokens");
+    say(`Token “${row.dataset.tokenName}” revoked.`);
+  } catch (error) { say(error.message, true); }
+});
+
+// --- rubric ------------------------------------------------------------------------------------
+
+document.getElementById("admin-rubric")?.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form.rubric-row");
+  if (!form) return;
+  event.preventDefault();
+  const key = form.dataset.key ?? form.elements.key.value.trim();
+  const body = {
+    key, label: form.elements.label.value.trim(),
+    position: Number(form.elements.position.value || 0), active: form.elements.active.checked,
+  };
+  try {
+    await api("PUT", `/api/v1/review/rubric/${encodeURIComponent(key)}`, body);
+    if (form.dataset.new) await reload("rubric");
+    say(`Rubric item ${key} saved.`);
+  } catch (error) { say(error.message, true); }
+});
+
+// --- audit: verify the chain -------------------------------------------------------------------
+
+document.getElementById("verify-chain")?.addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const result = document.getElementById("verify-result");
+  const problems = document.getElementById("verify-problems");
+  button.disabled = true;
+  result.textContent = "Verifying…";
+  result.className = "muted";
+  try {
+    const verdict = await api("GET", "/api/v1/audit/verify");
+    result.textContent = verdict.intact
+      ? `Intact: all ${verdict.records} records follow one another, unaltered.`
+      : `Not intact: ${verdict.problems.length} problem${verdict.problems.length === 1 ? "" : "s"} in ${verdict.records} records.`;
+    result.className = verdict.intact ? "good" : "bad";
+    problems.replaceChildren(...verdict.problems.map((text) => {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }));
+    problems.hidden = verdict.intact;
+  } catch (error) {
+    result.textContent = error.message;
+    result.className = "bad";
+  } finally {
+    button.disabled = false;
+  }
+});
