@@ -1,0 +1,139 @@
+"""The `bestpart` command as a user runs it: ingest, import, --help, serve's worker lifecycle."""
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+
+import pytest
+
+from tests.services import backend_env, bestpart, serve_process, wait_until
+
+
+def run(*args: str, env: dict) -> subprocess.CompletedProcess:
+    proc = bestpart(*args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+@pytest.fixture
+def env(tmp_path):
+    return backend_env("sqlite", tmp_path / "data")
+
+
+def clips(env) -> list[tuple]:
+    db = os.path.join(env["BESTPART_DATA_DIR"], "bestpart.db")
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT evidence_id, badge_number, division FROM clips ORDER BY id").fetchall()
+
+
+def test_help_lists_every_command(env):
+    out = run("--help", env=env).stdout
+    for command in ("serve", "worker", "migrate", "ingest", "import"):
+        assert command in out
+
+
+def test_ingest_reports_each_file_and_fails_when_any_failed(env, fixtures, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video at all")
+    result = run("ingest", str(fixtures / "silent.mkv"), str(notes), str(tmp_path / "missing.mp4"),
+                 "--badge", "4711", "--category", "community-engagement", "--evidence-id", "EV-9", env=env)
+    assert result.returncode == 1
+    assert "silent.mkv: clip 1" in result.stdout
+    assert "1 added, 0 already present, 2 failed" in result.stdout
+    assert "notes.mp4: the file is text, not a video" in result.stderr
+    assert "missing.mp4: no such file" in result.stderr
+    assert clips(env) == [("EV-9", "4711", None)]
+
+    again = run("ingest", str(fixtures / "silent.mkv"), "--badge", "4711", "--category", "life-saving", env=env)
+    assert again.returncode == 0 and "already here as clip 1" in again.stdout
+
+
+def test_ingest_refuses_a_bad_category(env, fixtures):
+    result = run("ingest", str(fixtures / "silent.mkv"), "--badge", "1", "--category", "bravery", env=env)
+    assert result.returncode == 1 and "categories" in result.stderr
+    assert clips(env) == []
+
+
+def test_import_reads_an_evidence_export_folder(env, fixtures, tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    for name in ("speech.mp4", "mjpeg_pcm.avi"):
+        (export / name).write_bytes((fixtures / name).read_bytes())
+    (export / "manifest.csv").write_text(
+        "file,evidence_id,badge_number,recorded_at,categories,incident_number,division,note\n"
+        "speech.mp4,EV-1,101,2026-10-01T08:00:00Z,\"de-escalation,life-saving\",I-1,North,calm\n"
+        "mjpeg_pcm.avi,EV-2,102,,community-engagement,,South,\n"
+        "gone.mp4,EV-3,103,,de-escalation,,,\n"
+        "../../etc/passwd,EV-4,104,,de-escalation,,,\n"
+        "speech.mp4,EV-5,,,de-escalation,,,\n"
+    )
+    result = run("import", str(export / "manifest.csv"), env=env)
+    assert result.returncode == 1
+    assert "2 added, 0 already present, 3 failed" in result.stdout
+    assert "gone.mp4: no such file" in result.stderr
+    assert "not a file inside the export folder" in result.stderr
+    assert "badge_number" in result.stderr  # the last row has no badge
+    assert clips(env) == [("EV-1", "101", "North"), ("EV-2", "102", "South")]
+
+
+def test_import_of_an_unreadable_manifest_says_why(env, tmp_path):
+    bad = tmp_path / "manifest.csv"
+    bad.write_text("name,size\nx,1\n")
+    result = run("import", str(bad), env=env)
+    assert result.returncode == 2 and "'file' column" in result.stderr
+
+
+def _worker_pids(serve_pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(serve_pid)], capture_output=True, text=True)
+    return [int(pid) for pid in out.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_serve_takes_its_worker_down_with_it(env, tmp_path, how):
+    with serve_process(env, tmp_path / "serve.log") as (serve, _):
+        workers = wait_until(lambda: _worker_pids(serve.pid), 30, "serve started no worker")
+        serve.send_signal(how)
+        wait_until(lambda: not any(_alive(pid) for pid in workers), 30, "the worker outlived serve")
+
+
+def test_first_serve_creates_an_admin_with_a_one_time_password(env, tmp_path):
+    log = tmp_path / "serve.log"
+    with serve_process(env, log, with_worker=False, provision=False) as (_, client):
+        match = re.search(r"admin / (\S+)", log.read_text())
+        assert match, log.read_text()
+        signed_in = client.post("/api/v1/auth/login", json={"username": "admin", "password": match.group(1)})
+        assert signed_in.status_code == 200 and signed_in.json()["user"]["must_change_password"] is True
+        headers = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+        assert "one-time password" in client.get("/api/v1/clips", headers=headers).json()["detail"]
+    with serve_process(env, tmp_path / "again.log", with_worker=False, provision=False):
+        assert "admin /" not in (tmp_path / "again.log").read_text(), "only on an empty database"
+
+
+def test_users_tokens_and_audit_commands(env):
+    add = bestpart("users", "add", "lee", "--role", "reviewer", "--role", "trainer", "--password-stdin",
+                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = add.communicate("too short\n", timeout=60)
+    assert add.returncode == 1 and "at least 12" in err
+    add = bestpart("users", "add", "lee", "--role", "reviewer", "--role", "trainer", "--password-stdin",
+                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, _ = add.communicate("a sufficiently long one\n", timeout=60)
+    assert add.returncode == 0 and "created lee (reviewer, trainer)" in out
+    personal = run("tokens", "create", "laptop", "--user", "lee", env=env)
+    service_token = run("tokens", "create", "evidence-system", "--scope", "ingest", env=env)
+    for result in (personal, service_token):
+        assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("bp_")
+    assert run("tokens", "create", "x", "--scope", "everything", env=env).returncode == 1
+    assert run("users", "unlock", "nobody", env=env).returncode == 1
+    verify = run("audit", "verify", env=env)
+    assert verify.returncode == 0 and "intact" in verify.stdout

@@ -1,0 +1,304 @@
+"""The Curriculum, lesson, Admin and Audit pages rendered in-process for each role, and the sample
+clips offered on a first run (loaded through the real ingest into the session database)."""
+
+import hashlib
+import json
+import re
+import uuid
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import select
+
+from api.audit.service import Actor
+from api.clips.models import Clip, ClipTag
+from api.db import session_scope
+from tests.accounts import bearer, fresh_copy, make_user
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def client_for(app, roles, badge=None) -> TestClient:
+    _, token = make_user(roles=roles, badge=badge)
+    return TestClient(app, headers=bearer(token))
+
+
+@pytest.fixture(scope="module")
+def trainer(app):
+    with client_for(app, ["trainer"]) as client:
+        yield client
+
+
+def user_row(html: str, username: str) -> str:
+    """The users-table row of one user."""
+    found = re.search(rf'<tr data-user-id="\d+" data-username="{re.escape(username)}">(.*?)</tr>', html, re.S)
+    assert found, f"no row for {username}"
+    return found.group(1)
+
+
+def audit_rows(html: str) -> list[list[str]]:
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
+    if body is None:
+        return []
+    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)]
+
+
+# --- who may open what ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("roles, allowed", [
+    (["trainer"], {"/curriculum"}),
+    (["admin"], {"/curriculum", "/admin", "/admin/audit"}),
+    (["reviewer"], set()),
+    (["officer"], set()),
+    (["committee"], set()),
+])
+def test_pages_open_for_their_roles_only(app, roles, allowed):
+    with client_for(app, roles, badge=unique("b")) as client:
+        for path in ("/curriculum", "/admin", "/admin/audit"):
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == (200 if path in allowed else 403), f"{roles} {path}: {response.status_code}"
+            if path not in allowed:
+                assert "this needs the role" in response.text  # the HTML error page, not JSON
+        if "/curriculum" in allowed:
+            nav = client.get("/curriculum").text
+            assert ('href="/admin"' in nav) == ("admin" in roles), "the Admin link shows for admins only"
+
+
+def test_anonymous_is_sent_to_sign_in(anonymous):
+    for path in ("/curriculum", "/curriculum/lessons/1", "/admin", "/admin/audit", "/admin/fragments/users"):
+        response = anonymous.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/login?next={path}"
+    refused = anonymous.post("/admin/samples", data={"load": "samples"}, follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+
+
+def test_a_trainer_cannot_load_samples_or_read_admin_fragments(trainer):
+    assert trainer.post("/admin/samples", data={"load": "samples"}, follow_redirects=False).status_code == 403
+    assert trainer.get("/admin/fragments/users").status_code == 403
+
+
+# --- admin: users, tokens, rubric -------------------------------------------------------------
+
+
+def test_admin_page_lists_users_and_offers_unlock_for_a_locked_one(app_client, anonymous):
+    locked, fine = unique("locked"), unique("fine")
+    make_user(locked, ["officer"], badge=unique("b"))
+    make_user(fine, ["trainer", "reviewer"])
+    for _ in range(5):
+        anonymous.post("/api/v1/auth/login", json={"username": locked, "password": "not-the-password-1"})
+    assert anonymous.post("/api/v1/auth/login", json={"username": locked, "password": "x"}).status_code == 423
+
+    page = app_client.get("/admin")
+    assert page.status_code == 200
+    assert "Users and roles" in page.text and "API tokens" in page.text and "Review rubric" in page.text
+    row = user_row(page.text, locked)
+    assert 'data-action="unlock"' in row and "locked" in row
+    other = user_row(page.text, fine)
+    assert 'data-action="unlock"' not in other and 'data-action="disable"' in other
+    assert re.search(r'value="trainer"[^>]*checked', other) and re.search(r'value="reviewer"[^>]*checked', other)
+    assert not re.search(r'value="admin"[^>]*checked', other)
+    me = user_row(page.text, "tester")  # the signed-in admin cannot lock themself out
+    assert 'data-action="disable"' not in me and re.search(r'value="admin"[^>]*checked disabled', me)
+
+    user_id = re.search(rf'data-user-id="(\d+)" data-username="{locked}"', page.text).group(1)
+    assert app_client.post(f"/api/v1/users/{user_id}/unlock").status_code == 200
+    searched = app_client.get("/admin/fragments/users", params={"q": locked})
+    assert searched.status_code == 200 and "<html" not in searched.text
+    assert 'data-action="unlock"' not in user_row(searched.text, locked)
+    assert fine not in searched.text, "the search narrows the list"
+
+
+def test_admin_page_lists_tokens_without_secrets_and_the_rubric(app_client):
+    made = app_client.post("/api/v1/tokens", json={"name": unique("push"), "scope": "ingest"}).json()
+    tokens = app_client.get("/admin/fragments/tokens").text
+    assert made["name"] in tokens and made["token"] not in tokens
+    row = re.search(rf'<tr data-token-id="{made["id"]}".*?</tr>', tokens, re.S).group(0)
+    assert "scope: ingest" in row and 'data-action="revoke"' in row
+    assert app_client.delete(f"/api/v1/tokens/{made['id']}").status_code == 204
+    # Revoked tokens sort after the live ones, possibly onto a later page of the shared test database.
+    revoked = next(t for t in app_client.get("/api/v1/tokens").json() if t["id"] == made["id"])
+    assert revoked["revoked_at"] is not None
+    live_rows = app_client.get("/admin/fragments/tokens").text
+    assert f'data-token-id="{made["id"]}" ' not in live_rows or "revoked" in live_rows
+
+    rubric = app_client.get("/admin/fragments/rubric").text
+    assert 'data-key="showed_empathy"' in rubric and 'data-new="1"' in rubric
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+def test_audit_page_filters_and_exports_with_the_same_filters(app_client):
+    first, second = make_user(unique("audited"), ["officer"])[0], make_user(unique("audited"), ["officer"])[0]
+    page = app_client.get("/admin/audit", params={"object_type": "user", "object_id": str(first)})
+    assert page.status_code == 200
+    rows = audit_rows(page.text)
+    assert rows and all(row[4] == f"user {first}" for row in rows)
+    assert "user.create" in [row[3] for row in rows]
+    assert f"user {second}" not in page.text
+
+    nothing = app_client.get("/admin/audit", params={"object_id": str(first), "action": "user.unlock"})
+    assert audit_rows(nothing.text) == [] and "No records match" in nothing.text
+
+    failures = audit_rows(app_client.get("/admin/audit", params={"outcome": "failure"}).text)
+    assert all(row[5] == "failure" for row in failures)
+
+    export = unescape(re.search(r'href="(/api/v1/audit/export\.csv[^"]*)"', page.text).group(1))
+    assert "object_type=user" in export and f"object_id={first}" in export
+    csv_lines = app_client.get(export).text.strip().splitlines()
+    assert len(csv_lines) - 1 == len(rows) and all(f",user,{first}," in line for line in csv_lines[1:])
+
+    later = app_client.get("/admin/audit", params={"object_id": str(first), "since": "2999-01-01T00:00"})
+    assert audit_rows(later.text) == []
+    bad = app_client.get("/admin/audit", params={"object_id": str(first), "since": "last tuesday"})
+    assert bad.status_code == 200 and "is not a date and time" in bad.text and audit_rows(bad.text)
+    assert 'id="verify-chain"' in page.text
+
+
+def test_audit_page_is_paginated(app_client):
+    from api.audit.service import record
+
+    with session_scope() as session:
+        for n in range(51):
+            record(session, Actor("test"), "test.page", details={"n": n})
+    page = app_client.get("/admin/audit", params={"action": "test.page"})
+    rows = audit_rows(page.text)
+    assert len(rows) == 50 and [int(r[0]) for r in rows] == sorted((int(r[0]) for r in rows), reverse=True)
+    older = unescape(re.search(r'<a href="([^"]*before=\d+[^"]*)">Older', page.text).group(1))
+    assert "action=test.page" in older and f"before={rows[-1][0]}" in older
+    app_client.get("/admin/audit")  # a record arrives meanwhile (this view): the next page does not shift
+    second = audit_rows(app_client.get("/admin/audit" + older).text)
+    assert len(second) >= 1 and int(second[0][0]) < int(rows[-1][0])
+    assert {r[0] for r in rows}.isdisjoint(r[0] for r in second)
+
+
+# --- curriculum -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def selected_clip(app_client, fixtures, tmp_path_factory) -> int:
+    """An uploaded clip, probed (its length set: no worker runs here) and selected for training."""
+    from tests.services import upload
+
+    copy = fresh_copy(fixtures / "speech.mp4", tmp_path_factory.mktemp("lesson"), unique("lesson"))
+    response = upload(app_client, copy, evidence_id="EV-LESSON-1")
+    assert response.status_code == 201, response.text
+    clip_id = response.json()["id"]
+    with session_scope() as session:
+        clip = session.get(Clip, clip_id)
+        clip.media_info = {"duration": 15.188}
+        session.add(clip)
+    assert app_client.post(f"/api/v1/review/{clip_id}/claim").status_code == 200
+    decided = app_client.post(f"/api/v1/review/{clip_id}/decisions", json={"kind": "selected_for_training"})
+    assert decided.status_code == 201, decided.text
+    return clip_id
+
+
+def test_lesson_page_lists_items_in_order_with_the_player_data(trainer, selected_clip):
+    course = trainer.post("/api/v1/courses", json={"title": unique("De-escalation")}).json()
+    lesson = trainer.post(f"/api/v1/courses/{course['id']}/lessons", json={"title": "Opening words"}).json()
+    items = []
+    for title, start, end in (("Greeting", 1.0, 4.0), ("Explaining", 4.0, 8.5), ("Offer of help", 9.0, 15.188)):
+        added = trainer.post(f"/api/v1/lessons/{lesson['id']}/items", json={
+            "clip_id": selected_clip, "in_point": start, "out_point": end, "title": title,
+            "annotations": [{"at": start + 0.5, "text": f"note for {title}"}]})
+        assert added.status_code == 201, added.text
+        items.append(added.json())
+    order = [items[2]["id"], items[0]["id"], items[1]["id"]]
+    assert trainer.post(f"/api/v1/lessons/{lesson['id']}/items/reorder", json={"item_ids": order}).status_code == 200
+
+    page = trainer.get(f"/curriculum/lessons/{lesson['id']}")
+    assert page.status_code == 200
+    text = page.text
+    titles = [unescape(t) for t in re.findall(r'<strong class="item-title">(.*?)</strong>', text)]
+    assert titles == ["Offer of help", "Greeting", "Explaining"]
+    assert re.findall(r'<li class="card item" data-item-id="(\d+)"', text) == [str(i) for i in order]
+    assert "0:09.0 → 0:15.2" in unescape(text) and "0:01.0 → 0:04.0" in unescape(text)
+    assert "note for Greeting" in text and "EV-LESSON-1" in text
+    assert 'id="export-start"' in text and 'id="play-lesson"' in text and "<video" in text
+
+    data = json.loads(unescape(re.search(r'id="lesson-items-data">(.*?)</script>', text, re.S).group(1)))
+    assert [item["id"] for item in data] == order
+    assert data[0]["proxy_url"] == f"/api/v1/clips/{selected_clip}/media/proxy.mp4"
+    assert (data[0]["in_point"], data[0]["out_point"], data[0]["available"]) == (9.0, 15.188, True)
+
+    partial = trainer.get(f"/curriculum/lessons/{lesson['id']}/items")
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert re.findall(r'data-item-id="(\d+)"', partial.text)[:3] == [str(i) for i in order]
+
+    curriculum = trainer.get("/curriculum").text
+    assert course["title"] in curriculum and f'href="/curriculum/lessons/{lesson["id"]}"' in curriculum
+    assert "3 items" in curriculum and "EV-LESSON-1" in curriculum, "the course lists the lesson; the clip is listed"
+
+
+def test_an_unknown_lesson_is_a_404_page(trainer):
+    response = trainer.get("/curriculum/lessons/999999")
+    assert response.status_code == 404 and "no lesson 999999" in response.text
+
+
+# --- the sample clips -------------------------------------------------------------------------
+
+
+def test_load_samples_creates_the_clips_once(app):
+    from api.samples import SAMPLES_DIR, load_samples, sample_rows
+
+    files = sample_rows()
+    assert len(files) >= 2
+    assert sum(path.stat().st_size for path in SAMPLES_DIR.iterdir()) < 1_000_000
+    hashes = {hashlib.sha256(path.read_bytes()).hexdigest() for path, _ in files}
+
+    with session_scope() as session:
+        first = load_samples(session, Actor("test"))
+    assert not first.problems and len(first.added) + len(first.present) == len(files)
+    with session_scope() as session:
+        clips = session.exec(select(Clip).where(Clip.sha256.in_(hashes))).all()
+        assert len(clips) == len(files)
+        assert {c.evidence_id for c in clips} >= {"SAMPLE-0001", "SAMPLE-0002"}
+        clip_count = session.exec(select(func.count()).select_from(Clip)).one()
+        tag_count = session.exec(select(func.count()).select_from(ClipTag)).one()
+
+    with session_scope() as session:
+        again = load_samples(session, Actor("test"))
+    assert again.added == [] and not again.problems
+    assert sorted(again.present) == sorted(c.id for c in clips)
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Clip)).one() == clip_count
+        assert session.exec(select(func.count()).select_from(ClipTag)).one() == tag_count, "no second tag either"
+
+
+def test_first_run_offers_the_samples_and_the_form_loads_them(app_client, monkeypatch):
+    import review_ui.admin
+
+    monkeypatch.setattr(review_ui.admin, "has_clips", lambda session: False)
+    empty = app_client.get("/admin").text
+    assert "Load the sample clips" in empty
+    form = re.search(r'<form method="post" action="/admin/samples">(.*?)</form>', empty, re.S).group(1)
+    assert 'name="csrf_token"' in form and 'name="load"' in form
+    monkeypatch.undo()
+
+    assert "Load the sample clips" not in app_client.get("/admin").text, "no offer once there are clips"
+    loaded = app_client.post("/admin/samples", data={"load": "samples"}, follow_redirects=False)
+    assert loaded.status_code == 303 and loaded.headers["location"].startswith("/admin?loaded=")
+    shown = app_client.get(loaded.headers["location"]).text
+    assert "sample clip" in shown and "could not be loaded" not in shown
+
+
+def test_the_samples_form_needs_the_csrf_token_in_a_browser(app):
+    from tests.accounts import PASSWORD
+
+    username = unique("admin")
+    make_user(username, ["admin"])
+    with TestClient(app) as browser:
+        assert browser.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD}).status_code == 200
+        page = browser.get("/admin").text
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
+        refused = browser.post("/admin/samples", data={"load": "samples"}, follow_redirects=False)
+        assert refused.status_code == 403 and "CSRF" in refused.text
+        done = browser.post("/admin/samples", data={"load": "samples", "csrf_token": csrf}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"].startswith("/admin?loaded=")
