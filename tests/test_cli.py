@@ -50,6 +50,19 @@ def test_ingest_reports_each_file_and_fails_when_any_failed(env, fixtures, tmp_p
     assert again.returncode == 0 and "already here as clip 1" in again.stdout
 
 
+def test_ingest_counts_an_oversize_file_as_a_failure_and_records_it(env, fixtures):
+    env = {**env, "BESTPART_MAX_UPLOAD_BYTES": "1000"}
+    result = run("ingest", str(fixtures / "silent.mkv"), "--badge", "4711", "--category", "life-saving", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "silent.mkv: the file is larger than the 1000 bytes accepted" in result.stderr
+    assert "0 added, 0 already present, 1 failed" in result.stdout
+    db = os.path.join(env["BESTPART_DATA_DIR"], "bestpart.db")
+    with sqlite3.connect(db) as conn:
+        refused = conn.execute("SELECT badge_number, reason FROM rejected_uploads").fetchall()
+    assert refused == [("4711", "the file is larger than the 1000 bytes accepted")]
+    assert clips(env) == []
+
+
 def test_ingest_refuses_a_bad_category(env, fixtures):
     result = run("ingest", str(fixtures / "silent.mkv"), "--badge", "1", "--category", "bravery", env=env)
     assert result.returncode == 1 and "categories" in result.stderr

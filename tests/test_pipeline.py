@@ -57,13 +57,15 @@ def processed(service, fixtures, damaged) -> dict:
 
 
 @pytest.mark.parametrize("name", GOOD)
-def test_supported_sources_become_ready_with_every_asset(processed, name):
+def test_supported_sources_become_ready_with_every_asset(service, processed, name):
+    client, _ = service
     clip = processed[name]
     assert clip["status"] == "ready", clip
     assert {s["name"]: s["state"] for s in clip["stages"]} == dict.fromkeys(
         ["probe", "thumbnails", "proxy", "transcript", "recognize"], "done")
     assert set(clip["assets"]) == ASSETS
     assert clip["media"]["duration"] > 1 and clip["progress"] == 1.0 and clip["ready_at"]
+    assert all(client.get(url).status_code == 200 for url in clip["assets"].values())
 
 
 def test_transcript_has_words_close_to_the_spoken_text(service, processed, speech_text):

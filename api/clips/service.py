@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from api.clips.models import Asset, Clip, ClipTag, RejectedUpload, Stage, StageName
 from api.clips.schemas import ClipPublic, StagePublic, TagInput, TagPublic
-from api.clips.storage import HashingWriter, Store, copy_hashing
+from api.clips.storage import HashingWriter, Store, TooLarge, copy_hashing
 from api.config import get_settings
 from api.db import enqueue_after_commit
 from api.review.service import ensure_in_queue
@@ -19,6 +19,7 @@ from media.errors import MediaRejected
 from media.sniff import SNIFF_BYTES, sniff_container
 
 MEDIA_URL = "/api/v1/clips/{id}/media/{name}"
+TRANSCRIPT_URL = "/api/v1/clips/{id}/transcript"
 STAGE_ORDER = {name: n for n, name in enumerate(StageName)}
 
 
@@ -101,6 +102,9 @@ def ingest_local_file(session: Session, path: Path, tags: TagInput, *, source: s
     writer = HashingWriter(store.temp_path(), get_settings().max_upload_bytes)
     try:
         sha256 = copy_hashing(path, writer)
+    except TooLarge as exc:
+        writer.discard()
+        return _refuse(session, None, writer.size, str(exc), path, tags, source)
     except BaseException:
         writer.discard()
         raise
@@ -108,10 +112,15 @@ def ingest_local_file(session: Session, path: Path, tags: TagInput, *, source: s
         sniff_container(writer.head[:SNIFF_BYTES])
     except MediaRejected as exc:
         writer.path.unlink(missing_ok=True)
-        record_rejected_upload(session, sha256, writer.size, str(exc), filename=path.name,
-                               badge_number=tags.badge_number, submitted_from=source)
-        return Refused(str(exc))
+        return _refuse(session, sha256, writer.size, str(exc), path, tags, source)
     return ingest(session, writer.path, sha256, writer.size, tags, source=source)
+
+
+def _refuse(session: Session, sha256: str | None, size: int, reason: str, path: Path, tags: TagInput,
+            source: str) -> Refused:
+    record_rejected_upload(session, sha256, size, reason, filename=path.name,
+                           badge_number=tags.badge_number, submitted_from=source)
+    return Refused(reason)
 
 
 def record_rejected_upload(session: Session, sha256: str | None, size: int, reason: str, *,
@@ -183,8 +192,13 @@ def _public(clip: Clip, tags: list[ClipTag], stages: list[Stage], assets: list[s
         media=clip.media_info,
         progress=round(sum(s.progress for s in stages) / max(1, len(stages)), 3),
         stages=[StagePublic.model_validate(s, from_attributes=True) for s in stages],
-        assets={kind: MEDIA_URL.format(id=clip.id, name=kind) for kind in sorted(assets)},
+        assets={kind: _asset_url(clip.id, kind) for kind in sorted(assets)},
     )
+
+
+def _asset_url(clip_id: int, kind: str) -> str:
+    # The transcript has its own route (it is JSON for the UI, not a media file).
+    return TRANSCRIPT_URL.format(id=clip_id) if kind == "transcript.json" else MEDIA_URL.format(id=clip_id, name=kind)
 
 
 def _recognition_fields(recognition: dict | None) -> dict:
