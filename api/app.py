@@ -7,6 +7,7 @@ from api.auth import public
 from api.awards.routes import router as awards_router
 from api.clips.routes import router as clips_router
 from api.curriculum.routes import router as curriculum_router
+from api.recognition.routes import router as recognition_router
 from api.review.routes import router as review_router
 from api.search.routes import router as search_router
 from api.stats.routes import router as stats_router
@@ -20,7 +21,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     for router in (users_router, clips_router, review_router, awards_router, curriculum_router, search_router,
-                   stats_router, audit_router):
+                   recognition_router, stats_router, audit_router):
         app.include_router(router)
 
     @app.get("/api/v1/health", tags=["health"], dependencies=[Depends(public())])

@@ -94,6 +94,25 @@ def test_a_configured_path_with_no_file_yet_means_the_packaged_rules(rules_file)
     assert recognition.current_rules().version == json.loads(DEFAULT_RULES_PATH.read_text())["version"] + 1
 
 
+def test_admins_replace_the_rules_over_the_api_and_a_broken_file_is_refused(rules_file, app_client):
+    before = app_client.get("/api/v1/recognition/rules").json()
+    assert before["version"] == json.loads(DEFAULT_RULES_PATH.read_text())["version"]
+    assert before["rules"]["cues"] and before["cues"] == len(before["rules"]["cues"])
+
+    broken = json.loads(edited(lambda r: r["cues"][0].update(weight=99)))
+    refused = app_client.put("/api/v1/recognition/rules", json=broken)
+    assert refused.status_code == 422 and "weight" in refused.json()["detail"]
+    assert rules_file.read_bytes() == DEFAULT_RULES_PATH.read_bytes()
+
+    replaced = app_client.put("/api/v1/recognition/rules", json=json.loads(edited(without_life_saving)))
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["version"] == before["version"] + 1 and replaced.json()["digest"] != before["digest"]
+    assert recognition.current_rules().digest == replaced.json()["digest"]
+    assert app_client.get("/api/v1/recognition/rules").json()["rules"]["cues"] == replaced.json()["rules"]["cues"]
+    audit = app_client.get("/api/v1/audit", params={"action": "rules.replace"}).json()
+    assert any(event["details"]["digest"] == replaced.json()["digest"] for event in audit)
+
+
 def test_a_file_broken_by_hand_keeps_the_last_good_rules(rules_file):
     good = recognition.current_rules()
     rules_file.write_text("{ broken by hand")

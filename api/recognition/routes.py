@@ -1,0 +1,48 @@
+"""The cue rules in force (admins read and replace them); workers re-score every clip after a change."""
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Body, HTTPException
+from pydantic import BaseModel
+
+from api.audit.service import record
+from api.auth import Admin
+from api.clips import recognition
+from api.db import SessionDep
+from api.errors import ERRORS
+from api.recognition import RulesError
+
+router = APIRouter(prefix="/api/v1/recognition", tags=["recognition"])
+
+
+class RulesPublic(BaseModel):
+    version: int
+    digest: str
+    cues: int
+    rules: dict[str, Any]
+
+
+def _public(rules, data: dict) -> RulesPublic:
+    return RulesPublic(version=rules.version, digest=rules.digest, cues=len(rules.cues), rules=data)
+
+
+@router.get("/rules", response_model=RulesPublic, responses={401: ERRORS, 403: ERRORS})
+def get_rules(_: Admin):
+    """The rules file in force, as JSON, with its version and digest."""
+    rules = recognition.current_rules()
+    return _public(rules, json.loads(recognition.rules_path().read_text()))
+
+
+@router.put("/rules", response_model=RulesPublic, responses={401: ERRORS, 403: ERRORS, 422: ERRORS})
+def put_rules(principal: Admin, session: SessionDep, body: dict[str, Any] = Body()):
+    """Check and put a new rules file in force; a broken one is refused with what is wrong and the
+    old one stays. Workers then re-score every ready clip in the background."""
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    try:
+        rules = recognition.replace_rules(text)
+    except RulesError as exc:
+        raise HTTPException(422, str(exc)) from None
+    record(session, principal.actor, "rules.replace", object_type="rules", object_id=rules.version,
+           details={"digest": rules.digest, "cues": len(rules.cues)})
+    return _public(rules, body)
