@@ -91,8 +91,11 @@ def _add_account_commands(commands) -> None:
     load.set_defaults(run=cmd_officers_import)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(required=True, metavar="ACTION")
-    audit.add_parser("verify", help="check the hash chain; exit 1 if a record was altered or removed"
-                     ).set_defaults(run=cmd_audit_verify)
+    verify = audit.add_parser("verify", help="check the hash chain; exit 1 if a record was altered or removed")
+    verify.add_argument("--anchor", metavar="SEQ:HASH", type=_anchor,
+                        help="a head printed by an earlier verify and kept outside the database: "
+                             "the chain must still hold that record unchanged")
+    verify.set_defaults(run=cmd_audit_verify)
 
 
 CLI_ACTOR_NAME = "cli"
@@ -175,16 +178,26 @@ def cmd_officers_import(args) -> int:
     return 1 if problems else 0
 
 
+def _anchor(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not SEQ:HASH as printed by 'bestpart audit verify'")
+    return int(seq), digest.lower()
+
+
 def cmd_audit_verify(args) -> int:
-    from api.audit.service import verify
+    from api.audit.service import head_of, verify
     from api.db import session_scope
 
     _migrate()
     with session_scope() as session:
-        problems = verify(session)
+        problems = verify(session, args.anchor)
+        seq, digest = head_of(session)
     for problem in problems:
         print(problem)
     print("the audit trail is intact" if not problems else f"{len(problems)} problems found")
+    if not problems:
+        print(f"head: {seq}:{digest}  (keep it elsewhere; a later 'verify --anchor' checks it is still there)")
     return 1 if problems else 0
 
 

@@ -56,6 +56,31 @@ def test_edited_or_deleted_records_are_detected(audited, tamper, finding):
     assert result.returncode == 1 and finding in result.stdout, result.stdout
 
 
+def test_the_head_only_moves_forward(audited):
+    _, db = audited
+    with sqlite3.connect(db) as conn:
+        for statement in ("UPDATE audit_head SET seq = seq - 1", "DELETE FROM audit_head"):
+            with pytest.raises(sqlite3.IntegrityError, match="only moves forward"):
+                conn.execute(statement)
+
+
+def test_a_cut_off_tail_with_the_head_wound_back_is_found_by_the_anchor(audited):
+    env, db = audited
+    first = run("audit", "verify", env=env)
+    anchor = first.stdout.split("head: ")[1].split()[0]
+    newest = int(anchor.split(":")[0])
+    assert newest >= 3  # three users were added
+    with sqlite3.connect(db) as conn:  # triggers dropped: the whole tail and the head rewritten
+        for trigger in ("audit_events_no_delete", "audit_head_forward_only"):
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute("DELETE FROM audit_events WHERE seq >= 3")
+        conn.execute("UPDATE audit_head SET seq = 2, last_hash = (SELECT hash FROM audit_events WHERE seq = 2)")
+    assert run("audit", "verify", env=env).returncode == 0  # the chain alone cannot tell
+    result = run("audit", "verify", "--anchor", anchor, env=env)
+    assert result.returncode == 1 and f"before record {newest} that an earlier check saw" in result.stdout, result.stdout
+    assert run("audit", "verify", "--anchor", "4:nonsense", env=env).returncode == 2
+
+
 def test_in_process_log_stays_intact_through_the_suite(app_client):
     app_client.get("/api/v1/clips")
     with session_scope() as session:

@@ -64,8 +64,12 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def verify(session: Session) -> list[str]:
-    """Walk the chain; return one line per problem (an empty list means intact)."""
+def verify(session: Session, anchor: tuple[int, str] | None = None) -> list[str]:
+    """Walk the chain; return one line per problem (an empty list means intact).
+
+    The chain alone cannot show that its newest records were cut off by someone who also wound the
+    head back (with the database's triggers dropped). `anchor` is a head seen by an earlier check and
+    kept outside the database, (seq, hash): the chain must still hold that record unchanged."""
     problems = []
     expected_seq, prev = 1, GENESIS
     for event in session.exec(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
@@ -75,13 +79,24 @@ def verify(session: Session) -> list[str]:
             problems.append(f"record {event.seq} does not follow the record before it")
         if event_hash(event) != event.hash:
             problems.append(f"record {event.seq} was altered after it was written")
+        if anchor and event.seq == anchor[0] and event.hash != anchor[1]:
+            problems.append(f"record {event.seq} is not the one an earlier check saw")
         expected_seq, prev = event.seq + 1, event.hash
     head = session.get(AuditHead, 1)
     if head and head.seq != expected_seq - 1:
         problems.append(f"the log should end at record {head.seq} but ends at {expected_seq - 1} (records removed?)")
     elif head and head.last_hash != prev:
         problems.append("the last record is not the one the log last wrote")
+    if anchor and anchor[0] >= expected_seq:
+        problems.append(f"the log ends at record {expected_seq - 1}, before record {anchor[0]} that an earlier "
+                        "check saw (records removed?)")
     return problems
+
+
+def head_of(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the newest record: what to keep elsewhere and pass to a later verify."""
+    head = session.get(AuditHead, 1)
+    return (head.seq, head.last_hash) if head else (0, GENESIS)
 
 
 @dataclass
