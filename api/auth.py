@@ -95,8 +95,9 @@ PASSWORD_CHANGE_PATHS = {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v
 class LoginRequired(Exception):
     """A page asked for by someone not signed in: the app answers with a redirect to /login."""
 
-    def __init__(self, next_path: str):
+    def __init__(self, next_path: str, session_ended: bool = False):
         self.next_path = next_path
+        self.session_ended = session_ended  # a session cookie came, but its session is over
 
 
 def allow(*roles: Role, scope: str | None = None, page: bool = False):
@@ -109,7 +110,7 @@ def allow(*roles: Role, scope: str | None = None, page: bool = False):
         principal = await run_in_threadpool(resolve_principal, request, session)
         if principal is None:
             if page:
-                raise LoginRequired(request.url.path)
+                raise LoginRequired(request.url.path, session_ended=SESSION_COOKIE in request.cookies)
             raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
         if not await _csrf_ok(request, principal):
             raise HTTPException(403, "the CSRF token is missing or wrong; reload the page")

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import LoginRequired, Principal, allow_page
+from api.auth import SESSION_COOKIE, LoginRequired, Principal, allow_page
 from api.users.models import Role
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -61,7 +61,11 @@ def render(request: Request, template: str, principal: Principal | None, status_
 
 
 async def login_required_handler(request: Request, exc: LoginRequired):
-    return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+    if not exc.session_ended:
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+    response = RedirectResponse(f"/login?next={quote(exc.next_path)}&ended=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)  # said once: the next page asks to sign in plainly
+    return response
 
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException):

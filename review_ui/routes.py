@@ -30,9 +30,13 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
+SESSION_ENDED = ("Your session has ended (30 minutes without activity, 12 hours since you signed in, "
+                 "or your account was changed). Sign in again to go on.")
+
+
 @router.get("/login", dependencies=[Depends(public())])
-def login_page(request: Request, next: str | None = None):
-    return render(request, "login.html", None, next=_safe_next(next), message=None)
+def login_page(request: Request, next: str | None = None, ended: bool = False):
+    return render(request, "login.html", None, next=_safe_next(next), message=SESSION_ENDED if ended else None)
 
 
 @router.post("/login", dependencies=[Depends(public())])

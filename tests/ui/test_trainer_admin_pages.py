@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -15,7 +16,7 @@ from sqlmodel import select
 from api.audit.service import Actor
 from api.clips.models import Clip, ClipTag
 from api.db import session_scope
-from tests.accounts import bearer, fresh_copy, make_user
+from tests.accounts import PASSWORD, bearer, fresh_copy, make_user
 
 
 def unique(prefix: str) -> str:
@@ -76,6 +77,34 @@ def test_anonymous_is_sent_to_sign_in(anonymous):
         assert response.status_code == 303 and response.headers["location"] == f"/login?next={path}"
     refused = anonymous.post("/admin/samples", data={"load": "samples"}, follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+
+
+def test_the_sign_in_page_says_why_a_session_ended_and_why_an_account_is_locked(app):
+    from sqlalchemy import update
+
+    from api.auth import SESSION_COOKIE
+    from api.users.models import AuthSession
+    from api.users.service import token_hash
+
+    name = unique("ended")
+    make_user(name, ["trainer"])
+    browser = TestClient(app)
+    assert browser.post("/login", data={"username": name, "password": PASSWORD},
+                        follow_redirects=False).status_code == 303
+    assert browser.get("/curriculum").status_code == 200
+    with session_scope() as session:  # the session went idle
+        session.execute(update(AuthSession).values(last_seen_at=datetime.now(UTC) - timedelta(hours=1))
+                        .where(AuthSession.token_hash == token_hash(browser.cookies[SESSION_COOKIE])))
+    ended = browser.get("/curriculum", follow_redirects=False)
+    assert ended.headers["location"] == "/login?next=/curriculum&ended=1"
+    assert "Your session has ended" in browser.get(ended.headers["location"]).text
+    again = browser.get("/curriculum", follow_redirects=False)  # the stale cookie is gone: said once
+    assert again.headers["location"] == "/login?next=/curriculum"
+
+    for _ in range(5):
+        browser.post("/login", data={"username": name, "password": "not-the-password-1"})
+    locked = browser.post("/login", data={"username": name, "password": PASSWORD})
+    assert locked.status_code == 401 and "locked" in locked.text and 'role="alert"' in locked.text
 
 
 def test_a_trainer_cannot_load_samples_or_read_admin_fragments(trainer):
