@@ -13,6 +13,8 @@ Then, each timed over 200 calls, with a new session per call as a request has:
   listing  api.clips.service.list_clips + clip_public for a page of 50 (what GET /api/v1/clips
            returns), the same with clips_public (one query per table for the page; the target is
            judged on this one), and GET /api/v1/clips?limit=50
+  queue    GET /api/v1/review/queue?state=queued&limit=50, by priority or oldest first, with and
+           without a division filter (judged on the listing target too)
 Raw baselines, same queries: the FTS5 MATCH ... ORDER BY rank LIMIT 20 for search, and
 SELECT * FROM clips ORDER BY id DESC LIMIT 50 for the listing; the ratios say what our layers cost.
 
@@ -264,6 +266,14 @@ def http_listing(client, offset):
     assert response.status_code == 200, response.text
 
 
+def http_queue(client, offset, order, division):
+    params = {"limit": 50, "offset": offset, "order": order, "state": "queued"}
+    if division:
+        params["division"] = division
+    response = client.get("/api/v1/review/queue", params=params)
+    assert response.status_code == 200, response.text
+
+
 def bench_search(raw, client, runs) -> bool:
     calls = [run[1:] for run in runs]
     service_search(*calls[0])  # warm the page cache and the imports once
@@ -296,6 +306,16 @@ def bench_listing(raw, client, rng) -> bool:
                 LISTING_TARGET_MS)
     http_listing(client, 0)
     report("GET /api/v1/clips?limit=50 (token auth)", timed(lambda o: http_listing(client, o), pages), raw_list)
+    # The review team's queue: what /queue shows, by priority (the recognition score) or oldest first.
+    calls = [(50 * rng.randrange(10), rng.choice(["priority", "oldest"]), rng.choice([None, *DIVISIONS]))
+             for _ in range(RUNS)]
+    raw_queue = timed(lambda offset, *_: raw.execute(
+        "SELECT * FROM review_items JOIN clips ON clips.id = review_items.clip_id WHERE review_items.state = 'queued' "
+        "ORDER BY review_items.priority DESC LIMIT 50 OFFSET ?", (offset,)).fetchall(), calls)
+    report("raw SELECT queued review items ... LIMIT 50", raw_queue)
+    http_queue(client, *calls[0])
+    ok &= report("GET /api/v1/review/queue?limit=50 (token auth)", timed(lambda *call: http_queue(client, *call), calls),
+                 raw_queue, LISTING_TARGET_MS)
     for offset in (5_000, 50_000):
         deep = [(offset,)] * 20
         print(f"  deep page at offset {offset:,}, 20 times:")

@@ -156,10 +156,11 @@ def main() -> int:
         finally:
             source.unlink(missing_ok=True)
     if response.status_code != 201:
-        print(f"upload refused: HTTP {response.status_code} {response.text[:300]}")
-        return 0
+        print(f"MISS: upload refused: HTTP {response.status_code} {response.text[:300]}")
+        return 1
     if response.json()["sha256"] != digest:
         print(f"MISS: the service stored sha256 {response.json()['sha256']}, hashlib says {digest}")
+        return 1
     ours, theirs = SIZE / MB / seconds, SIZE / MB / raw_s
     print(f"raw: hashlib sha256 {SIZE / MB / hash_s:.0f} MB/s, cp+sync {SIZE / MB / copy_s:.0f} MB/s, "
           f"both {theirs:.0f} MB/s ({raw_s:.1f} s)")
@@ -168,7 +169,7 @@ def main() -> int:
     print(f"upload / raw hash+copy: {ours / theirs:.2f}")
     print(f"serve RSS growth: {rss_mb:.1f} MB (target < {TARGET_RSS_MB}) {verdict(rss_mb < TARGET_RSS_MB)} "
           f"(the warm-up upload before it: {first_mb:.1f} MB)")
-    return 0
+    return 0 if ours >= TARGET_MBPS and rss_mb < TARGET_RSS_MB else 1
 
 
 if __name__ == "__main__":
