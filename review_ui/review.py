@@ -273,6 +273,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
         duration=(public.media or {}).get("duration"), officer=officer,
         highlights=highlights, counter_cues=counter_cues, transcript=transcript,
         can_decide=can_decide, can_add_to_lesson=can_add_to_lesson,
+        own_clip=bool(principal.badge_number) and principal.badge_number == clip.badge_number,
         decisions_buttons=DECISIONS, rubric=[r for r in rubric if r.active],
         rubric_labels={r.key: r.label for r in rubric},
         checked={key for key, value in (last.rubric if last else {}).items() if value},

@@ -376,6 +376,10 @@ $('[data-action="shortcuts"]')?.addEventListener("click", toggleShortcuts);
 $('[data-action="mark-in"]')?.addEventListener("click", () => setMark("in", now()));
 $('[data-action="mark-out"]')?.addEventListener("click", () => setMark("out", now()));
 $('[data-action="clear-marks"]')?.addEventListener("click", () => { setMark("in", null); setMark("out", null); });
+// The recording officer tags the moment on screen: My footage opens the tag form at that time.
+$('[data-action="tag-moment"]')?.addEventListener("click", (event) => {
+  event.currentTarget.href = `/my?clip=${page.dataset.clip}&at=${now().toFixed(1)}`;
+});
 
 const REASON_NEEDED = {
   dismissed: "Write why this clip is dismissed.",
