@@ -1,12 +1,14 @@
 """create_app(): the one FastAPI application, with the review UI mounted."""
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from starlette.exceptions import HTTPException
 
 from api.audit.routes import router as audit_router
 from api.auth import public
 from api.awards.routes import router as awards_router
 from api.clips.routes import router as clips_router
 from api.curriculum.routes import router as curriculum_router
+from api.errors import ServiceError
 from api.recognition.routes import router as recognition_router
 from api.review.routes import router as review_router
 from api.search.routes import router as search_router
@@ -28,8 +30,14 @@ def create_app() -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
+    app.add_exception_handler(ServiceError, _service_error)
     _mount_review_ui(app)
     return app
+
+
+async def _service_error(request: Request, exc: ServiceError):
+    # Answered as the HTTPException it stands for: JSON for the API, a page for people.
+    return await request.app.exception_handlers[HTTPException](request, HTTPException(exc.status, str(exc)))
 
 
 def _mount_review_ui(app: FastAPI) -> None:

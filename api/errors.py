@@ -10,3 +10,13 @@ class ErrorOut(BaseModel):
 
 
 ERRORS = {"model": ErrorOut}
+
+
+class ServiceError(ValueError):
+    """A business rule refused the request: the HTTP status to answer and what went wrong.
+
+    Services raise it; the app answers it like an HTTPException, so routes need no try/except."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status

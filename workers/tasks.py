@@ -75,8 +75,9 @@ def run_stage(clip_id: int, stage: StageName, body: Callable[[StageContext], Non
     try:
         body(ctx)
     except MediaRejected as exc:
-        _end(lambda s: stages.reject(s, clip_id, stage, WORKER_ID, str(exc)), stop, beat)
-        log.info("clip.%s clip=%s rejected: %s", stage.value, clip_id, exc)
+        reason = str(exc)
+        _end(lambda s: stages.reject(s, clip_id, stage, WORKER_ID, reason), stop, beat)
+        log.info("clip.%s clip=%s rejected: %s", stage.value, clip_id, reason)
         return
     except Exception as exc:  # our side: record it and let the stage retry
         log.exception("clip.%s clip=%s failed", stage.value, clip_id)

@@ -12,7 +12,7 @@ from api.audit import service
 from api.audit.models import AuditEvent
 from api.auth import Admin
 from api.db import SessionDep
-from api.params import Id, Offset
+from api.params import Offset
 from api.errors import ERRORS
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])

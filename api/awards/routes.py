@@ -9,7 +9,7 @@ from api.awards import service
 from api.awards.models import Nomination, NominationState
 from api.awards.schemas import AwardPublic, CommitteeDecisionIn, NominationIn, NominationPublic, RecognitionPublic
 from api.db import SessionDep
-from api.params import Id, Offset
+from api.params import Id
 from api.errors import ERRORS
 from api.users.models import Officer, Role
 
@@ -17,18 +17,11 @@ router = APIRouter(prefix="/api/v1", tags=["awards"])
 NominationReader = Annotated[Principal, Depends(allow(Role.REVIEWER, Role.COMMITTEE, Role.ADMIN))]
 
 
-def _fail(exc: service.AwardError):
-    raise HTTPException(exc.status, str(exc)) from None
-
-
 @router.post("/nominations", response_model=NominationPublic, status_code=201,
              responses={401: ERRORS, 403: ERRORS, 422: ERRORS})
 def nominate(body: NominationIn, principal: Reviewer, session: SessionDep):
     """Nominate officers for an Act of Excellence, with the clips and the moments that matter."""
-    try:
-        return service.public(session, service.nominate(session, principal.actor, body))
-    except service.AwardError as exc:
-        _fail(exc)
+    return service.public(session, service.nominate(session, principal.actor, body))
 
 
 @router.get("/nominations", response_model=list[NominationPublic], responses={401: ERRORS, 403: ERRORS})
@@ -59,10 +52,7 @@ def decide(nomination_id: Id, body: CommitteeDecisionIn, principal: Committee, s
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
         raise HTTPException(404, f"no nomination {nomination_id}")
-    try:
-        return service.public(session, service.decide(session, principal.actor, nomination, body))
-    except service.AwardError as exc:
-        _fail(exc)
+    return service.public(session, service.decide(session, principal.actor, nomination, body))
 
 
 @router.get("/awards", response_model=list[AwardPublic], responses={401: ERRORS})

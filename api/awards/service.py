@@ -8,13 +8,12 @@ from api.audit.service import Actor, record
 from api.awards.models import Award, Nomination, NominationClip, NominationOfficer, NominationState
 from api.awards.schemas import AwardPublic, CommitteeDecisionIn, NominatedClip, NominationIn, NominationPublic
 from api.clips.models import Clip
+from api.errors import ServiceError
 from api.users.models import Officer
 
 
-class AwardError(ValueError):
-    def __init__(self, status: int, detail: str):
-        super().__init__(detail)
-        self.status = status
+class AwardError(ServiceError):
+    pass
 
 
 def nominate(session: Session, actor: Actor, body: NominationIn) -> Nomination:

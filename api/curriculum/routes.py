@@ -6,7 +6,7 @@ to anyone who may see the clip.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import FileResponse
 
 from api.access import visible_clip
@@ -27,10 +27,6 @@ CurriculumReader = Annotated[Principal, Depends(allow(Role.TRAINER, Role.REVIEWE
 DENIED = {401: ERRORS, 403: ERRORS}
 MISSING = {**DENIED, 404: ERRORS}
 INVALID = {**MISSING, 409: ERRORS, 422: ERRORS}
-
-
-def _fail(exc: service.CurriculumError):
-    raise HTTPException(exc.status, str(exc)) from None
 
 
 def _course(session, course: Course) -> CoursePublic:
@@ -72,18 +68,12 @@ def list_courses(_: CurriculumReader, session: SessionDep):
 
 @router.get("/courses/{course_id}", response_model=CoursePublic, responses=MISSING)
 def get_course(course_id: Id, _: CurriculumReader, session: SessionDep):
-    try:
-        return _course(session, service.get_course(session, course_id))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _course(session, service.get_course(session, course_id))
 
 
 @router.patch("/courses/{course_id}", response_model=CoursePublic, responses=INVALID)
 def update_course(course_id: Id, body: CourseUpdate, principal: Trainer, session: SessionDep):
-    try:
-        return _course(session, service.update_course(session, principal.actor, course_id, body))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _course(session, service.update_course(session, principal.actor, course_id, body))
 
 
 # --- lessons ----------------------------------------------------------------------------------
@@ -91,37 +81,25 @@ def update_course(course_id: Id, body: CourseUpdate, principal: Trainer, session
 
 @router.post("/courses/{course_id}/lessons", response_model=LessonPublic, status_code=201, responses=INVALID)
 def create_lesson(course_id: Id, body: LessonIn, principal: Trainer, session: SessionDep):
-    try:
-        return _lesson(session, service.create_lesson(session, principal.actor, course_id, body))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _lesson(session, service.create_lesson(session, principal.actor, course_id, body))
 
 
 @router.post("/courses/{course_id}/lessons/reorder", response_model=CoursePublic, responses=INVALID)
 def reorder_lessons(course_id: Id, body: LessonReorder, principal: Trainer, session: SessionDep):
     """Put the course's lessons in this order (every lesson, once)."""
-    try:
-        service.reorder_lessons(session, principal.actor, course_id, body.lesson_ids)
-        return _course(session, service.get_course(session, course_id))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    service.reorder_lessons(session, principal.actor, course_id, body.lesson_ids)
+    return _course(session, service.get_course(session, course_id))
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonPublic, responses=MISSING)
 def get_lesson(lesson_id: Id, _: CurriculumReader, session: SessionDep):
     """The lesson with its items in order: play each item's proxy from in_point to out_point."""
-    try:
-        return _lesson(session, service.get_lesson(session, lesson_id))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _lesson(session, service.get_lesson(session, lesson_id))
 
 
 @router.patch("/lessons/{lesson_id}", response_model=LessonPublic, responses=INVALID)
 def update_lesson(lesson_id: Id, body: LessonUpdate, principal: Trainer, session: SessionDep):
-    try:
-        return _lesson(session, service.update_lesson(session, principal.actor, lesson_id, body))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _lesson(session, service.update_lesson(session, principal.actor, lesson_id, body))
 
 
 # --- lesson items -----------------------------------------------------------------------------
@@ -130,37 +108,25 @@ def update_lesson(lesson_id: Id, body: LessonUpdate, principal: Trainer, session
 @router.post("/lessons/{lesson_id}/items", response_model=ItemPublic, status_code=201, responses=INVALID)
 def add_item(lesson_id: Id, body: ItemIn, principal: Trainer, session: SessionDep):
     """Add a segment [in_point, out_point] of a clip selected for training, with annotations."""
-    try:
-        return _items(session, [service.add_item(session, principal.actor, lesson_id, body)])[0]
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _items(session, [service.add_item(session, principal.actor, lesson_id, body)])[0]
 
 
 @router.patch("/lessons/{lesson_id}/items/{item_id}", response_model=ItemPublic, responses=INVALID)
 def update_item(lesson_id: Id, item_id: Id, body: ItemUpdate, principal: Trainer, session: SessionDep):
-    try:
-        return _items(session, [service.update_item(session, principal.actor, lesson_id, item_id, body)])[0]
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _items(session, [service.update_item(session, principal.actor, lesson_id, item_id, body)])[0]
 
 
 @router.delete("/lessons/{lesson_id}/items/{item_id}", status_code=204, response_class=Response,
                responses=MISSING)
 def delete_item(lesson_id: Id, item_id: Id, principal: Trainer, session: SessionDep):
-    try:
-        service.delete_item(session, principal.actor, lesson_id, item_id)
-    except service.CurriculumError as exc:
-        _fail(exc)
+    service.delete_item(session, principal.actor, lesson_id, item_id)
     return Response(status_code=204)
 
 
 @router.post("/lessons/{lesson_id}/items/reorder", response_model=list[ItemPublic], responses=INVALID)
 def reorder_items(lesson_id: Id, body: ItemReorder, principal: Trainer, session: SessionDep):
     """Put the lesson's items in this order (every item, once)."""
-    try:
-        return _items(session, service.reorder_items(session, principal.actor, lesson_id, body.item_ids))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _items(session, service.reorder_items(session, principal.actor, lesson_id, body.item_ids))
 
 
 @router.get("/clips/{clip_id}/lessons", response_model=list[ClipLessonPublic], responses=MISSING)
@@ -179,35 +145,23 @@ def clip_lessons(clip_id: Id, principal: AnyUser, session: SessionDep):
 def start_export(lesson_id: Id, principal: Trainer, session: SessionDep):
     """Export the lesson as a zip (MP4 segments, WebVTT captions, manifest.json) in the background;
     poll GET /api/v1/exports/{id} for its progress."""
-    try:
-        return _export(service.start_export(session, principal.actor, lesson_id))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _export(service.start_export(session, principal.actor, lesson_id))
 
 
 @router.get("/lessons/{lesson_id}/exports", response_model=list[ExportPublic], responses=MISSING)
 def list_exports(lesson_id: Id, _: CurriculumReader, session: SessionDep):
-    try:
-        return [_export(export) for export in service.exports_of(session, lesson_id)]
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return [_export(export) for export in service.exports_of(session, lesson_id)]
 
 
 @router.get("/exports/{export_id}", response_model=ExportPublic, responses=MISSING)
 def get_export(export_id: Id, _: CurriculumReader, session: SessionDep):
-    try:
-        return _export(service.get_export(session, export_id))
-    except service.CurriculumError as exc:
-        _fail(exc)
+    return _export(service.get_export(session, export_id))
 
 
 @router.get("/exports/{export_id}/download", response_class=FileResponse,
             responses={**MISSING, 409: ERRORS, 410: ERRORS})
 def download_export(export_id: Id, principal: CurriculumReader, session: SessionDep):
-    try:
-        export, path = service.export_file(session, principal.actor, export_id)
-    except service.CurriculumError as exc:
-        _fail(exc)
+    export, path = service.export_file(session, principal.actor, export_id)
     return FileResponse(path, media_type="application/zip",
                         filename=f"lesson-{export.lesson_id}-export-{export.id}.zip",
                         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})

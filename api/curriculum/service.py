@@ -18,16 +18,15 @@ from api.clips.service import find_asset, get_store
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
 from api.curriculum.schemas import CourseIn, CourseUpdate, ItemIn, ItemUpdate, LessonIn, LessonUpdate
 from api.db import enqueue_after_commit
+from api.errors import ServiceError
 from api.review.models import ReviewItem, ReviewState
 
 EXPORT_JOB = "lesson.export"
 EDGE_TOLERANCE = 0.001  # seconds: an out point typed from a rounded duration is still the end
 
 
-class CurriculumError(ValueError):
-    def __init__(self, status: int, detail: str):
-        super().__init__(detail)
-        self.status = status
+class CurriculumError(ServiceError):
+    pass
 
 
 def now() -> datetime:

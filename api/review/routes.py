@@ -39,10 +39,6 @@ def _public(session, pairs: list[tuple[ReviewItem, Clip]]) -> list[ReviewItemPub
     ) for item, clip in pairs]
 
 
-def _fail(exc: service.ReviewError):
-    raise HTTPException(exc.status, str(exc)) from None
-
-
 @router.get("/api/v1/review/queue", response_model=QueuePage, responses={401: ERRORS, 403: ERRORS})
 def queue(_: Reviewer, session: SessionDep, state: ReviewState | None = None, category: str | None = None,
           division: str | None = None, badge_number: str | None = None, date_from: date | None = None,
@@ -66,10 +62,7 @@ def next_clip(principal: Reviewer, session: SessionDep, order: Order = "priority
 @router.post("/api/v1/review/{clip_id}/claim", response_model=ReviewItemPublic,
              responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS})
 def claim(clip_id: Id, principal: Reviewer, session: SessionDep):
-    try:
-        item = service.claim(session, principal.actor, clip_id)
-    except service.ReviewError as exc:
-        _fail(exc)
+    item = service.claim(session, principal.actor, clip_id)
     return _public(session, [(item, session.get(Clip, clip_id))])[0]
 
 
@@ -78,10 +71,7 @@ def claim(clip_id: Id, principal: Reviewer, session: SessionDep):
 def decide(clip_id: Id, body: DecisionIn, principal: Reviewer, session: SessionDep):
     """Select for training, nominate, dismiss (reason required) or ask the officer (question required).
     Deciding again revises the decision; the history is kept."""
-    try:
-        return service.decide(session, principal.actor, clip_id, body)
-    except service.ReviewError as exc:
-        _fail(exc)
+    return service.decide(session, principal.actor, clip_id, body)
 
 
 @router.get("/api/v1/clips/{clip_id}/review", response_model=ClipReviewPublic,
@@ -102,10 +92,7 @@ def reply(clip_id: Id, body: ReplyIn, principal: AnyUser, session: SessionDep) -
     clip = visible_clip(session, principal, clip_id)
     if not principal.has(Role.OFFICER) or clip.badge_number != principal.badge_number:
         raise HTTPException(403, "only the recording officer answers questions about a clip")
-    try:
-        answer = service.reply(session, principal.actor, clip_id, body.text)
-    except service.ReviewError as exc:
-        _fail(exc)
+    answer = service.reply(session, principal.actor, clip_id, body.text)
     return {"id": answer.id, "clip_id": clip_id, "text": answer.text}
 
 

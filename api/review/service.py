@@ -9,16 +9,15 @@ from sqlmodel import Session, select
 from api.audit.service import Actor, record
 from api.clips.models import Clip, ClipStatus, ClipTag
 from api.config import get_settings
+from api.errors import ServiceError
 from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, ReviewState, RubricItem
 from api.review.schemas import DecisionIn
 
 NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
 
 
-class ReviewError(ValueError):
-    def __init__(self, status: int, detail: str):
-        super().__init__(detail)
-        self.status = status
+class ReviewError(ServiceError):
+    pass
 
 
 def now() -> datetime:

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from api.auth import SESSION_COOKIE, Admin, AnyUser, allow, client_address, public
 from api.db import SessionDep
-from api.params import Id, Offset
+from api.params import Id
 from api.errors import ERRORS
 from api.users import service
 from api.users.models import ApiToken, Officer, Role, User
