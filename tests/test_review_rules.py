@@ -122,3 +122,13 @@ def test_who_may_see_nominations_and_clips(app, app_client, ready_clip):
     app_client.post(f"/api/v1/review/{elsewhere['id']}/claim")
     app_client.post(f"/api/v1/review/{elsewhere['id']}/decisions", json={"kind": "selected_for_training"})
     assert trainer.get(f"/api/v1/clips/{elsewhere['id']}").status_code == 200
+
+
+def test_a_clip_still_processing_cannot_be_claimed_or_decided(app_client, fixtures, tmp_path):
+    clip = upload_clip(app_client, fixtures, tmp_path, unique("b"))  # no worker in-process: it stays processing
+    for path, body in ((f"/api/v1/review/{clip['id']}/claim", None),
+                       (f"/api/v1/review/{clip['id']}/decisions", {"kind": "selected_for_training"})):
+        refused = app_client.post(path, json=body)
+        assert refused.status_code == 409 and "still processing" in refused.json()["detail"]
+    mark_ready(clip["id"])
+    assert app_client.post(f"/api/v1/review/{clip['id']}/claim").status_code == 200

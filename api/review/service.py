@@ -45,12 +45,7 @@ def item_for(session: Session, clip_id: int) -> ReviewItem | None:
 
 def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
     """Opening a queued clip claims it for the reviewer; opening it again renews the claim."""
-    release_expired_claims(session)
-    item = item_for(session, clip_id)
-    if item is None:
-        raise ReviewError(404, f"clip {clip_id} is not in the review queue")
-    if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
-        raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
+    item = _item_to_work_on(session, actor, clip_id)
     if item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW):
         expires = now() + timedelta(minutes=get_settings().review_claim_minutes)
         taken = session.execute(
@@ -64,6 +59,20 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
             raise ReviewError(409, "another reviewer claimed this clip a moment ago")
         session.refresh(item)
         record(session, actor, "review.claim", object_type="clip", object_id=clip_id)
+    return item
+
+
+def _item_to_work_on(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
+    """The clip's review item if this reviewer may claim or decide it now (expired claims released).
+    Nobody reviews what cannot be watched yet; a rejected or failed clip may still be dismissed."""
+    release_expired_claims(session)
+    item = item_for(session, clip_id)
+    if item is None:
+        raise ReviewError(404, f"clip {clip_id} is not in the review queue")
+    if session.exec(select(Clip.status).where(Clip.id == clip_id)).first() == ClipStatus.PROCESSING:
+        raise ReviewError(409, f"clip {clip_id} is still processing; it can be reviewed once it is ready")
+    if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
+        raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
     return item
 
 
@@ -85,12 +94,7 @@ def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewI
 
 
 def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> Decision:
-    release_expired_claims(session)
-    item = item_for(session, clip_id)
-    if item is None:
-        raise ReviewError(404, f"clip {clip_id} is not in the review queue")
-    if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
-        raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
+    item = _item_to_work_on(session, actor, clip_id)
     if body.kind in NEEDS_A_REASON and not (body.reason or "").strip():
         raise ReviewError(422, f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
     _check_rubric(session, body.rubric)

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from api.audit.service import Actor
-from api.clips.models import Clip, ClipTag
+from api.clips.models import Clip, ClipStatus, ClipTag
 from api.db import session_scope
 from tests.accounts import PASSWORD, bearer, fresh_copy, make_user
 
@@ -212,7 +212,7 @@ def test_audit_page_is_paginated(app_client):
 
 @pytest.fixture(scope="module")
 def selected_clip(app_client, fixtures, tmp_path_factory) -> int:
-    """An uploaded clip, probed (its length set: no worker runs here) and selected for training."""
+    """An uploaded clip, processed (ready, its length set: no worker runs here), selected for training."""
     from tests.services import upload
 
     copy = fresh_copy(fixtures / "speech.mp4", tmp_path_factory.mktemp("lesson"), unique("lesson"))
@@ -222,6 +222,7 @@ def selected_clip(app_client, fixtures, tmp_path_factory) -> int:
     with session_scope() as session:
         clip = session.get(Clip, clip_id)
         clip.media_info = {"duration": 15.188}
+        clip.status = ClipStatus.READY
         session.add(clip)
     assert app_client.post(f"/api/v1/review/{clip_id}/claim").status_code == 200
     decided = app_client.post(f"/api/v1/review/{clip_id}/decisions", json={"kind": "selected_for_training"})
