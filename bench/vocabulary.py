@@ -19,6 +19,7 @@ little from run to run.
     .venv/bin/python bench/vocabulary.py
 """
 
+import shutil
 import subprocess
 import sys
 import time
@@ -139,6 +140,10 @@ def looped_plain_speech(model) -> None:
 
 
 def main() -> int:
+    if not shutil.which("espeak-ng") and not all((CACHE / f"sentence{n:02d}.m4a").exists()
+                                                 for n in range(len(SENTENCES) + 1)):
+        print("MISS: bench/vocabulary.py speaks its sentences with espeak-ng: apt-get install espeak-ng")
+        return 1
     model = transcribe.load_model(transcribe.default_model_path())
     clips = [speech(n, text) for n, text in enumerate([*SENTENCES, PLAIN])]
     run(model, clips[0], "none")  # warm-up
