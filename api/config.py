@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     whisper_device: str = "auto"  # auto, cpu or cuda
     whisper_compute_type: str = "auto"  # CTranslate2 picks the fastest the device supports
     whisper_threads: int = 0  # 0: one per core
-    # Words Whisper should expect (comma-separated; empty: none), given to it as hotwords on every
-    # 30 s window: tiny.en otherwise hears "Narcan" as "in my dark hand" (bench/vocabulary.py).
+    # Words Whisper should expect (comma-separated; empty: none), given to it as its prompt:
+    # tiny.en otherwise hears "Narcan" as "hurricane" (bench/vocabulary.py).
     whisper_vocabulary: str = DEFAULT_VOCABULARY
     # Where admins' edits of the cue rules live (default DATA_DIR/rules.json); while no file is
     # there, the packaged api/recognition/rules.json is in force.

@@ -4,8 +4,8 @@ Transcription is the slowest stage, so the pipeline can at best finish as fast a
 One run measures both, on the same machine at the same moment:
 
   whisper_only  faster-whisper transcribing the file with exactly the pipeline's settings
-                (media.transcribe.load_model + workers.tasks.transcribe_options(), hotwords
-                included), model load excluded; run
+                (media.transcribe.load_model + workers.tasks.transcribe_options(), the
+                vocabulary prompt included), model load excluded; run
                 before and after end_to_end and averaged, so a burst of load from other work
                 on this shared machine skews the ratio less
   end_to_end    the real `bestpart serve` (embedded worker, fresh data dir): from the start of

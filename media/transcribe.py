@@ -20,18 +20,19 @@ class TranscribeOptions:
     vad_filter: bool = True
     word_timestamps: bool = True
     condition_on_previous_text: bool = False  # keeps one bad window from derailing the rest
+    # Domain words ("Narcan, AED, CMPD") as the prompt. It reaches the first 30 s of speech only
+    # (we don't condition on the previous text). faster-whisper's `hotwords` would prompt every
+    # window, but on tiny.en they make it skip whole windows: on a 4-minute clip 311 of 617 words
+    # came out, four times slower (bench/vocabulary.py).
     initial_prompt: str | None = None
-    # Domain words ("Narcan, AED, CMPD"). faster-whisper puts them in the prompt of every 30 s
-    # window, whereas initial_prompt reaches only the first one when we don't condition on the
-    # previous text; measured in bench/vocabulary.py.
-    hotwords: str | None = None
+    hotwords: str | None = None  # the pipeline leaves it unset (above); bench/vocabulary.py compares
 
     def as_kwargs(self) -> dict:
         return asdict(self)
 
 
-def hotwords(vocabulary: str) -> str | None:
-    """A comma-separated vocabulary as Whisper's hotwords; None when it names no words."""
+def vocabulary_prompt(vocabulary: str) -> str | None:
+    """A comma-separated vocabulary as Whisper's prompt; None when it names no words."""
     words = [word.strip() for word in vocabulary.split(",") if word.strip()]
     return ", ".join(words) or None
 

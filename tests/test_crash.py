@@ -28,8 +28,7 @@ def long_speech(fixtures, tmp_path):
 
 
 def test_sigkill_mid_transcription_then_restart_gives_exactly_one_transcript(long_speech, tmp_path):
-    # No vocabulary: on this looped audio hotwords often make tiny.en fall back to sampling and drop
-    # a repetition, and this test is about the lease, not about what Whisper hears (bench/vocabulary.py).
+    # No vocabulary: this test is about the lease, not about what Whisper hears.
     env = {**backend_env("sqlite", tmp_path / "data"), "BESTPART_STAGE_LEASE_SECONDS": LEASE_SECONDS,
            "BESTPART_WHISPER_VOCABULARY": ""}
     db = tmp_path / "data" / "bestpart.db"

@@ -192,7 +192,7 @@ def transcript_body(ctx: StageContext) -> None:
 
 def transcribe_options() -> transcribe.TranscribeOptions:
     """The pipeline's Whisper options: the defaults plus the configured domain vocabulary."""
-    return transcribe.TranscribeOptions(hotwords=transcribe.hotwords(get_settings().whisper_vocabulary))
+    return transcribe.TranscribeOptions(initial_prompt=transcribe.vocabulary_prompt(get_settings().whisper_vocabulary))
 
 
 def recognize_body(ctx: StageContext) -> None:

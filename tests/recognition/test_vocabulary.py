@@ -4,6 +4,7 @@ Fixtures: tests/fixtures/vocab_*.m4a, their text in tests/fixtures/vocabulary.tx
 make_fixtures.sh). bench/vocabulary.py measures the same on more sentences and a long recording.
 """
 
+import numpy as np
 import pytest
 
 from api.config import DEFAULT_VOCABULARY, Settings
@@ -24,7 +25,7 @@ def heard(fixtures) -> dict[str, tuple[str, str, str]]:
     """name -> (spoken text, heard without vocabulary, heard with the default vocabulary)."""
     model = transcribe.load_model(transcribe.default_model_path())
     plain = transcribe.TranscribeOptions()
-    tuned = transcribe.TranscribeOptions(hotwords=transcribe.hotwords(DEFAULT_VOCABULARY))
+    tuned = transcribe.TranscribeOptions(initial_prompt=transcribe.vocabulary_prompt(DEFAULT_VOCABULARY))
     found = {}
     for name, text in sentences(fixtures).items():
         samples = audio.decode_audio(fixtures / f"{name}.m4a", 60)
@@ -57,9 +58,18 @@ def test_the_domain_words_are_heard_with_the_vocabulary(heard):
     assert missed_without >= 2, "without the vocabulary tiny.en mishears these words (else the fixtures prove nothing)"
 
 
-def test_the_pipeline_passes_the_configured_vocabulary_as_hotwords(monkeypatch):
-    assert transcribe_options().hotwords == transcribe.hotwords(DEFAULT_VOCABULARY)
+def test_the_pipeline_passes_the_configured_vocabulary_as_the_prompt(monkeypatch):
+    assert transcribe_options().initial_prompt == transcribe.vocabulary_prompt(DEFAULT_VOCABULARY)
     monkeypatch.setattr("workers.tasks.get_settings", lambda: Settings(whisper_vocabulary=" Narcan ,, AED "))
-    assert transcribe_options().hotwords == "Narcan, AED"
+    assert transcribe_options().initial_prompt == "Narcan, AED"
     monkeypatch.setattr("workers.tasks.get_settings", lambda: Settings(whisper_vocabulary=""))
-    assert transcribe_options().hotwords is None
+    assert transcribe_options().initial_prompt is None
+
+
+def test_the_vocabulary_costs_no_speech_on_a_long_clip(fixtures, speech_text):
+    # Four minutes of speech, many 30 s windows: a vocabulary that prompts every window (hotwords)
+    # made tiny.en skip whole windows here and lose half the words.
+    model = transcribe.load_model(transcribe.default_model_path())
+    looped = np.tile(audio.decode_audio(fixtures / "speech.mp4", 60), 16)
+    heard = transcribe.transcribe(model, looped, "tiny.en", transcribe_options()).segments
+    assert word_error_rate(" ".join([speech_text] * 16), " ".join(s.text for s in heard)) < 0.25
