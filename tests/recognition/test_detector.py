@@ -283,7 +283,7 @@ def test_labelled_set_is_big_and_varied_enough(rules):
     cue_ids = {c.id for c in rules.cues}
     negatives = [i for i in items if not i["expected_categories"]]
     assert len(items) >= 40 and len(negatives) >= 10
-    assert {i["split"] for i in items} >= {"dev", "heldout"}
+    assert len({i["split"] for i in items}) >= 5, "splits written in turns, each held out once"
     for item in items:
         assert set(item["expected_categories"]) <= set(rules.categories), item["id"]
         assert {c["cue"] for c in item["expected_cues"]} <= cue_ids, item["id"]
@@ -302,7 +302,13 @@ def test_regression_on_the_labelled_set(rules):
     assert report.cue_recall >= 0.6
 
 
-def test_evaluate_command_exit_code(capsys):
+def test_evaluate_command_exit_code(capsys, tmp_path):
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert "RESULT: PASS" in out and "held-out" in out
+    assert "RESULT: PASS" in out and "no split is held out now" in out
+
+    for item in load_labelled()[:12]:  # a split written after these rules is reported on its own
+        (tmp_path / f"{item['id']}.json").write_text(json.dumps({**item, "split": "heldout"}))
+    main(["--data", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "== held-out: 12 transcripts" in out and "heldout never used to tune them" in out
