@@ -132,3 +132,21 @@ def test_a_clip_still_processing_cannot_be_claimed_or_decided(app_client, fixtur
         assert refused.status_code == 409 and "still processing" in refused.json()["detail"]
     mark_ready(clip["id"])
     assert app_client.post(f"/api/v1/review/{clip['id']}/claim").status_code == 200
+
+
+def test_the_queue_text_filter_reads_what_is_written_about_a_clip(app, app_client, fixtures, tmp_path):
+    badge, division = unique("b"), unique("Division")
+    app_client.post("/api/v1/officers/import", content=f"badge_number,name,division\n{badge},Imani Okafor,{division}\n",
+                    headers={"Content-Type": "text/csv"})
+    noted = upload_clip(app_client, fixtures, tmp_path, badge, division=division, note="offered the driver water")
+    other = upload_clip(app_client, fixtures, tmp_path, badge, division=division, evidence_id=f"EV-{division}-77")
+
+    def found(text: str) -> list[int]:
+        page = app_client.get("/api/v1/review/queue", params={"division": division, "text": text}).json()
+        assert page["total"] == len(page["items"]) == sum(page["counts"].values())
+        return sorted(item["clip_id"] for item in page["items"])
+
+    assert found("water") == found("wat") == [noted["id"]]  # a word, or the start of one
+    assert found("okafor") == sorted([noted["id"], other["id"]])  # the officer's name, from the directory
+    assert found(f"ev-{division}-77") == [other["id"]] and found("juice") == []
+    assert found("!!") == sorted([noted["id"], other["id"]])  # no word: no filter

@@ -105,6 +105,16 @@ class ClipTag(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ClipCategory(SQLModel, table=True):
+    """Which categories a clip's tags name, one row each: what category filters read (an index,
+    not a scan of every tag's JSON). Filled by triggers on clip_tags (migration 0006): never written here."""
+
+    __tablename__ = "clip_categories"
+
+    clip_id: int = Field(foreign_key="clips.id", primary_key=True, ondelete="CASCADE")
+    category: str = Field(max_length=40, primary_key=True)
+
+
 class Stage(SQLModel, table=True):
     """One pipeline stage of one clip, with the lease of the worker running it."""
 

@@ -1,17 +1,19 @@
 """The review queue's rules: claims, decisions with history, needs-info replies, listing."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import String, cast, func, or_, update
+from sqlalchemy import func, or_, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from api.audit.service import Actor, record
-from api.clips.models import Clip, ClipStatus, ClipTag
+from api.clips.models import Clip, ClipCategory, ClipStatus, ClipTag
 from api.config import get_settings
 from api.errors import ServiceError
 from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, ReviewState, RubricItem
 from api.review.schemas import DecisionIn
+from api.search.service import clips_described_by
 
 NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
 
@@ -148,18 +150,20 @@ class QueueFilter:
     text: str | None = None
 
 
-CLIP_FILTERS = ("category", "division", "badge_number", "date_from", "date_to", "text")
+CLIP_FILTERS = ("category", "division", "badge_number", "date_from", "date_to")
 
 
 def _needs_clip(where: QueueFilter) -> bool:
     return any(getattr(where, name) for name in CLIP_FILTERS)
 
 
-def _filtered(query, where: QueueFilter):
+def _filtered(query, where: QueueFilter, described=None):
+    """The filters on a query of review items (joined to clips where a filter needs them);
+    `described`: the clips the text filter found in the full-text index."""
     if where.state:
         query = query.where(ReviewItem.state == where.state)
     if where.category:
-        tagged = select(ClipTag.clip_id).where(cast(ClipTag.categories, String).like(f'%"{where.category}"%'))
+        tagged = select(ClipCategory.clip_id).where(ClipCategory.category == where.category)
         query = query.where(ReviewItem.clip_id.in_(tagged))
     if where.division:
         query = query.where(Clip.division == where.division)
@@ -170,14 +174,8 @@ def _filtered(query, where: QueueFilter):
         query = query.where(recorded >= datetime.combine(where.date_from, time.min, UTC))
     if where.date_to:
         query = query.where(recorded < datetime.combine(where.date_to + timedelta(days=1), time.min, UTC))
-    if where.text:
-        like = f"%{where.text.strip().lower()}%"
-        # One LIKE over the fields joined, not one per field: the queue's counts scan every row.
-        fields = func.coalesce(Clip.evidence_id, "")
-        for column in (Clip.incident_number, Clip.badge_number, Clip.division):
-            fields = fields + " " + func.coalesce(column, "")
-        noted = select(ClipTag.clip_id).where(func.lower(ClipTag.note).like(like))
-        query = query.where(or_(func.lower(fields).like(like), ReviewItem.clip_id.in_(noted)))
+    if described is not None:
+        query = query.where(ReviewItem.clip_id.in_(described))
     return query
 
 
@@ -190,12 +188,16 @@ def _ordered(query, order: str):
 def list_queue(session: Session, where: QueueFilter, order: str, limit: int, offset: int):
     """(rows of (ReviewItem, Clip), total matching, counts per state under the other filters)."""
     release_expired_claims(session)
-    base = select(ReviewItem, Clip).join(Clip, Clip.id == ReviewItem.clip_id)
-    rows = session.exec(_ordered(_filtered(base, where), order).limit(limit).offset(offset)).all()
+    # The text filter reads the full-text index: a LIKE would scan every clip, twice (rows, counts).
+    described = clips_described_by(session, where.text) if where.text else None
+    # A page of the queue shows the clip's facts, not its recognition or media JSON: not decoded.
+    base = (select(ReviewItem, Clip).join(Clip, Clip.id == ReviewItem.clip_id)
+            .options(defer(Clip.recognition), defer(Clip.media_info)))
+    rows = session.exec(_ordered(_filtered(base, where, described), order).limit(limit).offset(offset)).all()
     counted = select(ReviewItem.state, func.count())
     if _needs_clip(where):  # without clip filters the count reads the state index alone
         counted = counted.join(Clip, Clip.id == ReviewItem.clip_id)
-    counted = _filtered(counted, QueueFilter(**{**vars(where), "state": None})).group_by(ReviewItem.state)
+    counted = _filtered(counted, replace(where, state=None), described).group_by(ReviewItem.state)
     counts = {state.value: 0 for state in ReviewState} | {str(s): n for s, n in session.exec(counted)}
     # The per-state counts already cover the other filters: the total needs no query of its own.
     total = counts[where.state.value] if where.state else sum(counts.values())

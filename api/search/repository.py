@@ -44,6 +44,11 @@ class SqliteIndex:
         expression = " ".join('"' + " ".join(t.tokens) + '"' + ("*" if t.prefix else "") for t in terms)
         return sa.text("search_fts MATCH :match").bindparams(match=expression)
 
+    def matching_clips(self, terms: Terms, kinds: tuple[str, ...]):
+        """SELECT clip_id of the documents of these kinds that match every term (for an IN)."""
+        return (select(DOCS.c.clip_id).select_from(self.fts.join(DOCS, DOCS.c.id == self.fts.c.rowid))
+                .where(self._match(terms), DOCS.c.kind.in_(kinds)))
+
     def best_clips(self, session: Session, terms: Terms, conditions: list[ColumnElement],
                    limit: int, offset: int) -> list[tuple[int, float]]:
         # Newest first is FTS5's own order (no sort); bm25 is computed only for the rows kept.
@@ -68,6 +73,9 @@ class PostgresIndex:
     def _query(self, terms: Terms):
         expression = " & ".join("(" + " <-> ".join(t.tokens) + (":*" if t.prefix else "") + ")" for t in terms)
         return func.to_tsquery(self.config, sa.bindparam("match", expression))
+
+    def matching_clips(self, terms: Terms, kinds: tuple[str, ...]):
+        return select(DOCS.c.clip_id).where(self.tsv.op("@@")(self._query(terms)), DOCS.c.kind.in_(kinds))
 
     def best_clips(self, session: Session, terms: Terms, conditions: list[ColumnElement],
                    limit: int, offset: int) -> list[tuple[int, float]]:

@@ -10,11 +10,11 @@ import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import String, cast, delete, exists, false, func, insert, select
+from sqlalchemy import delete, exists, false, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from api.clips.models import Asset, Clip, ClipTag
+from api.clips.models import Asset, Clip, ClipCategory, ClipTag
 from api.review.models import ReviewItem
 from api.search.highlight import find, snippet
 from api.search.models import SearchDoc
@@ -124,6 +124,14 @@ def parse_terms(q: str) -> Terms:
     return terms[:MAX_TERMS]
 
 
+def clips_described_by(session: Session, text: str):
+    """SELECT of the clips with a written document that holds every word of `text` (their facts:
+    evidence and incident ids, badge, officer name, division, categories, tag notes; or a marker's
+    note), words as in search (the last may be a prefix); None when `text` has no word."""
+    terms = parse_terms(text)
+    return index_for(session).matching_clips(terms, ("metadata", "marker")) if terms else None
+
+
 def search(session: Session, q: str, filters: SearchFilters | None = None, *,
            restrict_to_badge: str | None = None, limit: int = 20, offset: int = 0) -> SearchPage:
     """Clips matching every term, best first, each with its best hits. `restrict_to_badge`: an
@@ -158,9 +166,8 @@ def filter_conditions(filters: SearchFilters, restrict_to_badge: str | None) -> 
     # listing every queued or tagged clip first (tens of ms at 100,000 clips).
     if filters.review_state:
         conditions.append(exists().where(ReviewItem.clip_id == Clip.id, ReviewItem.state == filters.review_state))
-    if filters.category:  # a category value is one of a fixed set, so it is safe inside LIKE
-        like = f'%"{filters.category.value}"%'
-        conditions.append(exists().where(ClipTag.clip_id == Clip.id, cast(ClipTag.categories, String).like(like)))
+    if filters.category:
+        conditions.append(exists().where(ClipCategory.clip_id == Clip.id, ClipCategory.category == filters.category.value))
     if filters.division:
         conditions.append(Clip.division == filters.division)
     if filters.badge_number:
