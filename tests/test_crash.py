@@ -27,7 +27,7 @@ def long_speech(fixtures, tmp_path):
     return out
 
 
-def test_sigkill_mid_transcription_then_restart_gives_exactly_one_transcript(long_speech, tmp_path):
+def test_sigkill_mid_transcription_then_restart_gives_exactly_one_transcript(long_speech, tmp_path, speech_text):
     # No vocabulary: this test is about the lease, not about what Whisper hears.
     env = {**backend_env("sqlite", tmp_path / "data"), "BESTPART_STAGE_LEASE_SECONDS": LEASE_SECONDS,
            "BESTPART_WHISPER_VOCABULARY": ""}
@@ -71,7 +71,9 @@ def test_sigkill_mid_transcription_then_restart_gives_exactly_one_transcript(lon
     store = tmp_path / "data" / "store"
     assert len(list(store.glob("derived/*/*/transcript*"))) == 1
     transcript = json.loads((store / rows[0][0]).read_text())
-    spoken = " ".join(s["text"] for s in transcript["segments"]).lower()
-    assert spoken.count("tail light") >= 3, "the whole minute was transcribed, not just a part"
+    # The whole minute, not just a part (counted in words and time: tiny.en mishears a word or two).
+    words = [w for s in transcript["segments"] for w in s["words"]]
+    duration = json.loads(query(db, "SELECT media_info FROM clips WHERE id = ?", clip_id)[0][0])["duration"]
+    assert len(words) >= 0.8 * 4 * len(speech_text.split()) and words[-1]["end"] > 0.85 * duration
     assert transcript["segments"] == sorted(transcript["segments"], key=lambda s: s["start"])
     assert "requeued" in (tmp_path / "worker2.log").read_text()
