@@ -122,7 +122,7 @@ def list_clips(principal: AnyUser, session: SessionDep, status: ClipStatus | Non
                offset: Offset = 0):
     """The clips you may see, newest first (officers: their own)."""
     clips = visible_clips(session, principal, status=status, limit=limit, offset=offset)
-    return [service.clip_public(session, clip) for clip in clips]
+    return service.clips_public(session, clips)
 
 
 @router.get("/{clip_id}", response_model=ClipPublic, responses={404: {"model": RejectedPublic}})
