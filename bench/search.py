@@ -13,8 +13,9 @@ Then, each timed over 200 calls, with a new session per call as a request has:
   listing  api.clips.service.list_clips + clip_public for a page of 50 (what GET /api/v1/clips
            returns), the same with clips_public (one query per table for the page; the target is
            judged on this one), and GET /api/v1/clips?limit=50
-  queue    GET /api/v1/review/queue?state=queued&limit=50, by priority or oldest first, with and
-           without a division filter (judged on the listing target too)
+  queue    the review queue's page of 50 queued clips, by priority or oldest first, with and
+           without a division filter: list_queue and the route's rows (judged on the listing
+           target), and GET /api/v1/review/queue
 Raw baselines, same queries: the FTS5 MATCH ... ORDER BY rank LIMIT 20 for search, and
 SELECT * FROM clips ORDER BY id DESC LIMIT 50 for the listing; the ratios say what our layers cost.
 
@@ -266,6 +267,17 @@ def http_listing(client, offset):
     assert response.status_code == 200, response.text
 
 
+def service_queue(offset, order, division):
+    """What GET /api/v1/review/queue does below HTTP: the page, its counts, its categories."""
+    from api.review.routes import _public
+    from api.review.service import QueueFilter, list_queue
+    from api.review.models import ReviewState
+
+    with Session(get_engine()) as session:
+        rows, _, _ = list_queue(session, QueueFilter(ReviewState.QUEUED, division=division), order, 50, offset)
+        return _public(session, list(rows))
+
+
 def http_queue(client, offset, order, division):
     params = {"limit": 50, "offset": offset, "order": order, "state": "queued"}
     if division:
@@ -313,9 +325,12 @@ def bench_listing(raw, client, rng) -> bool:
         "SELECT * FROM review_items JOIN clips ON clips.id = review_items.clip_id WHERE review_items.state = 'queued' "
         "ORDER BY review_items.priority DESC LIMIT 50 OFFSET ?", (offset,)).fetchall(), calls)
     report("raw SELECT queued review items ... LIMIT 50", raw_queue)
+    service_queue(*calls[0])
+    ok &= report("list_queue + the route's rows (service level)", timed(service_queue, calls), raw_queue,
+                 LISTING_TARGET_MS)
     http_queue(client, *calls[0])
-    ok &= report("GET /api/v1/review/queue?limit=50 (token auth)", timed(lambda *call: http_queue(client, *call), calls),
-                 raw_queue, LISTING_TARGET_MS)
+    report("GET /api/v1/review/queue?limit=50 (token auth)", timed(lambda *call: http_queue(client, *call), calls),
+           raw_queue)
     for offset in (5_000, 50_000):
         deep = [(offset,)] * 20
         print(f"  deep page at offset {offset:,}, 20 times:")
