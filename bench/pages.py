@@ -58,19 +58,11 @@ from api.audit.models import AuditEvent  # noqa: E402
 from api.audit.service import event_hash  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.recognition import detect  # noqa: E402
+from seed_values import ASSETS, CATEGORIES, DIVISIONS, FIRST, LAST, STAGES  # noqa: E402
 
 TARGET_MS = 50.0
 TRANSCRIPTS = ROOT / "tests" / "recognition" / "transcripts"
 STATIC = ROOT / "review_ui" / "static"
-DIVISIONS = ["Central", "Eastway", "Freedom", "Hickory Grove", "Independence", "Metro", "North",
-             "North Tryon", "Providence", "South", "Steele Creek", "University City", "Westover"]
-FIRST = "Daniel Maria James Aisha Robert Keisha Luis Emily Marcus Sofia Kevin Grace Andre Nina Tom".split()
-LAST = ("Reyes Okafor Smith Nguyen Johnson Patel Garcia Brown Kim Williams Lopez Davis Martin Clark "
-        "Lewis Walker Young Allen King Wright Scott Green Baker Adams Nelson Hill").split()
-CATEGORIES = ["de-escalation", "community-engagement", "life-saving"]
-STAGES = ["probe", "thumbnails", "proxy", "transcript", "recognize"]
-ASSETS = [("poster.jpg", "image/jpeg"), ("sprite.jpg", "image/jpeg"), ("thumbnails.vtt", "text/vtt"),
-          ("proxy.mp4", "video/mp4"), ("captions.vtt", "text/vtt"), ("transcript.json", "application/json")]
 # The review states of ready clips, and how many of each.
 REVIEW_MIX = {"queued": 45, "in_review": 3, "selected_for_training": 15, "nominated": 4, "dismissed": 28,
               "needs_info": 5}

@@ -51,6 +51,7 @@ from api.clips.models import Clip, ClipTag  # noqa: E402
 from api.db import get_engine  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.recognition import detect  # noqa: E402
+from seed_values import ASSETS, CATEGORIES, DIVISIONS, FIRST, LAST, STAGES  # noqa: E402
 from api.search.schemas import SearchFilters  # noqa: E402
 from api.search.service import metadata_doc, transcript_docs  # noqa: E402
 
@@ -58,15 +59,6 @@ TRANSCRIPTS = ROOT / "tests" / "recognition" / "transcripts"
 SEARCH_TARGET_MS, LISTING_TARGET_MS = 100.0, 50.0
 RUNS = 200
 CHUNK = 5000
-DIVISIONS = ["Central", "Eastway", "Freedom", "Hickory Grove", "Independence", "Metro", "North",
-             "North Tryon", "Providence", "South", "Steele Creek", "University City", "Westover"]
-FIRST = "Daniel Maria James Aisha Robert Keisha Luis Emily Marcus Sofia Kevin Grace Andre Nina Tom".split()
-LAST = ("Reyes Okafor Smith Nguyen Johnson Patel Garcia Brown Kim Williams Lopez Davis Martin Clark "
-        "Lewis Walker Young Allen King Wright Scott Green Baker Adams Nelson Hill").split()
-CATEGORIES = ["de-escalation", "community-engagement", "life-saving"]
-STAGES = ["probe", "thumbnails", "proxy", "transcript", "recognize"]
-ASSETS = [("poster.jpg", "image/jpeg"), ("sprite.jpg", "image/jpeg"), ("thumbnails.vtt", "text/vtt"),
-          ("proxy.mp4", "video/mp4"), ("captions.vtt", "text/vtt"), ("transcript.json", "application/json")]
 
 
 def stamp(at: datetime) -> str:
