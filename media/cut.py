@@ -78,12 +78,13 @@ def _shift_segment(segment: dict, in_point: float, out_point: float) -> Segment 
         if not in_point <= (segment["start"] + segment["end"]) / 2 <= out_point:
             return None
         start, end = shifted(segment["start"], segment["end"])
-        return Segment(start, end, segment["text"])
+        return Segment(start, end, segment["text"], speaker=segment.get("speaker"))
     words = [Word(*shifted(w["start"], w["end"]), w["word"], w.get("probability", 1.0))
              for w in segment["words"] if in_point <= (w["start"] + w["end"]) / 2 <= out_point]
     if not words:
         return None
-    return Segment(words[0].start, words[-1].end, " ".join(w.word for w in words), words)
+    return Segment(words[0].start, words[-1].end, " ".join(w.word for w in words), words,
+                   speaker=segment.get("speaker"))
 
 
 def _seconds(value: float) -> str:
