@@ -15,19 +15,23 @@ How a clip is scored:
      Supporting cues (introductions, thanks) count only beside a core cue of the same category.
   5. category score = 1 - exp(-evidence / evidence_scale), in 0..1.
 
-Whisper output has no speakers, so a cue counts whoever said it: a driver's "I understand" looks
-like an officer's. Weights and the corroboration rule (one cue alone stays under the threshold)
-are what keep that from suggesting categories on its own.
+Speakers (media.diarize labels every word "officer" or "person N"): a cue reads only the words of
+the speakers it names (Cue.speaker). The officer's behaviour counts on officer speech only: a
+driver's "I understand" is not the officer's empathy. Context cues ("he's not breathing") count
+from anyone, but only as support from someone other than the officer. Civilians' praise ("thank
+you, officer") is a signal, shown and never scored. A transcript without speakers (from before
+diarization) is read as all officer speech, as it always was.
 """
 
 import math
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 from api.recognition.normalise import ends_clause, ends_sentence, normalise_word
 from api.recognition.rules import GAP_WORDS, Cue, Element, Rules, load_rules
 
+OFFICER = "officer"
 REPEAT_WEIGHT = 0.5  # a cue said twice is a little more convincing; twenty times is not twenty cues
 
 
@@ -41,6 +45,7 @@ class Highlight:
     words: list[str]
     confidence: float
     uncertain: bool
+    speaker: str | None = None  # who said it; None on a transcript without speakers
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -56,6 +61,7 @@ class Recognition:
     suggested_categories: list[str]
     rules_version: int
     counter_cues: list[Highlight] = field(default_factory=list)  # e.g. "stop resisting": shown, never a highlight
+    signals: list[Highlight] = field(default_factory=list)  # civilians' praise: shown, never scored
 
     def to_dict(self) -> dict:
         return {
@@ -65,6 +71,7 @@ class Recognition:
             "suggested_categories": list(self.suggested_categories),
             "highlights": [h.to_dict() for h in self.highlights],
             "counter_cues": [h.to_dict() for h in self.counter_cues],
+            "signals": [h.to_dict() for h in self.signals],
         }
 
 
@@ -78,6 +85,7 @@ class _Text:
     probs: list[float] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     word_of: list[int] = field(default_factory=list)
+    speakers: list[str | None] = field(default_factory=list)  # per word
     clause_end: list[bool] = field(default_factory=list)  # per token
     sentence_end: list[bool] = field(default_factory=list)  # per token
 
@@ -87,6 +95,7 @@ class _Match:
     cue: Cue
     first: int  # token indexes, end exclusive
     stop: int
+    supporting: bool = False  # a context cue heard from someone other than the officer
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +109,9 @@ def detect(transcript: dict, rules: Rules | None = None) -> Recognition:
     if hasattr(transcript, "to_dict"):  # a media.transcribe.Transcript works too
         transcript = transcript.to_dict()
     text = _flatten(transcript)
-    matches = _merge_overlaps(_find_matches(text, rules))
+    heard = [_by_speaker(m, text) for m in _find_matches(text, rules)]
+    signals = [_highlight(m, text, rules) for m in heard if m and m.cue.speaker == "civilian"]
+    matches = _merge_overlaps([m for m in heard if m and m.cue.speaker != "civilian"])
     found = [_highlight(m, text, rules) for m in matches]
     highlights = [h for h, m in zip(found, matches) if not m.cue.counter]
     counters = [h for h, m in zip(found, matches) if m.cue.counter]
@@ -114,6 +125,7 @@ def detect(transcript: dict, rules: Rules | None = None) -> Recognition:
         suggested_categories=suggested,
         rules_version=rules.version,
         counter_cues=counters,
+        signals=signals,
     )
 
 
@@ -152,6 +164,7 @@ def _add_word(text: _Text, word: dict, last_in_segment: bool) -> None:
     text.raw.append(raw.strip())
     probability = word.get("probability")
     text.probs.append(1.0 if probability is None else float(probability))  # unknown: don't penalise
+    text.speakers.append(word.get("speaker"))
     clause, sentence = clause or last_in_segment, sentence or last_in_segment
     for n, token in enumerate(tokens):
         last = n == len(tokens) - 1
@@ -174,6 +187,25 @@ def _find_matches(text: _Text, rules: Rules) -> list[_Match]:
                 continue
             matches.append(_Match(cue, i, stop))
     return matches
+
+
+def _speaker(match: _Match, text: _Text) -> str | None:
+    """Who said most of the match's words (None when the transcript has no speakers)."""
+    said = [text.speakers[i] for i in range(text.word_of[match.first], text.word_of[match.stop - 1] + 1)]
+    known = [s for s in said if s]
+    return max(set(known), key=known.count) if known else None
+
+
+def _by_speaker(match: _Match, text: _Text) -> _Match | None:
+    """The match as its cue's speaker rule reads it: dropped when the wrong person said it, support
+    when a context cue came from someone other than the officer."""
+    speaker = _speaker(match, text)
+    officer = speaker in (None, OFFICER)  # no speakers at all: every word counts, as before diarization
+    if match.cue.speaker == "officer":
+        return match if officer else None
+    if match.cue.speaker == "civilian":
+        return match if speaker != OFFICER else None
+    return match if officer else replace(match, supporting=True)
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, text: _Text, i: int) -> int | None:
@@ -240,21 +272,24 @@ def _highlight(match: _Match, text: _Text, rules: Rules) -> Highlight:
         words=text.raw[first:last + 1],
         confidence=min(1.0, confidence),
         uncertain=min(probs) < rules.low_confidence_probability,
+        speaker=_speaker(match, text),
     )
 
 
 def _category_scores(found: list[Highlight], matches: list[_Match], rules: Rules) -> dict[str, float]:
     by_cue: dict[str, list[float]] = defaultdict(list)
     cues = {}
+    supported: dict[str, bool] = defaultdict(lambda: True)  # every match of the cue came from others
     for highlight, match in zip(found, matches):
         by_cue[match.cue.id].append(highlight.confidence)
         cues[match.cue.id] = match.cue
+        supported[match.cue.id] &= match.supporting
     core, supporting, against = defaultdict(float), defaultdict(float), defaultdict(float)
     for cue_id, confidences in by_cue.items():
         cue = cues[cue_id]
         best = sorted(confidences, reverse=True)[:2]
         amount = abs(cue.weight) * (best[0] + REPEAT_WEIGHT * sum(best[1:]))
-        bucket = against if cue.counter else supporting if cue.supporting else core
+        bucket = against if cue.counter else supporting if cue.supporting or supported[cue_id] else core
         bucket[cue.category] += amount
     scores = {}
     for category in rules.categories:

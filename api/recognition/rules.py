@@ -33,7 +33,8 @@ _PARTS = re.compile(r"\([^()]*\)|[^\s()]+")  # a parenthesised group, or a run o
 
 _TOP_KEYS = {"version", "categories", "suggestion_threshold", "low_confidence_probability",
              "evidence_scale", "negation", "cues", "description", "syntax"}
-_CUE_KEYS = {"id", "category", "label", "patterns", "weight", "negatable", "supporting", "note"}
+_CUE_KEYS = {"id", "category", "label", "patterns", "weight", "negatable", "supporting", "speaker", "note"}
+SPEAKERS = ("officer", "anyone", "civilian")
 
 
 class RulesError(ValueError):
@@ -73,6 +74,11 @@ class Cue:
     patterns: tuple[Pattern, ...]
     negatable: bool = True  # "not here to help" is no offer of help; "not breathing" still is life-saving
     supporting: bool = False  # politeness alone doesn't make a de-escalation: counts only beside a core cue
+    # Whose words the cue reads (SPEAKERS). "officer": the wearer's behaviour, scored on officer speech
+    # only. "anyone": context ("he's not breathing", "license and registration"), scored from the
+    # officer and supporting only from anyone else. "civilian": what others say of the officer
+    # ("thank you, officer"): a signal shown beside the highlights, never scored.
+    speaker: str = "officer"
 
     @property
     def counter(self) -> bool:
@@ -195,6 +201,8 @@ def _parse_cue(data: object, n: int, file_where: str, categories: set[str]) -> C
     for flag in ("negatable", "supporting"):
         if not isinstance(data.get(flag, False), bool):
             raise RulesError(f"{where}: '{flag}' must be true or false")
+    if data.get("speaker", "officer") not in SPEAKERS:
+        raise RulesError(f"{where}: 'speaker' must be one of {list(SPEAKERS)}, got {data.get('speaker')!r}")
     return Cue(
         id=cue_id,
         category=data["category"],
@@ -203,6 +211,7 @@ def _parse_cue(data: object, n: int, file_where: str, categories: set[str]) -> C
         patterns=tuple(variant for p in patterns for variant in compile_pattern(p, where)),
         negatable=data.get("negatable", True),
         supporting=data.get("supporting", False),
+        speaker=data.get("speaker", "officer"),
     )
 
 

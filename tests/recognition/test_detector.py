@@ -180,9 +180,9 @@ def test_score_and_suggestions_agree(rules):
 def test_to_dict_is_json(rules):
     data = detect(transcript("Starting compressions, stay with me."), rules).to_dict()
     assert set(data) == {"rules_version", "score", "category_scores", "suggested_categories",
-                         "highlights", "counter_cues"}
+                         "highlights", "counter_cues", "signals"}
     assert set(data["highlights"][0]) == {"start", "end", "cue", "category", "label", "words",
-                                          "confidence", "uncertain"}
+                                          "confidence", "uncertain", "speaker"}
     json.dumps(data)
 
 
@@ -312,3 +312,49 @@ def test_evaluate_command_exit_code(capsys, tmp_path):
     main(["--data", str(tmp_path)])
     out = capsys.readouterr().out
     assert "== held-out: 12 transcripts" in out and "heldout never used to tune them" in out
+
+
+def spoken(*turns: tuple[str, str]) -> dict:
+    """A transcript of (speaker, line) turns, every word labelled as media.diarize labels them."""
+    result = transcript(*(line for _, line in turns))
+    for segment, (speaker, _) in zip(result["segments"], turns):
+        segment["speaker"] = speaker
+        for word in segment["words"]:
+            word["speaker"] = speaker
+    return result
+
+
+def test_officer_cues_count_only_on_officer_speech(rules):
+    lines = ("You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
+             "I understand, that must be so frustrating. We'll get this sorted out.")
+    by_officer = detect(spoken(*(("officer", line) for line in lines)), rules)
+    by_driver = detect(spoken(*(("person 1", line) for line in lines)), rules)
+    assert "de-escalation" in by_officer.suggested_categories
+    assert {h.speaker for h in by_officer.highlights} == {"officer"}
+    assert by_driver.suggested_categories == [] and by_driver.highlights == []
+
+
+def test_civilian_context_supports_but_never_carries_a_category(rules):
+    context = ("person 1", "He's not breathing! He has no pulse, somebody call an ambulance!")
+    alone = detect(spoken(context), rules)
+    assert alone.suggested_categories == []
+    assert alone.category_scores["life-saving"] == 0.0
+    with_officer = detect(spoken(context, ("officer", "Starting compressions now, stay with me.")), rules)
+    officer_only = detect(spoken(("officer", "Starting compressions now, stay with me.")), rules)
+    assert with_officer.category_scores["life-saving"] > officer_only.category_scores["life-saving"]
+    assert {h.speaker for h in with_officer.highlights} == {"officer", "person 1"}
+
+
+def test_praise_from_civilians_is_a_signal_not_a_score(rules):
+    praised = detect(spoken(("officer", "Have a good night."), ("person 1", "Thank you officer, you were so kind.")),
+                     rules)
+    assert {(s.cue, s.speaker) for s in praised.signals} == {("civ.praise", "person 1")}
+    assert praised.highlights == [] and praised.score == 0.0
+    said_by_officer = detect(spoken(("officer", "Thank you officer, you were so kind.")), rules)
+    assert said_by_officer.signals == []
+
+
+def test_a_transcript_without_speakers_counts_every_word(rules):
+    lines = ("You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",)
+    assert detect(transcript(*lines), rules).suggested_categories == \
+        detect(spoken(("officer", lines[0])), rules).suggested_categories
