@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run worker test bench eval clean
+.PHONY: install run worker test bench eval eval-asr clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "bestpart needs Python 3.11 or newer on PATH"; exit 1; }
@@ -32,12 +32,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	-$(BIN)/python bench/pipeline.py
 	-$(BIN)/python bench/upload.py
-	-$(BIN)/python bench/vocabulary.py
 	-$(BIN)/python bench/search.py
 	-$(BIN)/python bench/pages.py
 
 eval: $(STAMP)
 	$(BIN)/python -m api.recognition.evaluate
+
+# What bestpart hears: WER, words kept and speaker attribution on generated BWC-like clips
+# (espeak-ng and sox), median and worst; SPLIT=dev|blind|all, MODEL=base|tiny|PATH.
+eval-asr: $(STAMP)
+	$(BIN)/python bench/asr/run.py --split $(or $(SPLIT),all) $(if $(MODEL),--model $(MODEL))
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-output

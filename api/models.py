@@ -2,7 +2,9 @@
 
 from api.audit.models import AuditEvent, AuditHead  # noqa: F401
 from api.awards.models import Award, Nomination, NominationClip, NominationOfficer  # noqa: F401
-from api.clips.models import Asset, Clip, ClipCategory, ClipTag, RejectedUpload, Stage  # noqa: F401
+from api.clips.models import (  # noqa: F401
+    Asset, Clip, ClipCategory, ClipTag, RejectedUpload, SpeakerCorrection, Stage, Voiceprint,
+)
 from api.curriculum.models import Course, Lesson, LessonExport, LessonItem  # noqa: F401
 from api.review.models import Decision, OfficerReply, ReviewItem, RubricItem  # noqa: F401
 from api.users.models import ApiToken, AuthSession, LoginAttempt, Officer, User  # noqa: F401

@@ -16,13 +16,14 @@ from sqlmodel import select
 from api.access import visible_clip
 from api.audit.service import record
 from api.clips import service as clips
+from api.clips import transcripts
 from api.clips.models import Asset, Category, Clip, ClipStatus, Stage
-from api.clips.recognition import read_transcript
 from api.curriculum.models import Course, Lesson
 from api.db import SessionDep
 from api.params import Id
 from api.review import service as review
 from api.review.models import ReviewItem, ReviewState
+from api.search import service as search_service
 from api.users.models import Officer, Role, User
 from review_ui.pages import AnyPage, ReviewerPage, render
 
@@ -46,6 +47,7 @@ DECISIONS = [
     ("needs_info", "Needs info"),
 ]
 UNSURE_WORD = 0.5  # Whisper's probability under which a word is shown as uncertain
+UNSURE_SPEAKER = 0.3  # speaker_confidence under which a turn is marked for a reviewer to check
 
 
 def clock(seconds: float | None) -> str:
@@ -88,6 +90,7 @@ class QueueRow:
     has_poster: bool
     progress: float | None  # 0..100 while the clip is processing
     age: str
+    hit: object | None = None  # with a text filter: the best passage it matched (api.search SearchHit)
 
 
 def _option(value: str, allowed, name: str, problems: list[str]):
@@ -140,7 +143,7 @@ def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
     # query each for the page's categories, posters, officers' names and processing progress:
     # a fixed number of queries whatever the queue's size, none per row.
     pairs, total, counts = review.list_queue(session, where, form["order"], PAGE_SIZE, (number - 1) * PAGE_SIZE)
-    rows = _queue_rows(session, list(pairs))
+    rows = _queue_rows(session, list(pairs), form["text"])
     filters = {name: value for name, value in form.items() if value and not (name == "order" and value == "priority")}
 
     def url(**changes) -> str:
@@ -153,14 +156,15 @@ def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
         rows=rows, total=total, counts=counts, form=form, problems=problems, url=url,
         page=number, pages=max(1, math.ceil(total / PAGE_SIZE)), page_size=PAGE_SIZE,
         states=STATE_LABELS, categories=[c.value for c in Category], divisions=_divisions(session),
-        queue_empty=bool(empty), when=when,
+        queue_empty=bool(empty), when=when, clock=clock,
     )
 
 
-def _queue_rows(session, pairs: list[tuple[ReviewItem, Clip]]) -> list[QueueRow]:
+def _queue_rows(session, pairs: list[tuple[ReviewItem, Clip]], text: str = "") -> list[QueueRow]:
     if not pairs:
         return []
     ids = [clip.id for _, clip in pairs]
+    hits = search_service.best_hits(session, search_service.parse_terms(text), ids) if text else {}
     categories = review.categories_of(session, ids)
     posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
     badges = {clip.badge_number for _, clip in pairs if clip.badge_number}
@@ -176,6 +180,7 @@ def _queue_rows(session, pairs: list[tuple[ReviewItem, Clip]]) -> list[QueueRow]
         officer_name=names.get(clip.badge_number), has_poster=clip.id in posters,
         progress=round(float(progress.get(clip.id) or 0) * 100) if clip.status == ClipStatus.PROCESSING else None,
         age=human_age((moment - item.queued_at).total_seconds()),
+        hit=next(iter(hits.get(clip.id) or []), None),
     ) for item, clip in pairs]
 
 
@@ -192,6 +197,43 @@ def _divisions(session) -> list[str]:
 class TranscriptSegment:
     start: float
     words: list[dict] = field(default_factory=list)  # start, end, text, unsure, cue
+    index: int = 0  # in transcript.json: what a speaker correction names
+    speaker: str | None = None
+    speaker_confidence: float | None = None
+    corrected: bool = False
+
+
+@dataclass
+class Turn:
+    """Consecutive segments of one speaker: the transcript reads as who said what."""
+
+    speaker: str | None
+    label: str
+    segments: list[TranscriptSegment]
+
+    @property
+    def indexes(self) -> str:
+        return ",".join(str(s.index) for s in self.segments)
+
+    @property
+    def unsure(self) -> bool:  # the clustering was close: worth a reviewer's look
+        return any((s.speaker_confidence or 0) < UNSURE_SPEAKER and not s.corrected for s in self.segments)
+
+
+def turns(segments: list[TranscriptSegment]) -> list[Turn]:
+    grouped: list[Turn] = []
+    for segment in segments:
+        if grouped and grouped[-1].speaker == segment.speaker:
+            grouped[-1].segments.append(segment)
+        else:
+            grouped.append(Turn(segment.speaker, (segment.speaker or "").capitalize(), [segment]))
+    return grouped
+
+
+def speaker_choices(segments: list[TranscriptSegment]) -> list[str]:
+    """officer, the people heard, and one more (a voice the clustering merged into another)."""
+    people = [int(s.speaker.split()[-1]) for s in segments if s.speaker and s.speaker.startswith("person ")]
+    return ["officer", *(f"person {n}" for n in range(1, max(people, default=0) + 2))]
 
 
 def _transcript(data: dict | None, highlights: list) -> list[TranscriptSegment]:
@@ -200,10 +242,12 @@ def _transcript(data: dict | None, highlights: list) -> list[TranscriptSegment]:
         return []
     spans = [(float(_get(h, "start")), float(_get(h, "end")), _get(h, "label")) for h in highlights]
     segments = []
-    for segment in data.get("segments", []):
+    for index, segment in enumerate(data.get("segments", [])):
         words = segment.get("words") or [{"start": segment["start"], "end": segment["end"],
                                            "word": segment.get("text", ""), "probability": 1.0}]
-        out = TranscriptSegment(start=float(segment["start"]))
+        out = TranscriptSegment(start=float(segment["start"]), index=index, speaker=segment.get("speaker"),
+                                speaker_confidence=segment.get("speaker_confidence"),
+                                corrected=bool(segment.get("corrected")))
         for word in words:
             text = str(word.get("word", "")).strip()
             if not text:
@@ -254,7 +298,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     highlights = list(getattr(public, "highlights", None) or [])
     counter_cues = list(getattr(public, "counter_cues", None) or [])
     try:
-        transcript = _transcript(read_transcript(session, clip_id), highlights) \
+        transcript = _transcript(transcripts.read(session, clip_id), highlights) \
             if "transcript.json" in public.assets else []
     except (OSError, ValueError):
         transcript = []
@@ -271,7 +315,9 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
         request, "clip.html", principal,
         clip=public, item=item, held_by=held_by, state_label=STATE_LABELS.get(item.state) if item else None,
         duration=(public.media or {}).get("duration"), officer=officer,
-        highlights=highlights, counter_cues=counter_cues, transcript=transcript,
+        highlights=highlights, counter_cues=counter_cues, transcript=turns(transcript),
+        speaker_choices=speaker_choices(transcript), can_correct_speakers=reviewer,
+        signals=list(getattr(public, "signals", None) or []),
         can_decide=can_decide, can_add_to_lesson=can_add_to_lesson,
         own_clip=bool(principal.badge_number) and principal.badge_number == clip.badge_number,
         decisions_buttons=DECISIONS, rubric=[r for r in rubric if r.active],

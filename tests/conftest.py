@@ -8,6 +8,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 _SESSION_DATA = Path(tempfile.mkdtemp(prefix="bestpart-test-"))
 os.environ["BESTPART_DATA_DIR"] = str(_SESSION_DATA)
 os.environ["BESTPART_STATS_CACHE_SECONDS"] = "0"  # tests read the figures right after changing them
+# Whisper base is assembled (145 MB) once for every test and server the suite starts, not per data dir.
+os.environ["BESTPART_MODEL_DIR"] = str(Path(__file__).parent.parent / "test-output" / "models")
 for _name in ("BESTPART_DATABASE_URL", "BESTPART_QUEUE_URL"):
     os.environ.pop(_name, None)
 

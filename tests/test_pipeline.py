@@ -71,9 +71,11 @@ def test_supported_sources_become_ready_with_every_asset(service, processed, nam
 def test_transcript_has_words_close_to_the_spoken_text(service, processed, speech_text):
     client, _ = service
     transcript = client.get(f"/api/v1/clips/{processed['speech.mp4']['id']}/transcript").json()
-    assert transcript["language"] == "en" and "tiny.en" in transcript["model"]
+    assert transcript["language"] == "en" and "whisper base" in transcript["model"]
     words = [w for s in transcript["segments"] for w in s["words"]]
-    assert set(words[0]) == {"start", "end", "word", "probability"}
+    assert set(words[0]) == {"start", "end", "word", "probability", "speaker"}
+    assert {w["speaker"] for w in words} == {"officer"}, "one voice: the wearer's"
+    assert transcript["coverage"]["speech_regions"] >= 1 and transcript["coverage"]["unheard"] == []
     assert word_error_rate(speech_text, " ".join(w["word"] for w in words)) < 0.25
 
 
@@ -129,7 +131,8 @@ def test_provenance_names_parent_tool_and_arguments(service, processed):
     assert not [arg for arg in proxy["arguments"] if arg.startswith(("/", "file:"))]
     served = client.get(clip["assets"]["proxy.mp4"]).content
     assert proxy["sha256"] == hashlib.sha256(served).hexdigest() and proxy["size_bytes"] == len(served)
-    assert "beam_size=5" in records["transcript.json"]["arguments"]
+    assert "beam_size=1" in records["transcript.json"]["arguments"]
+    assert "speakers resemblyzer" in records["transcript.json"]["tool_version"]
 
 
 @pytest.mark.parametrize("name, reason", [

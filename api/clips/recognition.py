@@ -18,10 +18,18 @@ from pathlib import Path
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+from api.clips import transcripts
 from api.clips.models import Clip, ClipStatus
-from api.clips.service import find_asset, get_store
 from api.config import get_settings
-from api.recognition import DEFAULT_RULES_PATH, Recognition, Rules, RulesError, detect, load_rules, parse_rules
+from api.recognition import (
+    DEFAULT_RULES_PATH,
+    Recognition,
+    Rules,
+    RulesError,
+    detect,
+    load_rules,
+    parse_rules,
+)
 from api.review.models import ReviewItem
 from api.search.service import index_clip
 
@@ -76,13 +84,6 @@ def replace_rules(text: str) -> Rules:
     return rules
 
 
-def read_transcript(session: Session, clip_id: int) -> dict | None:
-    asset = find_asset(session, clip_id, "transcript.json")
-    if asset is None:
-        return None
-    return json.loads(get_store().absolute(asset.path).read_text())
-
-
 def store_recognition(session: Session, clip_id: int, found: Recognition, rules: Rules) -> None:
     """Keep the result on the clip; its score orders the review queue."""
     session.execute(update(Clip).where(Clip.id == clip_id).values(
@@ -104,7 +105,7 @@ def rescore_clip(session: Session, clip_id: int, rules: Rules) -> bool:
     clip = session.get(Clip, clip_id)
     if clip is None:
         return False
-    transcript = read_transcript(session, clip_id)
+    transcript = transcripts.read(session, clip_id)
     if transcript is None:  # a ready clip always has one; score it as silent rather than retry forever
         log.warning("clips.rescore clip=%s has no transcript; scored as empty", clip_id)
         transcript = {"segments": []}

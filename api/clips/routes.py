@@ -10,17 +10,24 @@ from starlette.concurrency import run_in_threadpool
 from api.access import visible_clip, visible_clips
 from api.audit.service import record
 from api.auth import AnyUser, Principal, Reviewer, Uploader
-from api.users.models import Role
-
-from api.clips import service
+from api.clips import recognition, service, transcripts
 from api.clips.models import ClipStatus
-from api.clips.schemas import (AssetProvenance, ClipPublic, InvalidTags, OfficerTagIn, RejectedPublic, TagInput,
-                                TranscriptPublic)
+from api.clips.schemas import (
+    AssetProvenance,
+    ClipPublic,
+    InvalidTags,
+    OfficerTagIn,
+    RejectedPublic,
+    SpeakerCorrectionIn,
+    TagInput,
+    TranscriptPublic,
+)
 from api.clips.storage import HashingWriter
 from api.clips.upload import UploadError, receive_upload
 from api.config import get_settings
 from api.db import SessionDep
 from api.params import Id, Offset
+from api.users.models import Role
 from media.errors import MediaRejected
 from media.sniff import sniff_container
 
@@ -151,11 +158,25 @@ def tag_clip(clip_id: Id, body: OfficerTagIn, principal: AnyUser, session: Sessi
             responses={404: {"model": RejectedPublic}})
 def get_transcript(clip_id: Id, principal: AnyUser, session: SessionDep):
     visible_clip(session, principal, clip_id)
-    asset = service.find_asset(session, clip_id, "transcript.json")
-    if asset is None:
+    transcript = transcripts.read(session, clip_id)
+    if transcript is None:
         raise HTTPException(404, "the transcript is not ready yet")
     record(session, principal.actor, "clip.transcript", object_type="clip", object_id=clip_id)
-    return json.loads(service.get_store().absolute(asset.path).read_text())
+    return transcript
+
+
+@router.put("/{clip_id}/transcript/segments/{segment}/speaker", response_model=TranscriptPublic,
+            responses={404: {"model": RejectedPublic}, 409: {"model": RejectedPublic}, 422: {"model": RejectedPublic}})
+def correct_speaker(clip_id: Id, segment: int, body: SpeakerCorrectionIn, principal: Reviewer, session: SessionDep):
+    """A reviewer says who spoke one segment ("officer" or "person N"). Audited; the clip is scored
+    again (officer cues count on officer speech only), and a segment set to the officer refines
+    the officer's voiceprint."""
+    clip = visible_clip(session, principal, clip_id)
+    transcript = transcripts.correct_speaker(session, clip, segment, body.speaker, principal.actor.user_id)
+    record(session, principal.actor, "clip.speaker_correct", object_type="clip", object_id=clip_id,
+           details={"segment": segment, "speaker": transcript["segments"][segment]["speaker"]})
+    recognition.rescore_clip(session, clip_id, recognition.current_rules())
+    return transcript
 
 
 @router.get("/{clip_id}/provenance", response_model=list[AssetProvenance],

@@ -109,6 +109,7 @@ class HighlightPublic(BaseModel):
     words: list[str]
     confidence: float = Field(description="geometric mean of Whisper's probabilities for these words")
     uncertain: bool = Field(description="Whisper was unsure of a word here: check the video before relying on it")
+    speaker: str | None = Field(None, description='who said it: "officer" or "person N" (null before speakers were told apart)')
 
 
 class ClipPublic(BaseModel):
@@ -138,6 +139,8 @@ class ClipPublic(BaseModel):
     suggested_categories: list[str] = Field(default_factory=list)
     highlights: list[HighlightPublic] = Field(default_factory=list)
     counter_cues: list[HighlightPublic] = Field(default_factory=list, description='evidence against, e.g. "stop resisting"')
+    signals: list[HighlightPublic] = Field(default_factory=list,
+                                           description='what others said of the officer ("thank you, officer"): shown, not scored')
     rules_version: int | None = None
 
 
@@ -146,6 +149,7 @@ class WordPublic(BaseModel):
     end: float
     word: str
     probability: float
+    speaker: str | None = None
 
 
 class SegmentPublic(BaseModel):
@@ -153,12 +157,28 @@ class SegmentPublic(BaseModel):
     end: float
     text: str
     words: list[WordPublic]
+    speaker: str | None = Field(None, description='"officer" (the camera wearer) or "person 1", "person 2", ...')
+    speaker_confidence: float | None = Field(None, ge=0, le=1)
+    corrected: bool = Field(False, description="a reviewer set this segment's speaker")
+
+
+class SpeakerPublic(BaseModel):
+    speaker: str
+    seconds: float
+    loudness_db: float
 
 
 class TranscriptPublic(BaseModel):
     language: str | None
     model: str
     segments: list[SegmentPublic]
+    speakers: list[SpeakerPublic] = []
+    coverage: dict = Field({}, description="speech regions, regions decoded again, speech still unheard, "
+                                           "words the hallucination guards removed")
+
+
+class SpeakerCorrectionIn(BaseModel):
+    speaker: str = Field(max_length=20, description='"officer" or "person N"')
 
 
 class AssetProvenance(BaseModel):

@@ -210,5 +210,6 @@ def _recognition_fields(recognition: dict | None) -> dict:
         "suggested_categories": recognition["suggested_categories"],
         "highlights": recognition["highlights"],
         "counter_cues": recognition.get("counter_cues", []),
+        "signals": recognition.get("signals", []),
         "rules_version": recognition.get("rules_version"),
     }

@@ -3,7 +3,6 @@ training, and lesson exports. Services never commit: the request or the export j
 transaction. Every change is audited.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,10 +12,18 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from api.audit.service import SYSTEM, Actor, record
+from api.clips import transcripts
 from api.clips.models import Clip
 from api.clips.service import find_asset, get_store
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
-from api.curriculum.schemas import CourseIn, CourseUpdate, ItemIn, ItemUpdate, LessonIn, LessonUpdate
+from api.curriculum.schemas import (
+    CourseIn,
+    CourseUpdate,
+    ItemIn,
+    ItemUpdate,
+    LessonIn,
+    LessonUpdate,
+)
 from api.db import enqueue_after_commit
 from api.errors import ServiceError
 from api.review.models import ReviewItem, ReviewState
@@ -374,12 +381,7 @@ def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentP
         raise CurriculumError(409, f"clip {item.clip_id} has no proxy to cut from")
     return SegmentPlan(position, item.id, item.title, item.clip_id, clip.sha256,
                        get_store().absolute(proxy.path), proxy.sha256, item.in_point, item.out_point,
-                       list(item.annotations), _transcript(session, item.clip_id))
-
-
-def _transcript(session: Session, clip_id: int) -> dict | None:
-    asset = find_asset(session, clip_id, "transcript.json")
-    return json.loads(get_store().absolute(asset.path).read_text()) if asset else None
+                       list(item.annotations), transcripts.read(session, item.clip_id))
 
 
 def set_export_progress(session: Session, export_id: int, fraction: float) -> None:

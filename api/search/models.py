@@ -10,7 +10,7 @@ column with a GIN index. Neither is declared here, because SQLModel cannot expre
 """
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import JSON, Column, Field, SQLModel
 
 
 class SearchDoc(SQLModel, table=True):
@@ -21,3 +21,6 @@ class SearchDoc(SQLModel, table=True):
     kind: str = Field(max_length=20)  # metadata, marker, transcript
     at: float | None = None  # seconds into the clip; None for the metadata document
     body: str = Field(sa_type=sa.Text)
+    # A transcript passage's body is its words joined by single spaces; word_times[n] is when the
+    # n-th word starts, so a hit opens the clip at the matched word, not the passage's start.
+    word_times: list[float] | None = Field(default=None, sa_column=Column(JSON))

@@ -74,27 +74,34 @@ def marker_docs(clip_id: int, tags: list[ClipTag]) -> list[dict]:
 
 
 def transcript_docs(clip_id: int, transcript: dict) -> list[dict]:
-    return [_doc(clip_id, "transcript", start, text) for start, text in passages(transcript)]
+    return [_doc(clip_id, "transcript", start, text, times) for start, text, times in passages(transcript)]
 
 
-def passages(transcript: dict) -> list[tuple[float, str]]:
-    """(start, text) per segment; a segment of more than PASSAGE_MAX_WORDS words is cut into pieces
-    that each start at their first word, so a hit jumps close to what was said."""
+def passages(transcript: dict) -> list[tuple[float, str, list[float] | None]]:
+    """(start, text, word start times) per segment, the words joined by single spaces; a segment of
+    more than PASSAGE_MAX_WORDS words is cut into pieces. A segment without word times is its text."""
     found = []
     for segment in transcript.get("segments") or []:
-        words = segment.get("words") or []
-        if len(words) <= PASSAGE_MAX_WORDS:
+        words = [w for w in segment.get("words") or [] if str(w.get("word", "")).strip()]
+        if not words:
             if (segment.get("text") or "").strip():
-                found.append((float(segment["start"]), segment["text"].strip()))
+                found.append((float(segment["start"]), segment["text"].strip(), None))
             continue
         for i in range(0, len(words), PASSAGE_MAX_WORDS):
             piece = words[i:i + PASSAGE_MAX_WORDS]
-            found.append((float(piece[0]["start"]), " ".join(w["word"].strip() for w in piece)))
+            found.append((float(piece[0]["start"]), " ".join("".join(w["word"].split()) for w in piece),
+                          [round(float(w["start"]), 3) for w in piece]))
     return found
 
 
-def _doc(clip_id: int, kind: str, at: float | None, body: str) -> dict:
-    return {"clip_id": clip_id, "kind": kind, "at": at, "body": body}
+def _doc(clip_id: int, kind: str, at: float | None, body: str, word_times: list[float] | None = None) -> dict:
+    return {"clip_id": clip_id, "kind": kind, "at": at, "body": body, "word_times": word_times}
+
+
+def word_time(body: str, word_times: list[float] | None, offset: int) -> float | None:
+    """When the word at character `offset` of a passage's body starts (None without word times)."""
+    index = body.count(" ", 0, offset)
+    return word_times[index] if word_times and index < len(word_times) else None
 
 
 def _replace(session: Session, clip_id: int, kinds: tuple[str, ...], docs: list[dict]) -> None:
@@ -125,11 +132,12 @@ def parse_terms(q: str) -> Terms:
 
 
 def clips_described_by(session: Session, text: str):
-    """SELECT of the clips with a written document that holds every word of `text` (their facts:
-    evidence and incident ids, badge, officer name, division, categories, tag notes; or a marker's
-    note), words as in search (the last may be a prefix); None when `text` has no word."""
+    """SELECT of the clips with a document that holds every word of `text`: their facts (evidence
+    and incident ids, badge, officer name, division, categories, tag notes), a marker's note, or a
+    passage of what was said; words as in search (the last may be a prefix); None when `text` has
+    no word."""
     terms = parse_terms(text)
-    return index_for(session).matching_clips(terms, ("metadata", "marker")) if terms else None
+    return index_for(session).matching_clips(terms, (*TAG_KINDS, "transcript")) if terms else None
 
 
 def search(session: Session, q: str, filters: SearchFilters | None = None, *,
@@ -183,10 +191,11 @@ def filter_conditions(filters: SearchFilters, restrict_to_badge: str | None) -> 
 def best_hits(session: Session, terms: Terms, clip_ids: list[int]) -> dict[int, list[SearchHit]]:
     """The documents of these clips that match every term, best first, with their snippets."""
     found: dict[int, list[SearchHit]] = defaultdict(list)
-    docs = session.execute(select(SearchDoc.clip_id, SearchDoc.kind, SearchDoc.at, SearchDoc.body)
+    docs = session.execute(select(SearchDoc.clip_id, SearchDoc.kind, SearchDoc.at, SearchDoc.body, SearchDoc.word_times)
                            .where(SearchDoc.clip_id.in_(clip_ids)).order_by(SearchDoc.id))
-    for clip_id, kind, at, body in docs:
+    for clip_id, kind, at, body, times in docs:
         if match := find(body, terms):
+            at = word_time(body, times, match.spans[0][0]) if times else at
             found[clip_id].append(SearchHit(kind=kind, at=at, snippet=snippet(body, match.spans), score=match.score))
     for hits in found.values():
         hits.sort(key=lambda hit: (-hit.score, hit.at if hit.at is not None else -1))

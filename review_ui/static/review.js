@@ -510,3 +510,29 @@ lessonForm?.addEventListener("submit", async (event) => {
     busy(lessonForm, false);
   }
 });
+
+// --- speakers: a reviewer corrects who spoke a turn ------------------------------------------------
+
+for (const select of $$(".speaker-select", transcript)) {
+  let previous = select.value;
+  select.addEventListener("change", async () => {
+    const speaker = select.value;
+    select.disabled = true;
+    try {
+      for (const segment of select.dataset.segments.split(",")) {
+        await api("PUT", `/api/v1/clips/${clipId}/transcript/segments/${segment}/speaker`, { speaker });
+      }
+      select.closest(".turn").dataset.speaker = speaker;
+      select.closest(".turn").classList.toggle("turn-officer", speaker === "officer");
+      select.closest(".turn-speaker").querySelector(".speaker-unsure")?.remove();
+      select.title = "Saved: the clip is scored again";
+      previous = speaker;
+    } catch (error) {
+      select.value = previous;
+      select.title = error.message;
+      alert(`The speaker was not changed: ${error.message}`);
+    } finally {
+      select.disabled = false;
+    }
+  });
+}

@@ -188,6 +188,23 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
         print(f"{name} page: {weight.total:,} bytes of JS and CSS ({weight.inline:,} inline; {weight.files})")
     expect(page.locator(".clip-facts .pill.state")).to_have_text("In review")  # opening it claimed it
     expect(page.locator(".clip-facts")).to_contain_text("Dana Reyes")
+    expect(page.locator("#transcript .speaker-select").first).to_have_value("officer")  # one voice: the wearer's
+
+    # The queue's text filter finds a word of the transcript; its hit opens the clip at that word.
+    page.goto("/queue")
+    page.fill("#q-text", "medic")
+    page.locator(".queue-filters button[type=submit]").click()
+    hit = page.locator(f"#queue-rows tr[data-clip='{clip_id}'] a.hit-link")
+    expect(hit).to_be_visible()
+    hit.click()
+    page.wait_for_url(f"**/clips/{clip_id}?t=*")
+    video_ready(page)
+    medic = page.locator("#transcript .word", has_text=re.compile(r"^medic", re.I)).first
+    said_at = float(medic.get_attribute("data-start"))
+    first_of_its_segment = float(page.locator("#transcript .segment").filter(has=medic).first
+                                 .locator(".word").first.get_attribute("data-start"))
+    assert said_at > first_of_its_segment + 0.8, "the word must be well into its segment, or this proves nothing"
+    page.wait_for_function(f"Math.abs(document.querySelector('video').currentTime - {said_at}) < 0.3")
 
     # A click on a transcript word plays from that word.
     video_ready(page)

@@ -133,7 +133,8 @@ def test_rescore_clip_stores_scores_highlights_and_queue_priority(app, rules_fil
     assert {"life-saving", "de-escalation"} == {h.category for h in public.highlights}
     assert priority == public.score == clip.recognition_score > 0.5
     assert [r.clip.id for r in found.results] == [clip_id]
-    assert found.results[0].hits[0].at == SPOKEN["segments"][2]["start"]
+    aed = next(w for w in SPOKEN["segments"][2]["words"] if w["word"].startswith("AED"))
+    assert found.results[0].hits[0].at == aed["start"], "a hit opens the clip at its word, not its segment"
 
 
 def test_the_rescore_job_reaches_every_stale_clip_and_no_other(app, rules_file):

@@ -1,0 +1,69 @@
+"""A reviewer corrects who spoke: the correction persists, is audited, re-scores the clip (officer cues
+count on officer speech only) and refines the officer's voiceprint. Real SQLite, the in-process app."""
+
+import numpy as np
+
+from api.clips.models import Voiceprint
+from api.db import session_scope
+from tests.accounts import bearer, make_user
+from tests.recognition.test_detector import transcript
+from tests.recognition.test_rescore import make_ready_clip
+
+
+def heard_as(speaker: str, *lines: str) -> dict:
+    """A transcript whose every word the clustering gave to `speaker`, with that voice's centroid."""
+    result = transcript(*lines)
+    for segment in result["segments"]:
+        segment.update(speaker=speaker, speaker_confidence=0.4)
+        for word in segment["words"]:
+            word["speaker"] = speaker
+    voice = np.zeros(256)
+    voice[7] = 1.0
+    result["speakers"] = [{"speaker": speaker, "seconds": 9.0, "loudness_db": -20.0, "centroid": voice.tolist()}]
+    return result
+
+
+CALMING = ("You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
+           "I understand, that must be so frustrating. We'll get this sorted out.")
+
+
+def test_a_speaker_correction_persists_is_audited_and_rescores(app, app_client):
+    clip_id = make_ready_clip(app, heard_as("person 1", *CALMING))
+    scored = app_client.get(f"/api/v1/clips/{clip_id}").json()
+    assert scored.get("suggested_categories", []) == []  # the words were heard as someone else's
+
+    for segment in (0, 1):
+        answer = app_client.put(f"/api/v1/clips/{clip_id}/transcript/segments/{segment}/speaker",
+                                json={"speaker": "Officer"})
+        assert answer.status_code == 200, answer.text
+    transcript_now = app_client.get(f"/api/v1/clips/{clip_id}/transcript").json()
+    assert [(s["speaker"], s["corrected"]) for s in transcript_now["segments"]] == [("officer", True)] * 2
+    assert {w["speaker"] for s in transcript_now["segments"] for w in s["words"]} == {"officer"}
+    assert "centroid" not in transcript_now["speakers"][0], "embeddings stay on the server"
+
+    rescored = app_client.get(f"/api/v1/clips/{clip_id}").json()
+    assert "de-escalation" in rescored["suggested_categories"]
+    assert {h["speaker"] for h in rescored["highlights"]} == {"officer"}
+    audit = app_client.get("/api/v1/audit", params={"action": "clip.speaker_correct"}).json()
+    assert [e["details"] for e in audit if e["object_id"] == str(clip_id)] == \
+        [{"segment": 1, "speaker": "officer"}, {"segment": 0, "speaker": "officer"}]
+    with session_scope() as session:
+        voiceprint = session.get(Voiceprint, "9001")
+        assert voiceprint is not None and voiceprint.embedding[7] > 0.99
+
+
+def test_a_bad_correction_is_refused_with_the_reason(app, app_client):
+    clip_id = make_ready_clip(app, heard_as("person 1", *CALMING))
+    url = f"/api/v1/clips/{clip_id}/transcript/segments"
+    wrong_name = app_client.put(f"{url}/0/speaker", json={"speaker": "the driver"})
+    assert wrong_name.status_code == 422 and "officer" in wrong_name.json()["detail"]
+    no_segment = app_client.put(f"{url}/9/speaker", json={"speaker": "officer"})
+    assert no_segment.status_code == 404 and "segments 0 to 1" in no_segment.json()["detail"]
+
+
+def test_only_the_review_team_corrects_speakers(app, app_client):
+    clip_id = make_ready_clip(app, heard_as("person 1", *CALMING))
+    _, trainer = make_user(roles=("trainer",))
+    refused = app_client.put(f"/api/v1/clips/{clip_id}/transcript/segments/0/speaker",
+                             json={"speaker": "officer"}, headers=bearer(trainer))
+    assert refused.status_code == 403
