@@ -199,10 +199,10 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     hit.click()
     page.wait_for_url(f"**/clips/{clip_id}?t=*")
     video_ready(page)
-    medic = page.locator("#transcript .word", has_text=re.compile(r"^medic", re.I)).first
-    said_at = float(medic.get_attribute("data-start"))
-    first_of_its_segment = float(page.locator("#transcript .segment").filter(has=medic).first
-                                 .locator(".word").first.get_attribute("data-start"))
+    said_at, first_of_its_segment = page.evaluate("""() => {
+      const word = [...document.querySelectorAll("#transcript .word")].find((w) => /^medic/i.test(w.textContent));
+      return [Number(word.dataset.start), Number(word.closest(".segment").querySelector(".word").dataset.start)];
+    }""")
     assert said_at > first_of_its_segment + 0.8, "the word must be well into its segment, or this proves nothing"
     page.wait_for_function(f"Math.abs(document.querySelector('video').currentTime - {said_at}) < 0.3")
 
