@@ -4,12 +4,13 @@ wearer is the officer.
 1. The words are cut into windows of at most MAX_WINDOW_SECONDS, at pauses and word boundaries;
    each is embedded once by resemblyzer's voice encoder (media.voice_encoder, NumPy), and its
    loudness is measured.
-2. Agglomerative clustering (average linkage, cosine) merges windows while the clusters are more
-   alike than MERGE_SIMILARITY, then every window moves to its nearest centroid; clusters with less
-   than MIN_SPEAKER_SECONDS of speech join their nearest neighbour.
+2. Agglomerative clustering (average linkage, cosine) merges windows into fine clusters while they
+   are more alike than FINE_SIMILARITY, then every window moves to its nearest centroid; clusters
+   with less than MIN_SPEAKER_SECONDS of speech join their nearest neighbour.
 3. The officer is the cluster that matches their enrolled voiceprint, when there is one; otherwise
    the loudest (a body camera's microphone is on the wearer's chest), with the most speech as the
-   tie-break. Everyone else is "person 1", "person 2", ... in order of first speech.
+   tie-break; every cluster as loud and not unlike it is the officer too. The other clusters are
+   grouped into people at PERSON_SIMILARITY: "person 1", "person 2", ... in order of first speech.
 4. Each word takes the speaker of its window; a Whisper segment is split where its speaker
    changes; a segment's speaker_confidence is how much nearer its words are to their own speaker
    than to the next best.
@@ -25,10 +26,22 @@ from media.transcribe import Segment, Transcript, Word
 
 OFFICER = "officer"
 MAX_WINDOW_SECONDS = 1.6  # one partial of the encoder
+MIN_WINDOW_SECONDS = 0.5
 PAUSE_SECONDS = 0.3  # a pause this long between words may be a change of speaker: a new window
-MERGE_SIMILARITY = 0.65
+# Fine clusters (FINE_SIMILARITY) are what loudness labels: a voice heard near and far, or through
+# noise, splits into several, and each is judged by how loud it is. The civilians' fine clusters are
+# then grouped into people at PERSON_SIMILARITY. Both measured on bench/asr's dev split.
+FINE_SIMILARITY = 0.90
+PERSON_SIMILARITY = 0.65
 MIN_SPEAKER_SECONDS = 2.0
-VOICEPRINT_MATCH = 0.80  # cosine at which a cluster is the enrolled officer, whatever its loudness
+# The wearer's voice often comes out as two clusters (near and turned away, shouting and calm): a
+# cluster as loud as the officer's, within WEARER_MARGIN_DB, and not unlike it is the officer too.
+WEARER_MARGIN_DB = 4.0
+WEARER_SIMILARITY = 0.3
+QUIET_GAP_DB = 5.0  # a window this much quieter than the officer's median is not the officer
+LOUD_GAP_DB = 2.0  # one within this of it is
+VOICEPRINT_MATCH = 0.80
+ENROLL_MARGIN_DB = 4.0  # cosine at which a cluster is the enrolled officer, whatever its loudness
 LOUDNESS_PERCENTILE = 90  # a window's level: its louder frames, so pauses inside it don't count
 
 
@@ -53,11 +66,21 @@ class Speakers:
     def centroid_of(self, label: str) -> np.ndarray | None:
         return self.centroids[self.labels.index(label)] if label in self.labels else None
 
+    def officer_voice(self) -> np.ndarray | None:
+        """The officer's centroid when this clip is sure of it (louder than everyone else by
+        ENROLL_MARGIN_DB, or alone): what may refine a voiceprint without teaching it a stranger."""
+        if OFFICER not in self.labels:
+            return None
+        k = self.labels.index(OFFICER)
+        others = [level for n, level in enumerate(self.loudness_db) if n != k]
+        sure = not others or self.loudness_db[k] - max(others) >= ENROLL_MARGIN_DB
+        return self.centroids[k] if sure else None
+
 
 def diarize(transcript: Transcript, audio: np.ndarray, encoder, voiceprint: np.ndarray | None = None
             ) -> tuple[Transcript, Speakers | None]:
     """The transcript with a speaker on every segment and word, and the clustering behind it."""
-    windows = speech_windows(transcript)
+    windows = speech_windows(transcript, len(audio) / SAMPLE_RATE)
     if not windows:
         return transcript, None
     # One BLAS thread: the encoder's many small matmuls ran 30x slower when OpenBLAS spread each of
@@ -70,7 +93,7 @@ def diarize(transcript: Transcript, audio: np.ndarray, encoder, voiceprint: np.n
     return replace(transcript, segments=segments, speakers=speakers.summary()), speakers
 
 
-def speech_windows(transcript: Transcript) -> list[tuple[float, float]]:
+def speech_windows(transcript: Transcript, duration: float) -> list[tuple[float, float]]:
     """The words cut into pieces of about a partial's length (the encoder's 1.6 s), at word
     boundaries and at pauses (where turns change), each embedded once: no audio is encoded twice."""
     words = sorted((w.start, w.end) for s in transcript.segments for w in s.words)
@@ -81,27 +104,57 @@ def speech_windows(transcript: Transcript) -> list[tuple[float, float]]:
             last[1] = max(last[1], end)
         else:
             windows.append([start, end])
-    return [(a, b) for a, b in windows]
+    return [_at_least(a, b, duration) for a, b in windows]
+
+
+def _at_least(start: float, end: float, duration: float) -> tuple[float, float]:
+    """A window of MIN_WINDOW_SECONDS or more, within the audio (Whisper gives some words no length)."""
+    middle = min(max((start + end) / 2, 0.0), duration)
+    half = max(end - start, MIN_WINDOW_SECONDS) / 2
+    return max(0.0, middle - half), min(duration, middle + half)
 
 
 def cluster(windows, embeddings: np.ndarray, loudness: np.ndarray, voiceprint: np.ndarray | None) -> Speakers:
     """Windows into speakers, labelled (see the module's docstring)."""
-    members = _agglomerate(embeddings)
-    cluster_of = np.empty(len(windows), dtype=int)
-    for k, group in enumerate(members):
-        cluster_of[group] = k
-    cluster_of = _absorb_small(_reassign(embeddings, cluster_of), embeddings, windows)
-    centroids = _centroids(embeddings, cluster_of)
-    similarity = embeddings @ centroids.T
-    seconds = [_covered_seconds([windows[i] for i in np.flatnonzero(cluster_of == k)])
-               for k in range(len(centroids))]
-    loud = [float(np.median(loudness[cluster_of == k])) for k in range(len(centroids))]
-    labels = _label(cluster_of, centroids, loud, seconds, voiceprint)
-    return Speakers(list(windows), cluster_of, similarity, labels, centroids, loud, seconds)
+    fine = np.empty(len(windows), dtype=int)
+    for k, group in enumerate(_agglomerate(embeddings, FINE_SIMILARITY)):
+        fine[group] = k
+    fine = _absorb_small(_reassign(embeddings, fine), embeddings, windows)
+    labels, enrolled = _label(fine, *_describe(embeddings, loudness, windows, fine), voiceprint)
+    names = sorted(set(labels), key=_label_order)
+    speaker_of = np.array([names.index(labels[k]) for k in fine])
+    if not enrolled:  # the voiceprint knows the voice; loudness only guesses it
+        speaker_of = _by_level(speaker_of, embeddings, loudness)
+    centroids, loud, seconds = _describe(embeddings, loudness, windows, speaker_of)
+    return Speakers(list(windows), speaker_of, embeddings @ centroids.T, names, centroids, loud, seconds)
 
 
-def _agglomerate(embeddings: np.ndarray) -> list[list[int]]:
-    """Average-linkage agglomerative clustering on cosine similarity, stopped at MERGE_SIMILARITY."""
+def _by_level(speaker_of: np.ndarray, embeddings: np.ndarray, loudness: np.ndarray) -> np.ndarray:
+    """A window far quieter than the officer's voice is someone else's, one as loud is the officer's:
+    the level settles what the voice alone left close."""
+    officer = speaker_of == 0  # names are sorted: "officer" first
+    if not officer.any() or officer.all():
+        return speaker_of
+    level = float(np.median(loudness[officer]))
+    centroids = _centroids(embeddings, speaker_of)
+    moved = speaker_of.copy()
+    quiet = officer & (loudness < level - QUIET_GAP_DB)
+    if quiet.any():
+        nearest = np.argmax(embeddings[quiet] @ centroids[1:].T, axis=1) + 1
+        moved[quiet] = nearest
+    moved[~officer & (loudness > level - LOUD_GAP_DB)] = 0
+    return moved
+
+
+def _describe(embeddings, loudness, windows, cluster_of) -> tuple[np.ndarray, list[float], list[float]]:
+    """Per cluster: its centroid, its median loudness and its seconds of speech."""
+    ks = range(cluster_of.max() + 1)
+    seconds = [_covered_seconds([windows[i] for i in np.flatnonzero(cluster_of == k)]) for k in ks]
+    return _centroids(embeddings, cluster_of), [float(np.median(loudness[cluster_of == k])) for k in ks], seconds
+
+
+def _agglomerate(embeddings: np.ndarray, threshold: float) -> list[list[int]]:
+    """Average-linkage agglomerative clustering on cosine similarity, stopped at `threshold`."""
     groups = [[i] for i in range(len(embeddings))]
     sums = embeddings.astype(np.float64).copy()  # per group: the sum of its unit embeddings
     pair = embeddings @ embeddings.T  # the mean pairwise similarity of two groups = sums_a·sums_b/(na·nb)
@@ -111,7 +164,7 @@ def _agglomerate(embeddings: np.ndarray) -> list[list[int]]:
     alive = np.ones(len(groups), dtype=bool)
     while alive.sum() > 1:
         a, b = np.unravel_index(np.argmax(link), link.shape)
-        if link[a, b] < MERGE_SIMILARITY:
+        if link[a, b] < threshold:
             break
         groups[a] += groups[b]
         sums[a] += sums[b]
@@ -164,23 +217,32 @@ def _centroids(embeddings: np.ndarray, cluster_of: np.ndarray) -> np.ndarray:
     return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
 
 
-def _label(cluster_of, centroids, loudness, seconds, voiceprint) -> list[str]:
-    officer = _officer_cluster(centroids, loudness, seconds, voiceprint)
-    first_seen = [int(np.flatnonzero(cluster_of == k)[0]) for k in range(len(centroids))]
-    others = sorted((k for k in range(len(centroids)) if k != officer), key=lambda k: first_seen[k])
-    labels = [""] * len(centroids)
-    labels[officer] = OFFICER
-    for n, k in enumerate(others, start=1):
-        labels[k] = f"person {n}"
-    return labels
+def _label(cluster_of, centroids, loudness, seconds, voiceprint) -> tuple[list[str], bool]:
+    """A label per cluster, and whether the enrolled voiceprint (rather than loudness) found the officer."""
+    enrolled = _matching_voiceprint(centroids, voiceprint)
+    wearer = enrolled or _loudest_voice(centroids, loudness, seconds)
+    others = [k for k in range(len(centroids)) if k not in wearer]
+    people = _agglomerate(centroids[others], PERSON_SIMILARITY) if others else []
+    first_seen = [min(int(np.flatnonzero(cluster_of == others[i])[0]) for i in group) for group in people]
+    labels = [OFFICER] * len(centroids)
+    for n, g in enumerate(sorted(range(len(people)), key=lambda g: first_seen[g]), start=1):
+        for i in people[g]:
+            labels[others[i]] = f"person {n}"
+    return labels, bool(enrolled)
 
 
-def _officer_cluster(centroids, loudness, seconds, voiceprint) -> int:
-    if voiceprint is not None:
-        match = centroids @ voiceprint
-        if match.max() >= VOICEPRINT_MATCH:
-            return int(np.argmax(match))
-    return max(range(len(centroids)), key=lambda k: (round(loudness[k]), seconds[k]))
+def _matching_voiceprint(centroids, voiceprint) -> set[int]:
+    if voiceprint is None:
+        return set()
+    return {int(k) for k in np.flatnonzero(centroids @ voiceprint >= VOICEPRINT_MATCH)}
+
+
+def _loudest_voice(centroids, loudness, seconds) -> set[int]:
+    """The loudest cluster (the most speech breaks a tie), and every cluster as loud and not unlike it."""
+    officer = max(range(len(centroids)), key=lambda k: (round(loudness[k]), seconds[k]))
+    return {k for k in range(len(centroids))
+            if k == officer or (loudness[k] >= loudness[officer] - WEARER_MARGIN_DB
+                                and float(centroids[k] @ centroids[officer]) >= WEARER_SIMILARITY)}
 
 
 def _attribute(segment: Segment, speakers: Speakers) -> list[Segment]:
@@ -212,17 +274,17 @@ def _part(segment: Segment, run: list[tuple[Word, float]]) -> Segment:
 
 def _vote(speakers: Speakers, start: float, end: float) -> tuple[str, float]:
     """The speaker of [start, end]: the windows over it, weighted by overlap (the nearest window if
-    none covers it); confidence from the margin between the best and the second speaker."""
+    none covers it); confidence from how much nearer that speaker's voice is than the next one's."""
     overlap = np.array([max(0.0, min(end, b) - max(start, a)) for a, b in speakers.windows])
     if overlap.max() <= 0:
         middle = (start + end) / 2
         overlap = np.zeros(len(speakers.windows))
         overlap[np.argmin([abs((a + b) / 2 - middle) for a, b in speakers.windows])] = 1.0
     weights = overlap / overlap.sum()
-    mean_similarity = weights @ speakers.similarity  # per cluster
-    ranked = np.sort(mean_similarity)[::-1]
-    best = int(np.argmax(mean_similarity))
-    margin = ranked[0] - ranked[1] if len(ranked) > 1 else 1.0
+    best = int(np.argmax(np.bincount(speakers.cluster_of, weights=weights, minlength=len(speakers.labels))))
+    similarity = weights @ speakers.similarity  # per speaker
+    others = np.delete(similarity, best)
+    margin = similarity[best] - others.max() if len(others) else 1.0
     return speakers.labels[best], float(np.clip(margin / 0.2, 0.0, 1.0))
 
 

@@ -23,7 +23,7 @@ from api.clips.storage import sha256_file
 from api.config import get_settings
 from api.db import session_scope
 from api.recognition import detect
-from media import audio, diarize, ffmpeg, proxy, thumbnails, transcribe
+from media import audio, ffmpeg, proxy, thumbnails, transcribe
 from media.errors import MediaRejected
 from media.probe import ProbeLimits, VideoInfo, probe
 from workers import hearing
@@ -180,7 +180,7 @@ def transcript_body(ctx: StageContext) -> None:
             voiceprint = transcripts.voiceprint(session, badge)
         samples = audio.decode_audio(ctx.original, ctx.timeout)
         heard = hearing.hear(samples, model, voiceprint, ctx.report)
-        result, officer = heard.transcript, heard.speakers and heard.speakers.centroid_of(diarize.OFFICER)
+        result, officer = heard.transcript, heard.speakers and heard.speakers.officer_voice()
         if badge and officer is not None:
             ctx.writes.append(lambda session: transcripts.enroll_voice(session, badge, officer))
     else:

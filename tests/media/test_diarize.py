@@ -51,7 +51,8 @@ def test_an_enrolled_voiceprint_finds_the_officer_when_loudness_would_not(dialog
     resident = speakers.centroid_of("person 1")  # say the quiet voice is the wearer's
     labelled, _ = diarize.diarize(heard, samples, encoder, voiceprint=resident)
     first_reply = next(s for s in labelled.segments if "brother" in s.text)
-    assert first_reply.speaker == "officer"
+    greeting = next(s for s in labelled.segments if "evening" in s.text)
+    assert first_reply.speaker == "officer" and greeting.speaker == "person 1"
 
 
 def test_captions_name_the_speaker_with_voice_tags(dialogue):
