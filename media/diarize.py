@@ -37,11 +37,11 @@ MIN_SPEAKER_SECONDS = 2.0
 # The wearer's voice often comes out as two clusters (near and turned away, shouting and calm): a
 # cluster as loud as the officer's, within WEARER_MARGIN_DB, and not unlike it is the officer too.
 WEARER_MARGIN_DB = 4.0
-WEARER_SIMILARITY = 0.3
+WEARER_SIMILARITY = 0.6  # different voices measured 0.52-0.67 apart, one voice 0.75+
 QUIET_GAP_DB = 5.0  # a window this much quieter than the officer's median is not the officer
 LOUD_GAP_DB = 2.0  # one within this of it is
-VOICEPRINT_MATCH = 0.80
-ENROLL_MARGIN_DB = 4.0  # cosine at which a cluster is the enrolled officer, whatever its loudness
+VOICEPRINT_MATCH = 0.80  # cosine at which a cluster is the enrolled officer, whatever its loudness
+ENROLL_MARGIN_DB = 4.0  # louder than everyone else by this: sure enough to refine the voiceprint
 LOUDNESS_PERCENTILE = 90  # a window's level: its louder frames, so pauses inside it don't count
 
 
@@ -77,7 +77,7 @@ class Speakers:
         return self.centroids[k] if sure else None
 
 
-def diarize(transcript: Transcript, audio: np.ndarray, encoder, voiceprint: np.ndarray | None = None
+def diarize(transcript: Transcript, audio: np.ndarray, encoder, voiceprint=None
             ) -> tuple[Transcript, Speakers | None]:
     """The transcript with a speaker on every segment and word, and the clustering behind it."""
     windows = speech_windows(transcript, len(audio) / SAMPLE_RATE)
@@ -125,6 +125,9 @@ def cluster(windows, embeddings: np.ndarray, loudness: np.ndarray, voiceprint: n
     speaker_of = np.array([names.index(labels[k]) for k in fine])
     if not enrolled:  # the voiceprint knows the voice; loudness only guesses it
         speaker_of = _by_level(speaker_of, embeddings, loudness)
+    kept = sorted(set(speaker_of.tolist()))  # the level may have emptied a speaker
+    names = [names[k] for k in kept]
+    speaker_of = np.searchsorted(kept, speaker_of)
     centroids, loud, seconds = _describe(embeddings, loudness, windows, speaker_of)
     return Speakers(list(windows), speaker_of, embeddings @ centroids.T, names, centroids, loud, seconds)
 
@@ -142,7 +145,8 @@ def _by_level(speaker_of: np.ndarray, embeddings: np.ndarray, loudness: np.ndarr
     if quiet.any():
         nearest = np.argmax(embeddings[quiet] @ centroids[1:].T, axis=1) + 1
         moved[quiet] = nearest
-    moved[~officer & (loudness > level - LOUD_GAP_DB)] = 0
+    like_officer = embeddings @ centroids[0] >= WEARER_SIMILARITY  # loud alone is not enough
+    moved[~officer & (loudness > level - LOUD_GAP_DB) & like_officer] = 0
     return moved
 
 
@@ -234,7 +238,7 @@ def _label(cluster_of, centroids, loudness, seconds, voiceprint) -> tuple[list[s
 def _matching_voiceprint(centroids, voiceprint) -> set[int]:
     if voiceprint is None:
         return set()
-    return {int(k) for k in np.flatnonzero(centroids @ voiceprint >= VOICEPRINT_MATCH)}
+    return {int(k) for k in np.flatnonzero(centroids @ np.asarray(voiceprint, np.float32) >= VOICEPRINT_MATCH)}
 
 
 def _loudest_voice(centroids, loudness, seconds) -> set[int]:

@@ -164,7 +164,8 @@ def _queue_rows(session, pairs: list[tuple[ReviewItem, Clip]], text: str = "") -
     if not pairs:
         return []
     ids = [clip.id for _, clip in pairs]
-    hits = search_service.best_hits(session, search_service.parse_terms(text), ids) if text else {}
+    terms = search_service.parse_terms(text)
+    hits = search_service.best_hits(session, terms, ids) if terms else {}
     categories = review.categories_of(session, ids)
     posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
     badges = {clip.badge_number for _, clip in pairs if clip.badge_number}
@@ -233,7 +234,7 @@ def turns(segments: list[TranscriptSegment]) -> list[Turn]:
 def speaker_choices(segments: list[TranscriptSegment]) -> list[str]:
     """officer, the people heard, and one more (a voice the clustering merged into another)."""
     people = [int(s.speaker.split()[-1]) for s in segments if s.speaker and s.speaker.startswith("person ")]
-    return ["officer", *(f"person {n}" for n in range(1, max(people, default=0) + 2))]
+    return ["officer", *(f"person {n}" for n in range(1, min(max(people, default=0) + 2, 100)))]
 
 
 def _transcript(data: dict | None, highlights: list) -> list[TranscriptSegment]:
@@ -316,7 +317,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
         clip=public, item=item, held_by=held_by, state_label=STATE_LABELS.get(item.state) if item else None,
         duration=(public.media or {}).get("duration"), officer=officer,
         highlights=highlights, counter_cues=counter_cues, transcript=turns(transcript),
-        speaker_choices=speaker_choices(transcript), can_correct_speakers=reviewer,
+        speaker_choices=speaker_choices(transcript), can_correct_speakers=can_decide,
         signals=list(getattr(public, "signals", None) or []),
         can_decide=can_decide, can_add_to_lesson=can_add_to_lesson,
         own_clip=bool(principal.badge_number) and principal.badge_number == clip.badge_number,

@@ -179,6 +179,7 @@ class SpeakerCorrection(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     clip_id: int = Field(foreign_key="clips.id", index=True, ondelete="CASCADE")
     segment: int  # index into transcript.json's segments
+    segment_start: float  # where that segment started: a rerun of the stage that moved it voids this
     speaker: str = Field(max_length=20)  # "officer" or "person N"
     previous: str | None = Field(default=None, max_length=20)
     user_id: int | None = Field(default=None)

@@ -3,9 +3,9 @@
 import json
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from api.access import visible_clip, visible_clips
 from api.audit.service import record
@@ -63,26 +63,53 @@ UPLOAD_SCHEMA = {
     }
 }
 ERRORS = {status: {"model": RejectedPublic} for status in (400, 401, 403, 404, 413, 415, 422)}
+BUSY = {503: {"model": RejectedPublic, "description": "the database is busy: nothing was kept; send it again "
+                                                       "after Retry-After (the same bytes are recognised)"}}
+# Uploads wait their turn for the database's writer (SQLite has one) on a few threads of their own.
+# A flood of uploads then never holds all of the app's shared thread pool, which a transaction
+# holding the lock may need before it commits (a sync route serialises its answer there first):
+# else every thread waits for the lock and the lock for a thread, until busy_timeout (HTTP 500s).
+INGEST_THREADS = anyio.CapacityLimiter(4)
+# Ending the sign-in's transaction may write too (the token's last use, every 30 s): its own few
+# threads, so that it neither takes the shared pool nor holds a pooled connection queued behind
+# ingests (a burst of uploads then emptied PostgreSQL's pool and stalled every request).
+RELEASE_THREADS = anyio.CapacityLimiter(4)
 
 
 @router.post("", status_code=201, response_model=ClipPublic, openapi_extra=UPLOAD_SCHEMA,
              responses={200: {"model": ClipPublic, "description": "the same bytes were already here"},
-                        **ERRORS})
+                        **ERRORS, **BUSY})
 async def upload_clip(request: Request, session: SessionDep, principal: Uploader):
     """Upload a tagged clip (multipart, streamed to disk). Same bytes again: 200 with tags merged.
 
     Officers upload their own footage; the evidence system uses a service token (scope `ingest`)."""
-    # Release the database before the body streams in (minutes, for a large clip): on SQLite the
-    # open transaction would hold the write lock all that time.
-    await run_in_threadpool(session.commit)
+    # Release the database before the body streams in (minutes, for a large clip): no transaction
+    # is open, and no pooled connection held, while the body streams to disk and is hashed.
+    await anyio.to_thread.run_sync(session.commit, limiter=RELEASE_THREADS)
     writer = HashingWriter(service.get_store().temp_path(), get_settings().max_upload_bytes)
     try:
-        received = await receive_upload(request, writer)
-    except UploadError as exc:
+        try:
+            received = await receive_upload(request, writer)
+        except UploadError as exc:
+            return await _write(session, _refuse, session, principal, exc.status, exc.detail, None, writer.size,
+                                None, None)
+        return await _write(session, _accept, session, principal, writer, received)
+    finally:
+        # Kept in the store, refused, or turned away by a busy database (503, and the client sends
+        # it again): the temp file never outlives the request.
         writer.discard()
-        return await run_in_threadpool(_refuse, session, principal, exc.status, exc.detail, None, writer.size,
-                                       None, None)
-    return await run_in_threadpool(_accept, session, principal, writer, received)
+
+
+async def _write(session, work, *args) -> JSONResponse:
+    """`work` and its commit in one call on the ingest threads: the upload's one write transaction,
+    spanning the ingest alone. A busy database fails it here (answered 503 by app.py) while the
+    temp file is still ours to remove, not after the answer is decided."""
+    def work_and_commit() -> JSONResponse:
+        response = work(*args)
+        session.commit()
+        return response
+
+    return await anyio.to_thread.run_sync(work_and_commit, limiter=INGEST_THREADS)
 
 
 def _accept(session, principal: Principal, writer: HashingWriter, received) -> JSONResponse:
@@ -95,7 +122,6 @@ def _accept(session, principal: Principal, writer: HashingWriter, received) -> J
         tags = TagInput.from_fields(fields)
         _check_own_footage(principal, tags.badge_number)
     except (UploadError, MediaRejected, InvalidTags) as exc:
-        writer.path.unlink(missing_ok=True)
         status = {UploadError: getattr(exc, "status", 400), MediaRejected: 415, InvalidTags: 422}[type(exc)]
         badge = (fields.get("badge_number") or [None])[-1]
         return _refuse(session, principal, status, str(exc), received.sha256, writer.size, received.filename, badge)
@@ -165,16 +191,16 @@ def get_transcript(clip_id: Id, principal: AnyUser, session: SessionDep):
     return transcript
 
 
-@router.put("/{clip_id}/transcript/segments/{segment}/speaker", response_model=TranscriptPublic,
+@router.put("/{clip_id}/transcript/speakers", response_model=TranscriptPublic,
             responses={404: {"model": RejectedPublic}, 409: {"model": RejectedPublic}, 422: {"model": RejectedPublic}})
-def correct_speaker(clip_id: Id, segment: int, body: SpeakerCorrectionIn, principal: Reviewer, session: SessionDep):
-    """A reviewer says who spoke one segment ("officer" or "person N"). Audited; the clip is scored
-    again (officer cues count on officer speech only), and a segment set to the officer refines
-    the officer's voiceprint."""
+def correct_speakers(clip_id: Id, body: SpeakerCorrectionIn, principal: Reviewer, session: SessionDep):
+    """A reviewer says who spoke a turn ("officer" or "person N"). Audited; the clip is scored again
+    (officer cues count on officer speech only), and a turn set to the officer refines the
+    officer's voiceprint."""
     clip = visible_clip(session, principal, clip_id)
-    transcript = transcripts.correct_speaker(session, clip, segment, body.speaker, principal.actor.user_id)
+    transcript = transcripts.correct_speakers(session, clip, body.segments, body.speaker, principal.actor.user_id)
     record(session, principal.actor, "clip.speaker_correct", object_type="clip", object_id=clip_id,
-           details={"segment": segment, "speaker": transcript["segments"][segment]["speaker"]})
+           details={"segments": sorted(set(body.segments)), "speaker": transcript["segments"][body.segments[0]]["speaker"]})
     recognition.rescore_clip(session, clip_id, recognition.current_rules())
     return transcript
 

@@ -178,6 +178,7 @@ class TranscriptPublic(BaseModel):
 
 
 class SpeakerCorrectionIn(BaseModel):
+    segments: list[int] = Field(min_length=1, max_length=500, description="indexes into the transcript's segments: one turn")
     speaker: str = Field(max_length=20, description='"officer" or "person N"')
 
 

@@ -6,9 +6,9 @@ Services never commit: the request owns the transaction.
 """
 
 import json
+import math
 import re
 
-import numpy as np
 from sqlmodel import Session, select
 
 from api.clips.models import Clip, SpeakerCorrection, Voiceprint, utcnow
@@ -42,20 +42,21 @@ def latest_corrections(session: Session, clip_id: int) -> dict[int, SpeakerCorre
 
 
 def apply_corrections(transcript: dict, corrections: dict[int, SpeakerCorrection]) -> dict:
+    """The corrections on the segments they were made on: one whose segment no longer starts where it
+    did (the transcript stage ran again) is left out rather than put on someone else's words."""
+    segments = transcript.get("segments") or []
     for index, correction in corrections.items():
-        segments = transcript.get("segments") or []
-        if 0 <= index < len(segments):
-            segment = segments[index]
-            segment.update(speaker=correction.speaker, speaker_confidence=1.0, corrected=True)
-            for word in segment.get("words") or []:
+        if 0 <= index < len(segments) and abs(segments[index]["start"] - correction.segment_start) < 0.01:
+            segments[index].update(speaker=correction.speaker, speaker_confidence=1.0, corrected=True)
+            for word in segments[index].get("words") or []:
                 word["speaker"] = correction.speaker
     return transcript
 
 
-def correct_speaker(session: Session, clip: Clip, segment: int, speaker: str, user_id: int | None) -> dict:
-    """Record a reviewer's correction of one segment's speaker; refine the officer's voiceprint with
-    the voice the clustering heard there. Returns the corrected transcript (the caller audits and
-    re-scores)."""
+def correct_speakers(session: Session, clip: Clip, indexes: list[int], speaker: str, user_id: int | None) -> dict:
+    """Record a reviewer's word on who spoke these segments (one turn); a turn newly set to the
+    officer refines the officer's voiceprint with the voice the clustering heard there. Returns the
+    corrected transcript (the caller audits and re-scores)."""
     speaker = speaker.strip().lower()
     if not SPEAKER.match(speaker):
         raise ServiceError(422, f"speaker must be 'officer' or 'person N', not {speaker!r}")
@@ -63,41 +64,44 @@ def correct_speaker(session: Session, clip: Clip, segment: int, speaker: str, us
     if recorded is None:
         raise ServiceError(409, "the transcript is not ready yet")
     segments = recorded.get("segments") or []
-    if not 0 <= segment < len(segments):
-        raise ServiceError(404, f"the transcript has segments 0 to {len(segments) - 1}, not {segment}")
-    corrections = latest_corrections(session, clip.id)
-    previous = corrections[segment].speaker if segment in corrections else segments[segment].get("speaker")
-    session.add(SpeakerCorrection(clip_id=clip.id, segment=segment, speaker=speaker,
-                                  previous=previous, user_id=user_id))
-    if speaker == OFFICER and clip.badge_number:
-        heard_as = segments[segment].get("speaker")
-        centroid = _centroid(recorded, heard_as)
+    if not indexes or any(not 0 <= i < len(segments) for i in indexes):
+        raise ServiceError(404, f"the transcript has segments 0 to {len(segments) - 1}, not {indexes}")
+    now = apply_corrections(json.loads(json.dumps(recorded)), latest_corrections(session, clip.id))["segments"]
+    for i in sorted(set(indexes)):
+        session.add(SpeakerCorrection(clip_id=clip.id, segment=i, segment_start=segments[i]["start"],
+                                      speaker=speaker, previous=now[i].get("speaker"), user_id=user_id))
+    heard_as = {segments[i].get("speaker") for i in indexes if now[i].get("speaker") != OFFICER}
+    if speaker == OFFICER and clip.badge_number and len(heard_as) == 1:
+        centroid = _centroid(recorded, heard_as.pop())
         if centroid is not None:
             enroll_voice(session, clip.badge_number, centroid)
     session.flush()
     return read(session, clip.id)
 
 
-def _centroid(transcript: dict, speaker: str | None) -> np.ndarray | None:
+def _centroid(transcript: dict, speaker: str | None) -> list[float] | None:
     for entry in transcript.get("speakers") or []:
         if entry.get("speaker") == speaker and entry.get("centroid"):
-            return np.asarray(entry["centroid"], dtype=np.float32)
+            return [float(x) for x in entry["centroid"]]
     return None
 
 
-def voiceprint(session: Session, badge_number: str | None) -> np.ndarray | None:
+def voiceprint(session: Session, badge_number: str | None) -> list[float] | None:
     """The officer's enrolled voice, if any."""
     if not badge_number:
         return None
     found = session.get(Voiceprint, badge_number)
-    return np.asarray(found.embedding, dtype=np.float32) if found else None
+    return list(found.embedding) if found else None
 
 
-def enroll_voice(session: Session, badge_number: str, centroid: np.ndarray) -> None:
-    """Fold one clip's officer voice into the badge's voiceprint (a running mean of embeddings)."""
+def enroll_voice(session: Session, badge_number: str, centroid) -> None:
+    """Fold one clip's officer voice into the badge's voiceprint (a running mean of unit embeddings,
+    kept unit length). Plain Python: the web process never loads NumPy for 256 numbers."""
     found = session.get(Voiceprint, badge_number)
-    merged = centroid if found is None else np.asarray(found.embedding) * found.clips + centroid
-    embedding = [round(float(x), 5) for x in merged / max(float(np.linalg.norm(merged)), 1e-9)]
+    previous, weight = (found.embedding, found.clips) if found else ([0.0] * len(centroid), 0)
+    merged = [float(c) + p * weight for c, p in zip(centroid, previous)]
+    norm = math.sqrt(sum(x * x for x in merged)) or 1.0
+    embedding = [round(x / norm, 5) for x in merged]
     if found:
         found.embedding, found.clips, found.updated_at = embedding, found.clips + 1, utcnow()
         session.add(found)

@@ -24,7 +24,7 @@ diarization) is read as all officer speech, as it always was.
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
@@ -192,8 +192,8 @@ def _find_matches(text: _Text, rules: Rules) -> list[_Match]:
 def _speaker(match: _Match, text: _Text) -> str | None:
     """Who said most of the match's words (None when the transcript has no speakers)."""
     said = [text.speakers[i] for i in range(text.word_of[match.first], text.word_of[match.stop - 1] + 1)]
-    known = [s for s in said if s]
-    return max(set(known), key=known.count) if known else None
+    known = Counter(s for s in said if s)
+    return known.most_common(1)[0][0] if known else None  # a tie: whoever spoke first
 
 
 def _by_speaker(match: _Match, text: _Text) -> _Match | None:
@@ -203,8 +203,8 @@ def _by_speaker(match: _Match, text: _Text) -> _Match | None:
     officer = speaker in (None, OFFICER)  # no speakers at all: every word counts, as before diarization
     if match.cue.speaker == "officer":
         return match if officer else None
-    if match.cue.speaker == "civilian":
-        return match if speaker != OFFICER else None
+    if match.cue.speaker == "civilian":  # only someone known not to be the officer
+        return match if speaker not in (None, OFFICER) else None
     return match if officer else replace(match, supporting=True)
 
 

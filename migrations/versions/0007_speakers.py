@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('clip_id', sa.Integer(), sa.ForeignKey('clips.id', ondelete='CASCADE'), nullable=False),
         sa.Column('segment', sa.Integer(), nullable=False),
+        sa.Column('segment_start', sa.Float(), nullable=False),
         sa.Column('speaker', sa.String(length=20), nullable=False),
         sa.Column('previous', sa.String(length=20), nullable=True),
         sa.Column('user_id', sa.Integer(), nullable=True),

@@ -519,9 +519,8 @@ for (const select of $$(".speaker-select", transcript)) {
     const speaker = select.value;
     select.disabled = true;
     try {
-      for (const segment of select.dataset.segments.split(",")) {
-        await api("PUT", `/api/v1/clips/${clipId}/transcript/segments/${segment}/speaker`, { speaker });
-      }
+      const segments = select.dataset.segments.split(",").map(Number);
+      await api("PUT", `/api/v1/clips/${clipId}/transcript/speakers`, { segments, speaker });
       select.closest(".turn").dataset.speaker = speaker;
       select.closest(".turn").classList.toggle("turn-officer", speaker === "officer");
       select.closest(".turn-speaker").querySelector(".speaker-unsure")?.remove();
