@@ -141,10 +141,9 @@ def _by_level(speaker_of: np.ndarray, embeddings: np.ndarray, loudness: np.ndarr
     level = float(np.median(loudness[officer]))
     centroids = _centroids(embeddings, speaker_of)
     moved = speaker_of.copy()
-    quiet = officer & (loudness < level - QUIET_GAP_DB)
-    if quiet.any():
-        nearest = np.argmax(embeddings[quiet] @ centroids[1:].T, axis=1) + 1
-        moved[quiet] = nearest
+    nearest = np.argmax(embeddings @ centroids.T, axis=1)
+    quiet = officer & (loudness < level - QUIET_GAP_DB) & (nearest != 0)  # quiet and nearer someone else
+    moved[quiet] = nearest[quiet]
     like_officer = embeddings @ centroids[0] >= WEARER_SIMILARITY  # loud alone is not enough
     moved[~officer & (loudness > level - LOUD_GAP_DB) & like_officer] = 0
     return moved
@@ -244,9 +243,9 @@ def _matching_voiceprint(centroids, voiceprint) -> set[int]:
 def _loudest_voice(centroids, loudness, seconds) -> set[int]:
     """The loudest cluster (the most speech breaks a tie), and every cluster as loud and not unlike it."""
     officer = max(range(len(centroids)), key=lambda k: (round(loudness[k]), seconds[k]))
+    alike = centroids @ centroids[officer]
     return {k for k in range(len(centroids))
-            if k == officer or (loudness[k] >= loudness[officer] - WEARER_MARGIN_DB
-                                and float(centroids[k] @ centroids[officer]) >= WEARER_SIMILARITY)}
+            if k == officer or (loudness[k] >= loudness[officer] - WEARER_MARGIN_DB and alike[k] >= WEARER_SIMILARITY)}
 
 
 def _attribute(segment: Segment, speakers: Speakers) -> list[Segment]:

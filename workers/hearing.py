@@ -1,6 +1,6 @@
 """What bestpart hears in a clip: Whisper's words, region by region, then who said each of them.
 
-The transcript stage, the evaluation (bench/asr) and the benchmarks all call `hear`, so what is
+The transcript stage and the evaluation (bench/asr, through hear_file) call `hear`, so what is
 measured is what the pipeline does.
 """
 
