@@ -32,6 +32,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	-$(BIN)/python bench/pipeline.py
 	-$(BIN)/python bench/upload.py
+	-$(BIN)/python bench/concurrency.py
 	-$(BIN)/python bench/search.py
 	-$(BIN)/python bench/pages.py
 

@@ -4,6 +4,8 @@ import gc
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.audit.routes import router as audit_router
@@ -11,6 +13,7 @@ from api.auth import public
 from api.awards.routes import router as awards_router
 from api.clips.routes import router as clips_router
 from api.curriculum.routes import router as curriculum_router
+from api.db import DatabaseBusy, is_busy
 from api.errors import ServiceError
 from api.recognition.routes import router as recognition_router
 from api.review.routes import router as review_router
@@ -45,13 +48,25 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.add_exception_handler(ServiceError, _service_error)
+    for database_error in (OperationalError, PoolTimeout):
+        app.add_exception_handler(database_error, _database_error)
     _mount_review_ui(app)
     return app
 
 
 async def _service_error(request: Request, exc: ServiceError):
     # Answered as the HTTPException it stands for: JSON for the API, a page for people.
-    return await request.app.exception_handlers[HTTPException](request, HTTPException(exc.status, str(exc)))
+    return await request.app.exception_handlers[HTTPException](
+        request, HTTPException(exc.status, str(exc), headers=getattr(exc, "headers", None)))
+
+
+async def _database_error(request: Request, exc: Exception):
+    # Overload (SQLite's lock or the pool not free in time) is answered 503 + Retry-After, which
+    # clients retry; the transaction was rolled back, so nothing half-done stays. Anything else is
+    # our fault: raised on, to be logged and answered 500.
+    if not is_busy(exc):
+        raise exc
+    return await _service_error(request, DatabaseBusy())
 
 
 def _mount_review_ui(app: FastAPI) -> None:

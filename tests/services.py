@@ -145,3 +145,15 @@ def upload(client, path: Path, **fields) -> httpx.Response:
     data = {"badge_number": "4711", "categories": "de-escalation", **fields}
     with open(path, "rb") as f:
         return client.post("/api/v1/clips", data=data, files={"file": (path.name, f, "video/mp4")})
+
+
+def upload_retrying(client, path: Path, tries: int = 8, **fields) -> list[httpx.Response]:
+    """upload(), sent again while the server answers 503 (busy), after its Retry-After and a
+    growing pause, as bestpart's own clients do. Every response in order; the last is the answer."""
+    responses = []
+    for attempt in range(tries):
+        responses.append(upload(client, path, **fields))
+        if responses[-1].status_code != 503 or attempt == tries - 1:
+            break
+        time.sleep(min(float(responses[-1].headers.get("retry-after", "1")), 10) * (1 + attempt / 4))
+    return responses

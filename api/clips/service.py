@@ -93,18 +93,30 @@ class Refused:
     reason: str
 
 
-def ingest_local_file(session: Session, path: Path, tags: TagInput, *, source: str) -> Ingested | Refused:
-    """Copy a file from disk into the store (hashing as it copies), then ingest it.
+@dataclass
+class Staged:
+    """A local file copied into the store's temp dir and hashed, or why it is refused."""
 
-    A file that is not a video is refused and the refusal recorded (the session must commit).
-    """
-    store = get_store()
-    writer = HashingWriter(store.temp_path(), get_settings().max_upload_bytes)
+    source: Path
+    temp: Path
+    sha256: str | None
+    size: int
+    problem: str | None = None
+
+    def discard(self) -> None:
+        """Remove the temp copy if ingest did not move it into the store."""
+        self.temp.unlink(missing_ok=True)
+
+
+def stage_local_file(path: Path) -> Staged:
+    """Copy a file from disk into the store's temp dir, hashing as it copies. No database work:
+    no transaction stays open while a large file copies, and ingest_staged can be retried alone."""
+    writer = HashingWriter(get_store().temp_path(), get_settings().max_upload_bytes)
     try:
         sha256 = copy_hashing(path, writer)
     except TooLarge as exc:
         writer.discard()
-        return _refuse(session, None, writer.size, str(exc), path, tags, source)
+        return Staged(path, writer.path, None, writer.size, str(exc))
     except BaseException:
         writer.discard()
         raise
@@ -112,8 +124,23 @@ def ingest_local_file(session: Session, path: Path, tags: TagInput, *, source: s
         sniff_container(writer.head[:SNIFF_BYTES])
     except MediaRejected as exc:
         writer.path.unlink(missing_ok=True)
-        return _refuse(session, sha256, writer.size, str(exc), path, tags, source)
-    return ingest(session, writer.path, sha256, writer.size, tags, source=source)
+        return Staged(path, writer.path, sha256, writer.size, str(exc))
+    return Staged(path, writer.path, sha256, writer.size)
+
+
+def ingest_staged(session: Session, staged: Staged, tags: TagInput, *, source: str) -> Ingested | Refused:
+    """Ingest a staged file, or record its refusal (so the session must commit either way)."""
+    if staged.problem:
+        return _refuse(session, staged.sha256, staged.size, staged.problem, staged.source, tags, source)
+    return ingest(session, staged.temp, staged.sha256, staged.size, tags, source=source)
+
+
+def ingest_local_file(session: Session, path: Path, tags: TagInput, *, source: str) -> Ingested | Refused:
+    """Copy a file from disk into the store (hashing as it copies), then ingest it.
+
+    A file that is not a video is refused and the refusal recorded (the session must commit).
+    """
+    return ingest_staged(session, stage_local_file(path), tags, source=source)
 
 
 def _refuse(session: Session, sha256: str | None, size: int, reason: str, path: Path, tags: TagInput,

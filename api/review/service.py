@@ -34,11 +34,13 @@ def ensure_in_queue(session: Session, clip_id: int) -> None:
 
 
 def release_expired_claims(session: Session) -> None:
-    session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < now())
-        .values(state=ReviewState.QUEUED, claimed_by=None, claimed_by_name=None, claim_expires_at=None)
-    )
+    """Lapsed claims go back to the queue. Looked for first: an UPDATE on every queue read would take
+    SQLite's write lock and make each read wait behind every upload."""
+    expired = (ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < now())
+    if session.exec(select(ReviewItem.id).where(*expired).limit(1)).first() is None:
+        return
+    session.execute(update(ReviewItem).where(*expired)
+                    .values(state=ReviewState.QUEUED, claimed_by=None, claimed_by_name=None, claim_expires_at=None))
 
 
 def item_for(session: Session, clip_id: int) -> ReviewItem | None:

@@ -8,11 +8,12 @@ const picker = document.getElementById("file-input");
 const zone = document.getElementById("dropzone");
 const message = document.getElementById("upload-message");
 const button = document.getElementById("upload-button");
-// One upload at a time, and no polling while one streams: on SQLite the upload request holds the
-// database's write lock until its body has arrived, and any other request meanwhile waits on it
-// (up to 30 s, then fails). Sequential uploads also share a slow link best.
+// One upload at a time: sequential uploads share a slow link best.
 const PARALLEL = 1;
-let streaming = 0;
+// A busy server answers 503 and keeps nothing of the upload: it is sent again after the server's
+// Retry-After, the pause doubling each time, a few times. The same bytes sent again are recognised
+// by the server (200, "duplicate"), so a retry never stores a clip twice.
+const BUSY_TRIES = 5;
 const entries = [];
 
 function el(tag, props = {}, ...children) {
@@ -109,40 +110,53 @@ function send(entry, shared) {
   }
   if (entry.evidence.value.trim()) data.append("evidence_id", entry.evidence.value.trim());
   data.append("file", entry.file, entry.file.name);
-  streaming += 1;
-  return new Promise((resolve) => {
-    const xhr = new XMLHttpRequest();
-    xhr.addEventListener("loadend", () => { streaming -= 1; });
-    xhr.open("POST", "/api/v1/clips");
-    xhr.setRequestHeader("X-CSRF-Token", csrf);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.responseType = "json";
-    xhr.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) entry.upload.set(event.loaded / event.total);
-    });
-    xhr.addEventListener("load", () => {
-      const body = xhr.response;
-      if (xhr.status === 200 || xhr.status === 201) {
-        entry.upload.set(1);
-        entry.state = "sent";
-        entry.bars.append(...entry.processing.nodes);
-        show(entry, body);
-        if (body.status === "processing") setTimeout(() => follow(entry, body.id, 0), 1000);
-      } else {
-        entry.state = "refused";
-        setState(entry, `Refused: ${describe(body?.detail, xhr.status)}`, "bad");
-      }
-      resolve();
-    });
-    for (const failure of ["error", "abort", "timeout"]) {
-      xhr.addEventListener(failure, () => {
-        entry.state = "refused";
-        setState(entry, "The connection broke off during the upload; drop the file again to retry.", "bad");
-        resolve();
-      });
-    }
-    xhr.send(data);
+  return new Promise((resolve) => attempt(entry, data, 1, resolve));
+}
+
+function busyPause(xhr, tries) {
+  const asked = Number(xhr.getResponseHeader("Retry-After"));
+  const seconds = Math.min(60, (asked > 0 ? asked : 2) * 2 ** (tries - 1));
+  return seconds * (0.8 + Math.random() * 0.4) * 1000; // spread out the clients the server turned away together
+}
+
+function attempt(entry, data, tries, done) {
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/v1/clips");
+  xhr.setRequestHeader("X-CSRF-Token", csrf);
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.responseType = "json";
+  xhr.upload.addEventListener("progress", (event) => {
+    if (event.lengthComputable) entry.upload.set(event.loaded / event.total);
   });
+  xhr.addEventListener("load", () => {
+    const body = xhr.response;
+    if (xhr.status === 503 && tries < BUSY_TRIES) {
+      const pause = busyPause(xhr, tries);
+      entry.upload.set(0);
+      setState(entry, `The server is busy; sending it again in ${Math.ceil(pause / 1000)} s…`);
+      setTimeout(() => attempt(entry, data, tries + 1, done), pause);
+      return;
+    }
+    if (xhr.status === 200 || xhr.status === 201) {
+      entry.upload.set(1);
+      entry.state = "sent";
+      entry.bars.append(...entry.processing.nodes);
+      show(entry, body);
+      if (body.status === "processing") setTimeout(() => follow(entry, body.id, 0), 1000);
+    } else {
+      entry.state = "refused";
+      setState(entry, `Refused: ${describe(body?.detail, xhr.status)}`, "bad");
+    }
+    done();
+  });
+  for (const failure of ["error", "abort", "timeout"]) {
+    xhr.addEventListener(failure, () => {
+      entry.state = "refused";
+      setState(entry, "The connection broke off during the upload; drop the file again to retry.", "bad");
+      done();
+    });
+  }
+  xhr.send(data);
 }
 
 function show(entry, clip) {
@@ -166,10 +180,6 @@ function show(entry, clip) {
 }
 
 async function follow(entry, id, misses) {
-  if (streaming) {
-    setTimeout(() => follow(entry, id, misses), 1000);
-    return;
-  }
   try {
     const response = await fetch(`/api/v1/clips/${id}`, { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(String(response.status));
