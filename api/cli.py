@@ -97,6 +97,39 @@ def _add_account_commands(commands) -> None:
                              "the chain must still hold that record unchanged")
     verify.set_defaults(run=cmd_audit_verify)
 
+    fixity = commands.add_parser("fixity", help="re-hash the stored originals and derived files; exit 1 naming any that changed")
+    fixity.add_argument("--clip", type=int, metavar="ID", help="check this clip only")
+    fixity.set_defaults(run=cmd_fixity)
+
+    backup = commands.add_parser("backup", help="back up the database, the store and the cue rules into DEST while the service runs")
+    backup.add_argument("dest", type=Path, metavar="DEST")
+    backup.set_defaults(run=cmd_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup into an empty data dir, then verify the audit log and fixity")
+    restore.add_argument("src", type=Path, metavar="SRC")
+    restore.add_argument("--data-dir", type=Path, help="the empty data dir to restore into (default BESTPART_DATA_DIR)")
+    restore.add_argument("--anchor", metavar="SEQ:HASH", type=_anchor,
+                         help="a head kept elsewhere: the restored audit log must still hold it")
+    restore.set_defaults(run=cmd_restore)
+
+
+def cmd_fixity(args) -> int:
+    from api.fixity.cli import fixity_command
+
+    return fixity_command(args)  # it migrates itself
+
+
+def cmd_backup(args) -> int:
+    from api.backup import backup_command
+
+    return backup_command(args)  # no _migrate(): a backup changes nothing
+
+
+def cmd_restore(args) -> int:
+    from api.backup import restore_command
+
+    return restore_command(args)  # no _migrate(): it would create a database, and the target must be empty
+
 
 CLI_ACTOR_NAME = "cli"
 
@@ -329,8 +362,8 @@ def _ingest_all(jobs: list[tuple[Path | str, dict]], source: str) -> int:
 
 def _ingest_one(path: Path | str, fields: dict, source: str):
     from api.clips.schemas import InvalidTags, TagInput
-    from api.clips.service import Refused, ingest_local_file
-    from api.db import session_scope
+    from api.clips.service import Refused, stage_local_file
+    from api.db import is_busy
 
     if isinstance(path, str):
         return path
@@ -341,16 +374,38 @@ def _ingest_one(path: Path | str, fields: dict, source: str):
     except InvalidTags as exc:
         return f"{path}: {exc}"
     try:
-        with session_scope() as session:
-            outcome = ingest_local_file(session, path, tags, source=source)
-            if not isinstance(outcome, Refused):
-                from api.audit.service import record
-
-                record(session, _cli_actor(), "clip.upload", object_type="clip", object_id=outcome.clip.id,
-                       details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": source})
+        staged = stage_local_file(path)  # the copy and hash, outside any transaction, done once
     except OSError as exc:
         return f"{path}: {exc.strerror or exc}"
+    try:
+        outcome = _ingest_staged(staged, tags, source)
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    except Exception as exc:
+        if not is_busy(exc):
+            raise
+        return f"{path}: the database stayed busy; run the command again (files already in are recognised)"
+    finally:
+        staged.discard()
     return f"{path}: {outcome.reason}" if isinstance(outcome, Refused) else outcome
+
+
+def _ingest_staged(staged, tags, source: str):
+    """The database half of an ingest, tried again while the database is busy (the server and its
+    worker write too): each try is a fresh transaction, and the staged copy waits for it."""
+    from api.audit.service import record
+    from api.clips.service import Refused, ingest_staged
+    from api.db import retry_when_busy, session_scope
+
+    def once():
+        with session_scope() as session:
+            outcome = ingest_staged(session, staged, tags, source=source)
+            if not isinstance(outcome, Refused):
+                record(session, _cli_actor(), "clip.upload", object_type="clip", object_id=outcome.clip.id,
+                       details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": source})
+        return outcome
+
+    return retry_when_busy(once)
 
 
 if __name__ == "__main__":

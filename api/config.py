@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     review_claim_minutes: float = 30.0
     stats_cache_seconds: float = 30.0  # the dashboard's figures may be this old  # a reviewer's claim on a clip lapses after this
 
+    # The worker re-hashes fixity_batch clips (originals and derived files) every
+    # fixity_interval_minutes, walking the whole store over time. 0 turns the sweep off: set it on
+    # every worker machine but one, or they sweep twice.
+    fixity_interval_minutes: int = 10  # a divisor of 60, or a multiple of 60
+    fixity_batch: int = 20
+
     worker_threads: int = 3
     stage_lease_seconds: float = 60.0  # a stage whose heartbeat is older is taken over
 

@@ -16,11 +16,14 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from huey import crontab
+
 from api.clips import recognition, stages, transcripts
 from api.clips.models import Asset, Clip, StageName
 from api.clips.service import get_store
 from api.clips.storage import sha256_file
 from api.config import get_settings
+from api.fixity.service import sweep as fixity_sweep
 from api.db import session_scope
 from api.recognition import detect
 from media import audio, ffmpeg, proxy, thumbnails, transcribe
@@ -240,6 +243,17 @@ def rescore_stale_clips() -> int:
         after, count = clip_ids[-1], count + len(clip_ids)
     log.info("clips.rescore: %s clips scored with rules version %s (%s)", count, rules.version, rules.digest[:12])
     return count
+
+
+def _every(minutes: int):
+    return crontab(minute=f"*/{minutes}") if minutes < 60 else crontab(minute="0", hour=f"*/{minutes // 60}")
+
+
+if get_settings().fixity_interval_minutes > 0:
+    @huey.periodic_task(_every(get_settings().fixity_interval_minutes), name="fixity.sweep")
+    @huey.lock_task("fixity.sweep")  # a sweep that outlasts the interval is not joined by a second
+    def fixity_sweep_task() -> None:
+        log.info("fixity.sweep: %s clips checked", fixity_sweep(get_settings().fixity_batch))
 
 
 JOBS = {

@@ -25,6 +25,7 @@ from api.clips.schemas import (
 from api.clips.storage import HashingWriter
 from api.clips.upload import UploadError, receive_upload
 from api.config import get_settings
+from api.fixity.service import fixity_fields, original_problem
 from api.db import SessionDep
 from api.params import Id, Offset
 from api.users.models import Role
@@ -163,7 +164,7 @@ def get_clip(clip_id: Id, principal: AnyUser, session: SessionDep):
     clip = visible_clip(session, principal, clip_id)
     if clip.status != ClipStatus.PROCESSING:  # polling a clip's progress is not viewing footage
         record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
-    return service.clip_public(session, clip)
+    return service.clip_public(session, clip).model_copy(update=fixity_fields(session, clip))
 
 
 @router.post("/{clip_id}/tags", response_model=ClipPublic, status_code=201,
@@ -233,10 +234,14 @@ def get_media(clip_id: Id, name: str, request: Request, principal: AnyUser, sess
 
 
 @router.get("/{clip_id}/original", response_class=FileResponse,
-            responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic}})
+            responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic},
+                       409: {"model": RejectedPublic}})
 def download_original(clip_id: Id, principal: Reviewer, session: SessionDep):
-    """The original as uploaded, as an attachment (never inline), for the review team and admins."""
+    """The original as uploaded, as an attachment (never inline), for the review team and admins;
+    never one that failed fixity (409 with the reason)."""
     clip = visible_clip(session, principal, clip_id)
+    if problem := original_problem(session, clip):
+        raise HTTPException(409, f"the original is not served: {problem}")
     record(session, principal.actor, "clip.download", object_type="clip", object_id=clip_id,
            details={"sha256": clip.sha256})
     return FileResponse(service.get_store().original_path(clip.sha256), media_type="application/octet-stream",

@@ -142,6 +142,9 @@ class ClipPublic(BaseModel):
     signals: list[HighlightPublic] = Field(default_factory=list,
                                            description='what others said of the officer ("thank you, officer"): shown, not scored')
     rules_version: int | None = None
+    fixity: str = Field(default="ok", description='"failed" when the original failed its latest fixity check, '
+                                                  'is missing or changed size: it is then not served')
+    fixity_reason: str | None = None
 
 
 class WordPublic(BaseModel):
