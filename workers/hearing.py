@@ -18,7 +18,6 @@ from media import audio, diarize, transcribe, voice_encoder, whisper_models
 class Heard:
     transcript: transcribe.Transcript
     speakers: diarize.Speakers | None
-    seconds: dict  # wall time of each step: what the diarization costs beside Whisper
 
 
 def resolve_model(name: str | None = None) -> whisper_models.ResolvedModel:
@@ -42,10 +41,10 @@ def hear(samples: np.ndarray, model: whisper_models.ResolvedModel, voiceprint: n
     heard = transcribe.transcribe(whisper, samples, model.name, transcribe_options(), on_progress)
     transcribed = time.perf_counter()
     heard, speakers = diarize.diarize(heard, samples, voice_encoder.load_encoder(), voiceprint)
-    seconds = {"transcribe": round(transcribed - started, 3),
-               "diarize": round(time.perf_counter() - transcribed, 3)}
-    heard.coverage["seconds"] = seconds
-    return Heard(heard, speakers, seconds)
+    # Wall time of each step, kept in the transcript: what the speakers cost beside Whisper.
+    heard.coverage["seconds"] = {"transcribe": round(transcribed - started, 3),
+                                 "diarize": round(time.perf_counter() - transcribed, 3)}
+    return Heard(heard, speakers)
 
 
 def hear_file(path: Path, model: str | None = None, timeout: float = 3600) -> dict:
