@@ -5,10 +5,10 @@ recorded, a trainer the clips selected for training, the committee the clips in 
 """
 
 from sqlalchemy import or_
-from sqlmodel import select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import select
 
-from api.auth import Principal
+from api.auth import Principal, keep_denial
 from api.awards.models import NominationClip
 from api.clips.models import Clip
 from api.review.models import ReviewItem, ReviewState
@@ -46,7 +46,10 @@ def officer_only_badge(principal: Principal) -> str | None:
 
 
 def visible_clip(session, principal: Principal, clip_id: int) -> Clip:
-    """The clip if the principal may see it; 404 otherwise (never confirm what they may not see)."""
+    """The clip if the principal may see it; 404 otherwise (never confirm what they may not see).
+
+    A clip that exists but is not theirs is audited as denied: the 404 ends the request and rolls
+    back what it did, so call this before writing anything."""
     from fastapi import HTTPException
 
     query = select(Clip).where(Clip.id == clip_id)
@@ -55,6 +58,9 @@ def visible_clip(session, principal: Principal, clip_id: int) -> Clip:
         query = query.where(condition)
     clip = session.exec(query).first()
     if clip is None:
+        if condition is not None and session.exec(select(Clip.id).where(Clip.id == clip_id)).first() is not None:
+            keep_denial(session, principal.actor, reason="the clip is not among those the caller may see",
+                        object_type="clip", object_id=clip_id)
         raise HTTPException(404, f"no clip {clip_id}")
     return clip
 

@@ -2,17 +2,22 @@
 
 A request is authenticated by a session cookie (browsers; unsafe methods need the CSRF token),
 a bearer session token (scripts that used /api/v1/auth/login), or a bearer API token (personal:
-the user's roles; service: its scope only).
+the user's roles; service: its scope only). The sign-in form has a CSRF token of its own (below),
+and every refusal by a policy is audited.
 """
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.audit.service import Actor
+from api.audit.service import Actor, record
 from api.db import SessionDep
 from api.users import service as users
 from api.users.models import AuthSession, Role, User
@@ -21,6 +26,9 @@ SESSION_COOKIE = "bestpart_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 ALL_ROLES = frozenset(Role)
+LOGIN_CSRF_COOKIE = "bestpart_login_csrf"
+LOGIN_CSRF_KEY = "login-csrf"
+LOGIN_CSRF_MAX_AGE = timedelta(hours=2)  # a sign-in page left open longer is reloaded
 
 
 @dataclass
@@ -69,11 +77,11 @@ def resolve_principal(request: Request, session: SessionDep) -> Principal | None
             return Principal(user.username, frozenset(Role(r) for r in user.roles), user=user,
                              auth_session=auth_session, source=source)
         return None
-    if cookie := request.cookies.get(SESSION_COOKIE):
-        if found := users.session_for_token(session, cookie):
-            auth_session, user = found
-            return Principal(user.username, frozenset(Role(r) for r in user.roles), user=user,
-                             auth_session=auth_session, source=source, by_cookie=True)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and (found := users.session_for_token(session, cookie)):
+        auth_session, user = found
+        return Principal(user.username, frozenset(Role(r) for r in user.roles), user=user,
+                         auth_session=auth_session, source=source, by_cookie=True)
     return None
 
 
@@ -84,12 +92,70 @@ async def _csrf_ok(request: Request, principal: Principal) -> bool:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         sent = (await request.form()).get("csrf_token")
-    return sent is not None and secrets.compare_digest(str(sent), expected)
+    return sent is not None and _same(str(sent), expected)
+
+
+def _same(a: str, b: str) -> bool:
+    """In constant time; as bytes, since compare_digest refuses str with non-ASCII characters."""
+    return secrets.compare_digest(a.encode(), b.encode())
 
 
 # Paths a user who must change their one-time password may still use.
 PASSWORD_CHANGE_PATHS = {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/auth/me",
                          "/account/password", "/logout"}
+
+
+def keep_denial(session: Session, actor: Actor, *, reason: str, object_type: str | None = None,
+                object_id: object = None, details: dict | None = None) -> None:
+    """Audit a refusal (outcome "denied"). The refusal goes out as an HTTP error, whose rollback
+    would take the record with it; so the request's transaction is rolled back now (as the error
+    would) and the record committed alone."""
+    session.rollback()
+    record(session, actor, "access.denied", object_type=object_type, object_id=object_id, outcome="denied",
+           details={"reason": reason, **(details or {})})
+    session.commit()
+
+
+async def _denied(request: Request, session: Session, principal: Principal, reason: str) -> HTTPException:
+    details = {"method": request.method, "path": request.url.path}
+    await run_in_threadpool(keep_denial, session, principal.actor, reason=reason, details=details)
+    return HTTPException(403, reason)
+
+
+# --- the sign-in form's CSRF token ------------------------------------------------------------
+# Without it, another site could post its own username and password to /login from a victim's
+# browser and have them work, unknowingly, in the attacker's account (login CSRF). A double-submit
+# cookie: the page sets a cookie and puts the same token in the form; another site can neither read
+# nor set the cookie, so it cannot send a matching pair. The token is signed and dated: only tokens
+# this server issued, recently, pass.
+
+
+def new_login_csrf(session: Session) -> str:
+    issued = str(int(datetime.now(UTC).timestamp()))
+    body = f"{secrets.token_urlsafe(16)}.{issued}"
+    return f"{body}.{_sign(session, body)}"
+
+
+def set_login_csrf_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https", max_age=int(LOGIN_CSRF_MAX_AGE.total_seconds()))
+
+
+def login_csrf_ok(session: Session, request: Request, sent: str | None) -> bool:
+    """The form's token is the cookie's, signed by this server, and recent."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not cookie or not sent or not _same(cookie, sent):
+        return False
+    body, _, signature = cookie.rpartition(".")
+    issued = body.rpartition(".")[2]
+    if not issued.isascii() or not issued.isdigit() or not _same(signature, _sign(session, body)):
+        return False
+    age = datetime.now(UTC).timestamp() - int(issued)
+    return 0 <= age <= LOGIN_CSRF_MAX_AGE.total_seconds()
+
+
+def _sign(session: Session, body: str) -> str:
+    return hmac.new(users.server_key(session, LOGIN_CSRF_KEY), body.encode(), hashlib.sha256).hexdigest()
 
 
 class LoginRequired(Exception):
@@ -113,13 +179,14 @@ def allow(*roles: Role, scope: str | None = None, page: bool = False):
                 raise LoginRequired(request.url.path, session_ended=SESSION_COOKIE in request.cookies)
             raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
         if not await _csrf_ok(request, principal):
-            raise HTTPException(403, "the CSRF token is missing or wrong; reload the page")
+            raise await _denied(request, session, principal, "the CSRF token is missing or wrong; reload the page")
         if principal.user and principal.user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
-            raise HTTPException(403, "change your one-time password first (POST /api/v1/auth/password)")
+            raise await _denied(request, session, principal,
+                                "change your one-time password first (POST /api/v1/auth/password)")
         if principal.has(*roles) or (scope is not None and principal.scope == scope):
             return principal
         wanted = [r.value for r in roles] + ([f"a service token with scope {scope}"] if scope else [])
-        raise HTTPException(403, f"this needs the role {' or '.join(wanted)}")
+        raise await _denied(request, session, principal, f"this needs the role {' or '.join(wanted)}")
 
     policy.allowed_roles = frozenset(roles)
     policy.allowed_scope = scope

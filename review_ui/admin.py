@@ -22,6 +22,7 @@ from api.db import SessionDep
 from api.params import MAX_ID
 from api.review import service as review
 from api.samples import load_samples
+from api.users import service as users_service
 from api.users.models import ApiToken, Role, TokenScope, User
 from review_ui.pages import AdminPage, render
 
@@ -47,6 +48,7 @@ def _pages(total: int, size: int) -> int:
 
 def _users(session, principal, q: str | None, page: int) -> dict:
     """A page of users (by name), filtered by part of a username or display name, or a badge."""
+    users_service.clear_lapsed_locks(session)  # the list shows only the locks in force
     query = select(User)
     if q:
         needle = q.strip().lower()
@@ -67,7 +69,7 @@ def _tokens(session, tokens_page: int) -> dict:
                           .limit(TOKENS_PAGE).offset((tokens_page - 1) * TOKENS_PAGE)).all()
     owner_ids = {t.user_id for t in tokens if t.user_id}
     owners = dict(session.exec(select(User.id, User.username).where(User.id.in_(owner_ids))).all()) if owner_ids else {}
-    return {"tokens": tokens, "owners": owners, "tokens_page": tokens_page,
+    return {"tokens": tokens, "owners": owners, "tokens_page": tokens_page, "now": datetime.now(UTC),
             "tokens_pages": _pages(total, TOKENS_PAGE), "scopes": [s.value for s in TokenScope]}
 
 
@@ -108,7 +110,7 @@ def _moment(text: str | None) -> datetime | None:
     """A datetime-local value ("2026-11-20T21:14") or ISO 8601; without a zone it is UTC."""
     if not text or not text.strip():
         return None
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text.strip())  # Python 3.11 reads a trailing Z too
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -75,7 +75,7 @@ TESTER_PASSWORD = "a-long-test-password-41"
 
 def provision_token(env: dict, username: str = "tester", roles=("admin", "reviewer"), badge: str = "4711") -> str:
     """A user made with the real CLI, and a personal API token for it."""
-    args = ["users", "add", username, "--badge", badge, "--password-stdin"]
+    args = ["users", "add", username, "--badge", badge, "--password-stdin", "--own-password"]
     for role in roles:
         args += ["--role", role]
     add = bestpart(*args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

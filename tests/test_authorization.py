@@ -15,7 +15,7 @@ from api.users.models import Role
 from tests.accounts import bearer, fresh_copy, make_user
 
 PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/health"), ("GET", "/"), ("GET", "/login"),
-          ("POST", "/login")}  # "/" only redirects: to /login, or to the caller's start page
+          ("POST", "/login"), ("GET", "/reset"), ("POST", "/reset")}  # "/" only redirects: to /login, or to the caller's start page
 POLICY_REFUSAL = "this needs the role"
 
 
@@ -45,7 +45,7 @@ def test_every_route_declares_exactly_one_policy(app):
     missing = [f"{m} {p}" for m, p, r in routes(app) if len(policies(r)) != 1]
     assert not missing, f"routes without exactly one policy: {missing}"
     public = {(m, p) for m, p, r in routes(app) if policies(r)[0].allowed_roles is None}
-    assert public == PUBLIC, "only sign-in, health and the sign-in page are public"
+    assert public == PUBLIC, "only sign-in, password reset, health and their pages are public"
 
 
 @pytest.fixture(scope="module")

@@ -148,5 +148,14 @@ def test_users_tokens_and_audit_commands(env):
         assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("bp_")
     assert run("tokens", "create", "x", "--scope", "everything", env=env).returncode == 1
     assert run("users", "unlock", "nobody", env=env).returncode == 1
+    expiring = run("tokens", "create", "for-a-month", "--user", "lee", "--expires-in-days", "30", env=env)
+    assert expiring.returncode == 0
+    reset = run("users", "reset", "lee", env=env)
+    assert reset.returncode == 0 and re.search(r"^/reset\?code=\S{20,}$", reset.stdout, re.M)
+    assert run("users", "reset", "nobody", env=env).returncode == 1
+    db = os.path.join(env["BESTPART_DATA_DIR"], "bestpart.db")
+    with sqlite3.connect(db) as conn:  # an admin chose lee's password: lee must change it first
+        assert conn.execute("SELECT must_change_password FROM users WHERE username = 'lee'").fetchone() == (1,)
+        assert conn.execute("SELECT expires_at IS NOT NULL FROM api_tokens WHERE name = 'for-a-month'").fetchone() == (1,)
     verify = run("audit", "verify", env=env)
     assert verify.returncode == 0 and "intact" in verify.stdout

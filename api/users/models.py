@@ -32,8 +32,15 @@ class User(SQLModel, table=True):
     badge_number: str | None = Field(default=None, max_length=50, index=True)
     active: bool = True
     must_change_password: bool = False
+    # A lock after too many failed sign-ins refuses new password sign-ins until locked_until (or an
+    # admin's unlock); locked_at says since when, and is cleared once the lock has lapsed.
     locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > utcnow()
 
 
 class AuthSession(SQLModel, table=True):
@@ -63,6 +70,10 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: until revoked
+
+    def expired(self, moment: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= moment
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -71,8 +82,34 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=100, index=True)
     succeeded: bool
-    source: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100, index=True)  # the per-address throttle counts by it
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time code an admin issued so that a user can choose a new password. Only its SHA-256
+    is kept; it works once, until expires_at."""
+
+    __tablename__ = "password_resets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True, index=True)
+    issued_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ServerKey(SQLModel, table=True):
+    """A random key the server signs with (the sign-in form's CSRF token), shared by every process
+    that uses the database."""
+
+    __tablename__ = "server_keys"
+
+    name: str = Field(primary_key=True, max_length=40)
+    secret: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Officer(SQLModel, table=True):
@@ -87,4 +124,5 @@ class Officer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})
 
 
-__all__ = ["ApiToken", "AuthSession", "LoginAttempt", "Officer", "Role", "TokenScope", "User", "sa"]
+__all__ = ["ApiToken", "AuthSession", "LoginAttempt", "Officer", "PasswordReset", "Role", "ServerKey", "TokenScope",
+           "User", "sa"]

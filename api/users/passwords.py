@@ -1,23 +1,20 @@
-"""Password hashing (argon2 via pwdlib) and the password policy."""
+"""Password hashing (argon2 via pwdlib) and the password policy (zxcvbn's strength estimate)."""
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pwdlib import PasswordHash
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
-
-# Long enough to pass the length rule, and still among the first guesses of any attacker.
-COMMON = {
-    "password1234", "password12345", "password123456", "passwordpassword", "123456789012",
-    "1234567890123", "12345678901234", "qwertyuiop12", "qwertyuiopasdf", "qwerty123456",
-    "iloveyou1234", "letmein12345", "welcome12345", "welcome123456", "administrator",
-    "admin1234567", "changeme1234", "changeme12345", "abcdefghijkl", "abc123456789",
-    "aaaaaaaaaaaa", "111111111111", "000000000000", "1q2w3e4r5t6y", "1qaz2wsx3edc",
-    "trustno11234", "football1234", "baseball1234", "sunshine1234", "princess1234",
-    "dragon123456", "monkey123456", "master123456", "superman1234", "batman123456",
-    "policepolice", "police123456", "officer12345", "sheriff12345", "bestpart1234",
-    "passw0rd1234", "p@ssw0rd1234", "p@ssword1234", "correcthorsebatterystaple",
-}
+# zxcvbn's scores: 3 means fewer than 10^10 guesses, 4 at least that. Score 3 still admits the
+# first guesses of a password spray ("Summer2026!!", "Winter2025!!", "Police2026!!" all score 3:
+# zxcvbn rates every word + digits + symbols password at 10^8 guesses or more), so we want 4.
+MIN_SCORE = 4
+# zxcvbn refuses longer input (its matching grows fast with the length): the strength of a longer
+# password is judged by its start, which only underrates it.
+ZXCVBN_MAX_LENGTH = 72
+DEFAULT_ADVICE = "Add another word or two. Uncommon words are better."
 
 
 class WeakPassword(ValueError):
@@ -37,15 +34,31 @@ def verify_password(password: str, password_hash: str) -> bool:
     return _hasher().verify(password, password_hash)
 
 
-def check_password_policy(password: str, username: str = "") -> None:
-    """Raise WeakPassword with the reason, or return quietly."""
+def check_password_policy(password: str, username: str = "", others: Iterable[str | None] = ()) -> None:
+    """Raise WeakPassword with the reason and zxcvbn's advice, or return quietly.
+
+    `others` are further words an attacker would try for this account (display name, badge number)."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"the password must be at least {MIN_LENGTH} characters long")
-    lowered = password.lower()
-    if lowered in COMMON or len(set(lowered)) <= 2:
-        raise WeakPassword("the password is too common; choose another")
-    if username and username.lower() in lowered:
+    if username and username.lower() in password.lower():
         raise WeakPassword("the password must not contain the username")
+    inputs = _user_inputs(username, others)
+    estimate = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=inputs)
+    if estimate["score"] < MIN_SCORE:
+        raise WeakPassword(_too_weak(estimate))
+
+
+def _user_inputs(username: str, others: Iterable[str | None]) -> list[str]:
+    """The account's own words, whole and split (a display name "Dana Reyes" gives "dana", "reyes")."""
+    words = [w for w in (username, *others) if w]
+    return sorted({part.lower() for w in words for part in (w, *w.replace("-", " ").replace(".", " ").split())})
+
+
+def _too_weak(estimate: dict) -> str:
+    feedback = estimate["feedback"]
+    advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])])) or DEFAULT_ADVICE
+    return (f"the password is too easy to guess (strength {estimate['score']} of 4; {MIN_SCORE} is needed). "
+            f"{advice}")
 
 
 # Spent on unknown usernames too, so that timing does not tell which usernames exist.

@@ -10,31 +10,50 @@ from sqlmodel import select
 
 from api.auth import SESSION_COOKIE, Admin, AnyUser, allow, client_address, public
 from api.db import SessionDep
-from api.params import Id
 from api.errors import ERRORS
+from api.params import Id
 from api.users import service
 from api.users.models import ApiToken, Officer, Role, User
 from api.users.passwords import WeakPassword
-from api.users.schemas import (ImportResult, LoginIn, LoginOut, MeOut, OfficerPublic, PasswordChangeIn,
-                               TokenCreated, TokenCreateIn, TokenPublic, UserCreateIn,
-                               UserPublic, UserUpdateIn)
+from api.users.schemas import (
+    ImportResult,
+    LoginIn,
+    LoginOut,
+    MeOut,
+    OfficerPublic,
+    PasswordChangeIn,
+    PasswordResetOut,
+    TokenCreated,
+    TokenCreateIn,
+    TokenPublic,
+    UserCreateIn,
+    UserPublic,
+    UserUpdateIn,
+)
 
 router = APIRouter(tags=["accounts"])
 Staff = Annotated[object, Depends(allow(Role.REVIEWER, Role.TRAINER, Role.COMMITTEE, Role.ADMIN))]
 
 
 @router.post("/api/v1/auth/login", response_model=LoginOut, dependencies=[Depends(public())],
-             responses={401: ERRORS, 403: ERRORS, 423: ERRORS})
+             responses={401: ERRORS, 403: ERRORS, 429: ERRORS})
 def login(body: LoginIn, request: Request, session: SessionDep):
-    """Sign in. Scripts use the returned token as a bearer token; browsers get an HttpOnly cookie."""
+    """Sign in. Scripts use the returned token as a bearer token; browsers get an HttpOnly cookie.
+
+    401 for a wrong username or password (or a locked account: the same answer); 403 for a disabled
+    account (after the right password); 429 with Retry-After after too many failures."""
     result = service.sign_in(session, body.username, body.password, client_address(request))
     if result.user is None:
-        status = 423 if "locked" in result.refusal else 403 if "disabled" in result.refusal else 401
-        return JSONResponse({"detail": result.refusal}, status_code=status)  # the refusal is committed
+        return JSONResponse({"detail": result.refusal}, status_code=result.status,  # the refusal is committed
+                            headers=retry_after(result))
     out = LoginOut(token=result.token, csrf_token=result.auth_session.csrf_token, user=UserPublic.of(result.user))
     response = JSONResponse(out.model_dump(mode="json"))
     set_session_cookie(response, request, result.token)
     return response
+
+
+def retry_after(result: service.SignIn) -> dict:
+    return {"Retry-After": str(result.retry_after)} if result.retry_after else {}
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
@@ -77,9 +96,10 @@ def list_users(_: Admin, session: SessionDep):
 @router.post("/api/v1/users", response_model=UserPublic, status_code=201,
              responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
 def create_user(body: UserCreateIn, principal: Admin, session: SessionDep):
-    try:
+    try:  # the password is the admin's choice: the user changes it at the first sign-in
         user = service.create_user(session, principal.actor, body.username, body.password, body.roles,
-                                   badge_number=body.badge_number, display_name=body.display_name)
+                                   badge_number=body.badge_number, display_name=body.display_name,
+                                   must_change_password=True)
     except (service.AccountError, WeakPassword) as exc:
         raise HTTPException(400, str(exc)) from None
     return UserPublic.of(user)
@@ -105,6 +125,15 @@ def unlock_user(user_id: Id, principal: Admin, session: SessionDep):
     return UserPublic.of(user)
 
 
+@router.post("/api/v1/users/{user_id}/reset", response_model=PasswordResetOut, status_code=201,
+             responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+def issue_reset(user_id: Id, principal: Admin, session: SessionDep):
+    """A one-time code (valid 24 hours) with which the user chooses a new password at /reset."""
+    user = _user_or_404(session, user_id)
+    reset, code = service.issue_password_reset(session, principal.actor, user)
+    return PasswordResetOut(user_id=user.id, code=code, path=f"/reset?code={code}", expires_at=reset.expires_at)
+
+
 def _user_or_404(session, user_id: Id) -> User:
     user = session.get(User, user_id)
     if user is None:
@@ -126,7 +155,8 @@ def create_token(body: TokenCreateIn, principal: Admin, session: SessionDep):
         if user is None:
             raise HTTPException(400, f"no user named {body.username!r}")
     try:
-        token, secret = service.create_token(session, principal.actor, body.name, user=user, scope=body.scope)
+        token, secret = service.create_token(session, principal.actor, body.name, user=user, scope=body.scope,
+                                             expires_in_days=body.expires_in_days)
     except service.AccountError as exc:
         raise HTTPException(400, str(exc)) from None
     return TokenCreated(**token.model_dump(exclude={"token_hash"}), token=secret)

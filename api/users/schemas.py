@@ -17,14 +17,15 @@ class UserPublic(BaseModel):
     roles: list[Role]
     badge_number: str | None
     active: bool
-    locked: bool
+    locked: bool = Field(description="new password sign-ins are refused until locked_until (open sessions go on)")
+    locked_until: datetime | None = None
     must_change_password: bool
     created_at: datetime
 
     @classmethod
     def of(cls, user) -> "UserPublic":
-        return cls(**user.model_dump(exclude={"password_hash", "locked_at", "roles"}),
-                   roles=user.roles, locked=user.locked_at is not None)
+        return cls(**user.model_dump(exclude={"password_hash", "locked_at", "locked_until", "roles"}),
+                   roles=user.roles, locked=user.locked, locked_until=user.locked_until if user.locked else None)
 
 
 class LoginOut(BaseModel):
@@ -65,6 +66,7 @@ class TokenCreateIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     username: str | None = Field(default=None, description="a personal token acting as this user")
     scope: str | None = Field(default=None, description="a service token with this scope, e.g. ingest")
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="refused after this; none: until revoked")
 
 
 class TokenPublic(BaseModel):
@@ -75,10 +77,18 @@ class TokenPublic(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None
 
 
 class TokenCreated(TokenPublic):
     token: str = Field(description="shown once; store it now")
+
+
+class PasswordResetOut(BaseModel):
+    user_id: int
+    code: str = Field(description="shown once; give it to the user through a safe channel")
+    path: str = Field(description="the page where the user chooses a new password with the code")
+    expires_at: datetime
 
 
 class OfficerPublic(BaseModel):

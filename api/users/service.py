@@ -1,21 +1,49 @@
 """Accounts, sign-in, sessions and tokens. Services never commit."""
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.audit.service import Actor, record
-from api.users.models import ApiToken, AuthSession, LoginAttempt, Officer, Role, TokenScope, User
-from api.users.passwords import check_password_policy, dummy_verify, hash_password, verify_password
+from api.users import throttle
+from api.users.models import (
+    ApiToken,
+    AuthSession,
+    LoginAttempt,
+    Officer,
+    PasswordReset,
+    Role,
+    ServerKey,
+    TokenScope,
+    User,
+)
+from api.users.passwords import (
+    check_password_policy,
+    dummy_verify,
+    hash_password,
+    verify_password,
+)
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=10)  # CJIS 5.5.3; an admin's unlock ends it sooner
+RESET_VALIDITY = timedelta(hours=24)
+MAX_TOKEN_DAYS = 3650
+# One answer for an unknown username, a wrong password and a locked account, so that nobody learns
+# which usernames exist or which are locked; it says enough for the real user to know what to do.
+WRONG = (f"Wrong username or password. After {LOCKOUT_FAILURES} failed sign-ins an account is locked for "
+         f"{LOCK_DURATION // timedelta(minutes=1)} minutes; an administrator can unlock it sooner.")
+DISABLED = "the account is disabled; ask an administrator"
+BAD_RESET = ("this reset code is not valid: it was used already, it expired, or it was mistyped; "
+             "ask an administrator for a new one")
 SEEN_GRANULARITY = timedelta(seconds=30)  # don't write last_seen_at on every request
 
 
@@ -50,7 +78,7 @@ def create_user(session: Session, actor: Actor, username: str, password: str, ro
         raise AccountError("a username is 1 to 100 characters")
     if session.exec(select(User).where(func.lower(User.username) == username.lower())).first():
         raise AccountError(f"the username {username!r} is taken")
-    check_password_policy(password, username)
+    check_password_policy(password, username, (display_name, badge_number))
     user = User(username=username, display_name=display_name, password_hash=hash_password(password),
                 roles=parse_roles(roles), badge_number=badge_number or None,
                 must_change_password=must_change_password)
@@ -67,33 +95,47 @@ def user_by_name(session: Session, username: str) -> User | None:
 
 @dataclass
 class SignIn:
+    """A session opened, or the refusal: its message, HTTP status and (when throttled) the wait."""
+
     user: User | None
     token: str | None = None
     auth_session: AuthSession | None = None
     refusal: str | None = None
+    status: int = 200
+    retry_after: int | None = None
 
 
 def sign_in(session: Session, username: str, password: str, source: str | None) -> SignIn:
-    """Check the password, count failures, lock after too many, open a session on success."""
+    """Check the password and open a session, or refuse.
+
+    A stranger learns nothing from the refusal: an unknown username, a wrong password and a locked
+    account get the same answer, and every name is throttled alike. Only someone who gave the right
+    password hears that the account is disabled. Locking never ends open sessions or tokens: it
+    stops new password sign-ins only, so failed attempts cannot throw anyone out."""
+    moment = now()
     user = user_by_name(session, username)
+    key = user.username if user else username.strip().lower()[:100]
     actor = Actor(username[:100] or "anonymous", user.id if user else None, source)
-    if user is None:
-        dummy_verify(password)
-        return _refuse(session, actor, username, source, None, "wrong username or password")
-    if user.locked_at:
-        return _refuse(session, actor, username, source, user,
-                       "the account is locked after too many failed sign-ins; an administrator can unlock it")
-    if not user.active:
-        return _refuse(session, actor, username, source, user, "the account is disabled")
+    wait, rule = throttle.sign_in_wait(session, key, source, moment)
+    if wait:
+        return _throttled(session, actor, user, wait, rule)
+    if user is None or user.locked:
+        dummy_verify(password)  # the same time as a real check
+        return _refuse(session, actor, key, user, "account locked" if user else "unknown username")
     if not verify_password(password, user.password_hash):
-        refusal = _refuse(session, actor, username, source, user, "wrong username or password")
-        if _recent_failures(session, user.username) >= LOCKOUT_FAILURES:
-            user.locked_at = now()
-            session.add(user)
-            record(session, actor, "user.lock", object_type="user", object_id=user.id,
-                   details={"reason": f"{LOCKOUT_FAILURES} failed sign-ins within 15 minutes"})
+        refusal = _refuse(session, actor, key, user, "wrong password")
+        _lock_if_too_many(session, actor, user, moment)
         return refusal
+    if not user.active:
+        return _refuse(session, actor, key, user, "account disabled", message=DISABLED, status=403)
+    return _open_session(session, actor, user, source)
+
+
+def _open_session(session: Session, actor: Actor, user: User, source: str | None) -> SignIn:
     session.add(LoginAttempt(username=user.username, succeeded=True, source=source))
+    if user.locked_at and not user.locked:
+        user.locked_at = None  # the lock has lapsed
+        session.add(user)
     token = new_token()
     auth_session = AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=new_token())
     session.add(auth_session)
@@ -101,26 +143,43 @@ def sign_in(session: Session, username: str, password: str, source: str | None) 
     return SignIn(user=user, token=token, auth_session=auth_session)
 
 
-def _refuse(session, actor, username, source, user, reason) -> SignIn:
-    session.add(LoginAttempt(username=(user.username if user else username)[:100], succeeded=False, source=source))
+def _refuse(session, actor: Actor, key: str, user: User | None, reason: str, *, message: str = WRONG,
+            status: int = 401) -> SignIn:
+    """Count the failure and audit it (with its source); the reason is for the audit log only."""
+    session.add(LoginAttempt(username=key, succeeded=False, source=actor.source))
     record(session, actor, "auth.login", object_type="user", object_id=user.id if user else None,
            outcome="failure", details={"reason": reason})
     session.flush()
-    return SignIn(user=None, refusal=reason)
+    return SignIn(user=None, refusal=message, status=status)
 
 
-def _recent_failures(session: Session, username: str) -> int:
-    """Failures in the window since the last success (a success resets the count)."""
-    since = now() - LOCKOUT_WINDOW
-    last_success = session.exec(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded)
-    ).one()
-    if last_success and last_success > since:
-        since = last_success
-    return session.exec(
-        select(func.count()).where(LoginAttempt.username == username, ~LoginAttempt.succeeded,
-                                   LoginAttempt.at >= since)
-    ).one()
+def _throttled(session, actor: Actor, user: User | None, wait: int, rule: str) -> SignIn:
+    # Not counted as an attempt (it was not tried), but audited like one.
+    record(session, actor, "auth.login", object_type="user", object_id=user.id if user else None,
+           outcome="failure", details={"reason": f"throttled by {rule}", "retry_after": wait})
+    return SignIn(user=None, refusal=f"too many failed sign-ins; try again in {_wait_text(wait)}",
+                  status=429, retry_after=wait)
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def _lock_if_too_many(session: Session, actor: Actor, user: User, moment: datetime) -> None:
+    """LOCKOUT_FAILURES failures within LOCKOUT_WINDOW lock the account for LOCK_DURATION
+    (CJIS 5.5.3); failures before an earlier lock ended do not count again."""
+    since = moment - LOCKOUT_WINDOW
+    if user.locked_until and user.locked_until > since:
+        since = user.locked_until
+    if throttle.failures(session, LoginAttempt.username, user.username, since).count < LOCKOUT_FAILURES:
+        return
+    user.locked_at, user.locked_until = moment, moment + LOCK_DURATION
+    session.add(user)
+    record(session, actor, "user.lock", object_type="user", object_id=user.id,
+           details={"reason": f"{LOCKOUT_FAILURES} failed sign-ins within {LOCKOUT_WINDOW // timedelta(minutes=1)} "
+                              "minutes", "until": user.locked_until.isoformat(timespec="seconds")})
 
 
 def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] | None:
@@ -132,7 +191,7 @@ def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] 
     if moment - found.last_seen_at > IDLE_TIMEOUT or moment - found.created_at > ABSOLUTE_TIMEOUT:
         return None
     user = session.get(User, found.user_id)
-    if user is None or not user.active or user.locked_at:
+    if user is None or not user.active:  # a lock does not end sessions: it only stops new sign-ins
         return None
     if moment - found.last_seen_at > SEEN_GRANULARITY:
         found.last_seen_at = moment
@@ -152,21 +211,24 @@ def end_all_sessions(session: Session, user_id: int) -> None:
 
 
 def token_principal_source(session: Session, token: str) -> tuple[ApiToken, User | None] | None:
+    """The live token and its user (None for a service token); None if unknown, revoked or expired."""
     found = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
-    if found is None or found.revoked_at is not None:
+    moment = now()
+    if found is None or found.revoked_at is not None or found.expired(moment):
         return None
     user = session.get(User, found.user_id) if found.user_id else None
-    if found.user_id and (user is None or not user.active or user.locked_at):
+    if found.user_id and (user is None or not user.active):  # a lock leaves tokens working, as sessions
         return None
-    if found.last_used_at is None or now() - found.last_used_at > SEEN_GRANULARITY:
-        found.last_used_at = now()
+    if found.last_used_at is None or moment - found.last_used_at > SEEN_GRANULARITY:
+        found.last_used_at = moment
         session.add(found)
     return found, user
 
 
 def create_token(session: Session, actor: Actor, name: str, *, user: User | None = None,
-                 scope: str | None = None) -> tuple[ApiToken, str]:
-    """A personal token (for a user) or a service token (with a scope). Returns the secret once."""
+                 scope: str | None = None, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A personal token (for a user) or a service token (with a scope), valid until revoked or for
+    `expires_in_days`. Returns the secret once."""
     if (user is None) == (scope is None):
         raise AccountError("a token belongs to a user or has a scope, not both and not neither")
     if scope is not None:
@@ -174,13 +236,17 @@ def create_token(session: Session, actor: Actor, name: str, *, user: User | None
             scope = TokenScope(scope).value
         except ValueError:
             raise AccountError(f"unknown scope {scope!r}; scopes are {', '.join(s.value for s in TokenScope)}") from None
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise AccountError(f"a token expires after 1 to {MAX_TOKEN_DAYS} days")
     secret = "bp_" + new_token()
     token = ApiToken(name=name.strip()[:100] or "token", token_hash=token_hash(secret),
-                     user_id=user.id if user else None, scope=scope)
+                     user_id=user.id if user else None, scope=scope,
+                     expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None)
     session.add(token)
     session.flush()
     record(session, actor, "token.create", object_type="token", object_id=token.id,
-           details={"name": token.name, "user": user.username if user else None, "scope": scope})
+           details={"name": token.name, "user": user.username if user else None, "scope": scope,
+                    "expires_at": token.expires_at.isoformat(timespec="seconds") if token.expires_at else None})
     return token, secret
 
 
@@ -191,11 +257,25 @@ def revoke_token(session: Session, actor: Actor, token: ApiToken) -> None:
 
 
 def unlock(session: Session, actor: Actor, user: User) -> None:
-    user.locked_at = None
-    session.add(user)
-    # Forget the failures that caused the lock, so the next mistake does not lock again at once.
-    session.add(LoginAttempt(username=user.username, succeeded=True, source="unlock"))
+    """End a lock before it lapses."""
+    _release(session, user)
     record(session, actor, "user.unlock", object_type="user", object_id=user.id)
+
+
+def _release(session: Session, user: User) -> None:
+    user.locked_at, user.locked_until = None, None
+    session.add(user)
+    # Counted as a success: the failures that caused the lock (and their throttle) are forgotten,
+    # so the next mistake does not lock again at once.
+    session.add(LoginAttempt(username=user.username, succeeded=True, source="unlock"))
+
+
+def clear_lapsed_locks(session: Session) -> None:
+    """Forget when lapsed locks began (locked_at), so that lists show only the locks in force.
+    Cheap when there is nothing to clear: a read, and no write."""
+    lapsed = (User.locked_at.is_not(None), or_(User.locked_until.is_(None), User.locked_until <= now()))
+    if session.exec(select(User.id).where(*lapsed).limit(1)).first() is not None:
+        session.execute(update(User).where(*lapsed).values(locked_at=None))
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
@@ -217,11 +297,82 @@ def set_roles(session: Session, actor: Actor, user: User, roles: list[str]) -> N
 def change_password(session: Session, actor: Actor, user: User, current: str, new: str) -> None:
     if not verify_password(current, user.password_hash):
         raise AccountError("the current password is wrong")
-    check_password_policy(new, user.username)
+    _set_own_password(session, user, new)
+    record(session, actor, "user.password", object_type="user", object_id=user.id)
+
+
+def _set_own_password(session: Session, user: User, new: str) -> None:
+    """A password the user chose: it need not be changed again."""
+    check_password_policy(new, user.username, (user.display_name, user.badge_number))
     user.password_hash = hash_password(new)
     user.must_change_password = False
     session.add(user)
-    record(session, actor, "user.password", object_type="user", object_id=user.id)
+
+
+def issue_password_reset(session: Session, actor: Actor, user: User, *,
+                         valid_for: timedelta = RESET_VALIDITY) -> tuple[PasswordReset, str]:
+    """A one-time code with which the user chooses a new password (at /reset?code=CODE). Returns the
+    code once; only its hash is kept. An earlier code of the user's that is still open stops working."""
+    moment = now()
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None),
+                                                PasswordReset.expires_at > moment).values(expires_at=moment))
+    code = new_token()
+    reset = PasswordReset(user_id=user.id, code_hash=token_hash(code), issued_by=actor.name[:200],
+                          created_at=moment, expires_at=moment + valid_for)
+    session.add(reset)
+    session.flush()
+    record(session, actor, "user.reset_issue", object_type="user", object_id=user.id,
+           details={"expires_at": reset.expires_at.isoformat(timespec="seconds")})
+    return reset, code
+
+
+def open_password_reset(session: Session, code: str) -> tuple[PasswordReset, User] | None:
+    """The unused, unexpired reset for the code, and its user; None otherwise."""
+    reset = session.exec(select(PasswordReset).where(PasswordReset.code_hash == token_hash(code))).first()
+    if reset is None or reset.used_at is not None or reset.expires_at <= now():
+        return None
+    user = session.get(User, reset.user_id)
+    return (reset, user) if user else None
+
+
+def redeem_password_reset(session: Session, code: str, new_password: str, source: str | None) -> User:
+    """Set the user's new password with a reset code, once. The account's lock ends and its open
+    sessions end (whoever knew the old password is signed out); API tokens stay. Raises
+    AccountError for a bad code, WeakPassword for a weak password (the code then still works)."""
+    found = open_password_reset(session, code)
+    if found is not None:
+        check_password_policy(new_password, found[1].username, (found[1].display_name, found[1].badge_number))
+    if found is None or not _claim(session, found[0]):
+        record(session, Actor("anonymous", None, source), "user.reset", outcome="failure",
+               details={"reason": "unknown, used or expired code"})
+        raise AccountError(BAD_RESET)
+    user = found[1]
+    _set_own_password(session, user, new_password)
+    if user.locked_at or user.locked_until:
+        _release(session, user)
+    end_all_sessions(session, user.id)
+    record(session, Actor(user.username, user.id, source), "user.reset", object_type="user", object_id=user.id)
+    return user
+
+
+def _claim(session: Session, reset: PasswordReset) -> bool:
+    """Mark the code used, unless another request just did: the UPDATE re-checks what was read."""
+    claimed = session.execute(update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+                              .values(used_at=now()))
+    return claimed.rowcount == 1
+
+
+def server_key(session: Session, name: str) -> bytes:
+    """A random key kept in the database, made on first use; the same for every server process."""
+    found = session.get(ServerKey, name)
+    if found is None:
+        try:
+            with session.begin_nested():  # two first requests at once: one makes it, both read it
+                session.add(ServerKey(name=name, secret=secrets.token_hex(32)))
+        except IntegrityError:
+            pass
+        found = session.get(ServerKey, name)
+    return bytes.fromhex(found.secret)
 
 
 def bootstrap_admin(session: Session) -> str | None:

@@ -66,7 +66,46 @@ document.getElementById("new-user")?.addEventListener("submit", async (event) =>
     });
     form.reset();
     await reload("users");
-    say(`User ${user.username} created. Give them the password through a safe channel.`);
+    say(`User ${user.username} created. Give them the password through a safe channel; they choose their own at the first sign-in.`);
+  } catch (error) { say(error.message, true); }
+});
+
+// A secret shown once (a token, a reset link), with Copy and "I have stored it".
+function showSecret(box, introText, secret) {
+  const intro = document.createElement("p");
+  intro.textContent = introText;
+  const code = document.createElement("code");
+  code.textContent = secret;
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.textContent = "Copy";
+  copy.addEventListener("click", async () => {
+    await navigator.clipboard?.writeText(secret);
+    copy.textContent = "Copied";
+  });
+  const done = document.createElement("button");
+  done.type = "button";
+  done.textContent = "I have stored it";
+  done.addEventListener("click", () => { box.replaceChildren(); box.hidden = true; });
+  box.replaceChildren(intro, code, copy, " ", done);
+  box.hidden = false;
+}
+
+// --- password resets ---------------------------------------------------------------------------
+
+document.getElementById("reset-password")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const username = form.elements.username.value.trim();
+  try {
+    const found = (await api("GET", "/api/v1/users")).find((u) => u.username.toLowerCase() === username.toLowerCase());
+    if (!found) return say(`There is no user named ${username}.`, true);
+    const reset = await api("POST", `/api/v1/users/${found.id}/reset`);
+    form.reset();
+    const link = new URL(reset.path, location.origin).href;
+    showSecret(document.getElementById("reset-secret"),
+      `The reset link for ${found.username}, valid until ${new Date(reset.expires_at).toLocaleString()}. ` +
+      "Copy it now: it is not shown again, and it works once.", link);
   } catch (error) { say(error.message, true); }
 });
 
@@ -90,27 +129,13 @@ tokenForm?.addEventListener("submit", async (event) => {
   const body = { name: form.name.value.trim() };
   if (form.kind.value === "personal") body.username = form.username.value.trim();
   else body.scope = form.scope.value;
+  if (form.expires_in_days.value) body.expires_in_days = Number(form.expires_in_days.value);
   try {
     const made = await api("POST", "/api/v1/tokens", body);
     tokenForm.reset();
     showKind();
-    const intro = document.createElement("p");
-    intro.textContent = `The secret of “${made.name}”. Copy it now: it is not shown again.`;
-    const code = document.createElement("code");
-    code.textContent = made.token;
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.textContent = "Copy";
-    copy.addEventListener("click", async () => {
-      await navigator.clipboard?.writeText(made.token);
-      copy.textContent = "Copied";
-    });
-    const done = document.createElement("button");
-    done.type = "button";
-    done.textContent = "I have stored it";
-    done.addEventListener("click", () => { secretBox.replaceChildren(); secretBox.hidden = true; });
-    secretBox.replaceChildren(intro, code, copy, " ", done);
-    secretBox.hidden = false;
+    const until = made.expires_at ? ` It expires ${new Date(made.expires_at).toLocaleString()}.` : "";
+    showSecret(secretBox, `The secret of “${made.name}”. Copy it now: it is not shown again.${until}`, made.token);
     await reload("tokens");
   } catch (error) { say(error.message, true); }
 });
