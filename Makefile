@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run worker test bench eval eval-asr clean
+.PHONY: install run worker test bench eval eval-asr audit lock clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "bestpart needs Python 3.11 or newer on PATH"; exit 1; }
@@ -46,3 +46,16 @@ eval-asr: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-output
+
+# Supply chain. requirements.lock pins every package (and its hashes) that pyproject.toml resolves
+# to; `make lock` refreshes it, `make audit` checks it against a vulnerability database.
+AUDIT_SERVICE ?= pypi
+audit: $(STAMP)
+	@$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/python scripts/audit.py --service $(AUDIT_SERVICE)
+
+lock: $(STAMP)
+	@$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra test --generate-hashes --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+

@@ -14,10 +14,12 @@ from api.awards.routes import router as awards_router
 from api.clips.routes import router as clips_router
 from api.curriculum.routes import router as curriculum_router
 from api.db import DatabaseBusy, is_busy
+from api.docs import mount_docs
 from api.errors import ServiceError
 from api.recognition.routes import router as recognition_router
 from api.review.routes import router as review_router
 from api.search.routes import router as search_router
+from api.security import SecurityHeaders
 from api.stats.routes import router as stats_router
 from api.users.routes import router as users_router
 
@@ -38,6 +40,8 @@ def create_app() -> FastAPI:
         summary="Body-worn-camera tagging, recognition and video review",
         version="0.1.0",
         lifespan=_lifespan,
+        docs_url=None,  # served by mount_docs, offline
+        redoc_url=None,
     )
     for router in (users_router, clips_router, review_router, awards_router, curriculum_router, search_router,
                    recognition_router, stats_router, audit_router):
@@ -50,7 +54,9 @@ def create_app() -> FastAPI:
     app.add_exception_handler(ServiceError, _service_error)
     for database_error in (OperationalError, PoolTimeout):
         app.add_exception_handler(database_error, _database_error)
+    mount_docs(app)
     _mount_review_ui(app)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="run no worker (run `bestpart worker` elsewhere)")
+    serve.add_argument("--forwarded-allow-ips", metavar="IPS",
+                       help="comma-separated addresses of the HTTPS proxy whose X-Forwarded-Proto/-For are "
+                            "trusted (HSTS and Secure cookies then apply); default 127.0.0.1")
     serve.set_defaults(run=cmd_serve)
 
     worker = commands.add_parser("worker", help="run pipeline workers only")
@@ -72,10 +75,17 @@ def _add_account_commands(commands) -> None:
     add.add_argument("--display-name")
     add.add_argument("--password-stdin", action="store_true", required=True,
                      help="read the password from standard input (never from the command line)")
+    add.add_argument("--own-password", action="store_true",
+                     help="the user typed this password themselves: no change is asked at the first sign-in "
+                          "(otherwise a password someone else set must be changed then)")
     add.set_defaults(run=cmd_users_add)
-    unlock = users.add_parser("unlock", help="unlock an account locked by failed sign-ins")
+    unlock = users.add_parser("unlock", help="unlock an account locked by failed sign-ins (locks end by "
+                                             "themselves after 10 minutes)")
     unlock.add_argument("name")
     unlock.set_defaults(run=cmd_users_unlock)
+    reset = users.add_parser("reset", help="issue a one-time password-reset link (valid 24 hours) for a user")
+    reset.add_argument("name")
+    reset.set_defaults(run=cmd_users_reset)
 
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(required=True, metavar="ACTION")
     create = tokens.add_parser("create", help="create a token; it is printed once, alone on the last line")
@@ -83,6 +93,7 @@ def _add_account_commands(commands) -> None:
     owner = create.add_mutually_exclusive_group(required=True)
     owner.add_argument("--user", help="a personal token acting with this user's roles")
     owner.add_argument("--scope", help="a service token with this scope (ingest)")
+    create.add_argument("--expires-in-days", type=int, metavar="N", help="refused after N days (default: never)")
     create.set_defaults(run=cmd_tokens_create)
 
     officers = commands.add_parser("officers", help="the officer directory").add_subparsers(required=True, metavar="ACTION")
@@ -152,7 +163,8 @@ def cmd_users_add(args) -> int:
     try:
         with session_scope() as session:
             user = create_user(session, _cli_actor(), args.name, password, args.role,
-                               badge_number=args.badge, display_name=args.display_name)
+                               badge_number=args.badge, display_name=args.display_name,
+                               must_change_password=not args.own_password)
     except (AccountError, WeakPassword) as exc:
         print(f"not created: {exc}", file=sys.stderr)
         return 1
@@ -175,6 +187,23 @@ def cmd_users_unlock(args) -> int:
     return 0
 
 
+def cmd_users_reset(args) -> int:
+    from api.db import session_scope
+    from api.users.service import issue_password_reset, user_by_name
+
+    _migrate()
+    with session_scope() as session:
+        user = user_by_name(session, args.name)
+        if user is None:
+            print(f"no user named {args.name!r}", file=sys.stderr)
+            return 1
+        reset, code = issue_password_reset(session, _cli_actor(), user)
+    print(f"a one-time reset link for {args.name}, valid until {reset.expires_at:%Y-%m-%d %H:%M} UTC; "
+          "open it on this server:")
+    print(f"/reset?code={code}")
+    return 0
+
+
 def cmd_tokens_create(args) -> int:
     from api.db import session_scope
     from api.users.service import AccountError, create_token, user_by_name
@@ -187,7 +216,8 @@ def cmd_tokens_create(args) -> int:
                 user = user_by_name(session, args.user)
                 if user is None:
                     raise AccountError(f"no user named {args.user!r}")
-            _, secret = create_token(session, _cli_actor(), args.name, user=user, scope=args.scope)
+            _, secret = create_token(session, _cli_actor(), args.name, user=user, scope=args.scope,
+                                     expires_in_days=args.expires_in_days)
     except AccountError as exc:
         print(f"not created: {exc}", file=sys.stderr)
         return 1
@@ -258,6 +288,9 @@ def cmd_serve(args) -> int:
 
     _migrate()
     _bootstrap_admin()
+    from api.clips.service import get_store
+
+    get_store().clean_temp(uploads=True)  # what a killed server was receiving is lost: its client retries
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], preexec_fn=_die_with_parent)
@@ -265,7 +298,8 @@ def cmd_serve(args) -> int:
     # finally below stop the worker instead of killing this process on the spot.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
+                    proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     finally:
         if worker:
             worker.send_signal(signal.SIGINT)

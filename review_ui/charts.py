@@ -58,7 +58,7 @@ def chart_id(title: str) -> str:
 def _open(ident: str, title: str, desc: str, width: int, height: int) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{_e(ident)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" role="img" '
+        f'width="{width}" height="{height}" role="img" '
         f'aria-labelledby="{_e(ident)}-title {_e(ident)}-desc" {FONT}>',
         f'<title id="{_e(ident)}-title">{_e(title)}</title>',
         f'<desc id="{_e(ident)}-desc">{_e(desc)}</desc>',

@@ -191,3 +191,19 @@ def test_the_sweep_checks_the_least_recently_swept_clips_and_goes_round(own, fix
         [("sweep", ids[1], 2), ("sweep", ids[0], 2), ("sweep", ids[2], 2)]
     with scope() as session:
         assert set(fixity.failed_originals(session)) == {ids[2]}
+
+
+def test_a_download_records_the_hash_of_the_bytes_it_sent_and_never_sends_altered_ones(app_client, fixtures):
+    store = get_store()
+    clip_id, content = make_clip(session_scope, store, fixtures)
+    sent = app_client.get(f"/api/v1/clips/{clip_id}/original")
+    assert sent.status_code == 200 and sent.content == content
+    assert events(session_scope, "clip.download", clip_id)[-1].details == {"sha256": sha(sent.content)}
+
+    altered = flip_a_byte(store.original_path(sha(content)))  # between two sweeps: nothing knows yet
+    refused = app_client.get(f"/api/v1/clips/{clip_id}/original")
+    assert refused.status_code == 409 and sha(altered) in refused.json()["detail"]
+    assert len(events(session_scope, "clip.download", clip_id)) == 1
+    [mismatch] = events(session_scope, fixity.MISMATCH, clip_id)
+    assert mismatch.details["actual"] == sha(altered)  # flagged from now on, as a sweep would
+    assert app_client.get(f"/api/v1/clips/{clip_id}").json()["fixity"] == "failed"

@@ -118,6 +118,11 @@ def test_who_may_see_nominations_and_clips(app, app_client, ready_clip):
     assert committee.get(f"/api/v1/clips/{elsewhere['id']}").status_code == 404
 
     trainer = client_for(app, ["trainer"])
+    # One rule for nomination narratives, through either route: not for trainers.
+    assert trainer.get(f"/api/v1/nominations/{nomination['id']}").status_code == 404
+    history = trainer.get(f"/api/v1/officers/{badge}/recognition")
+    assert history.status_code == 200 and history.json()["nominations"] == []
+    assert "Stepped in" not in history.text
     assert trainer.get(f"/api/v1/clips/{elsewhere['id']}").status_code == 404
     app_client.post(f"/api/v1/review/{elsewhere['id']}/claim")
     app_client.post(f"/api/v1/review/{elsewhere['id']}/decisions", json={"kind": "selected_for_training"})

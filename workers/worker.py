@@ -3,6 +3,7 @@
 import logging
 import threading
 
+from api.clips.service import get_store
 from api.config import get_settings
 from api.db import session_scope
 from workers.queue import get_huey
@@ -58,6 +59,7 @@ def run_worker(threads: int | None = None) -> None:
     for module in set(JOB_MODULES.values()):
         importlib.import_module(module)  # registers its tasks with the consumer
 
+    get_store().clean_temp()
     stop = threading.Event()
     threading.Thread(target=reconcile_forever, args=(stop,), daemon=True, name="reconciler").start()
     consumer = get_huey().create_consumer(

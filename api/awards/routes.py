@@ -14,7 +14,8 @@ from api.errors import ERRORS
 from api.users.models import Officer, Role
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
-NominationReader = Annotated[Principal, Depends(allow(Role.REVIEWER, Role.COMMITTEE, Role.ADMIN))]
+NOMINATION_READERS = (Role.REVIEWER, Role.COMMITTEE, Role.ADMIN)
+NominationReader = Annotated[Principal, Depends(allow(*NOMINATION_READERS))]
 
 
 @router.post("/nominations", response_model=NominationPublic, status_code=201,
@@ -40,7 +41,10 @@ def get_nomination(nomination_id: Id, principal: AnyUser, session: SessionDep):
 
 
 def _may_read(session, principal: Principal, nomination: Nomination) -> bool:
-    if principal.has(Role.REVIEWER, Role.COMMITTEE, Role.ADMIN):
+    """The one rule for a nomination and its narrative: the review team, the committee, admins, and
+    the officers it names. Trainers see awards, which are the department's record, but not the
+    narratives of nominations, which are the review team's and the committee's working papers."""
+    if principal.has(*NOMINATION_READERS):
         return True
     return principal.badge_number in service.officers_of(session, nomination.id)
 
@@ -74,5 +78,6 @@ def recognition(badge_number: str, principal: AnyUser, session: SessionDep):
     return RecognitionPublic(
         badge_number=badge_number, officer_name=officer.name if officer else None,
         awards=service.list_awards(session, badge_number),
-        nominations=[service.public(session, n) for n in service.list_nominations(session, badge_number=badge_number)],
+        nominations=[service.public(session, n) for n in service.list_nominations(session, badge_number=badge_number)
+                     if _may_read(session, principal, n)],
     )

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from api.access import visible_clip, visible_clips
 from api.audit.service import record
@@ -22,10 +22,10 @@ from api.clips.schemas import (
     TagInput,
     TranscriptPublic,
 )
-from api.clips.storage import HashingWriter
+from api.clips.storage import CHUNK, HashingWriter
 from api.clips.upload import UploadError, receive_upload
 from api.config import get_settings
-from api.fixity.service import fixity_fields, original_problem
+from api.fixity.service import fixity_fields, hash_open_file, original_problem, record_original_mismatch
 from api.db import SessionDep
 from api.params import Id, Offset
 from api.users.models import Role
@@ -87,7 +87,7 @@ async def upload_clip(request: Request, session: SessionDep, principal: Uploader
     # Release the database before the body streams in (minutes, for a large clip): no transaction
     # is open, and no pooled connection held, while the body streams to disk and is hashed.
     await anyio.to_thread.run_sync(session.commit, limiter=RELEASE_THREADS)
-    writer = HashingWriter(service.get_store().temp_path(), get_settings().max_upload_bytes)
+    writer = HashingWriter(service.get_store().upload_temp_path(), get_settings().max_upload_bytes)
     try:
         try:
             received = await receive_upload(request, writer)
@@ -242,8 +242,23 @@ def download_original(clip_id: Id, principal: Reviewer, session: SessionDep):
     clip = visible_clip(session, principal, clip_id)
     if problem := original_problem(session, clip):
         raise HTTPException(409, f"the original is not served: {problem}")
+    store = service.get_store()
+    # Hashed from the very file handle that is then served: the record names the bytes sent.
+    original = open(store.original_path(clip.sha256), "rb")
+    served = hash_open_file(original)
+    if served != clip.sha256:
+        original.close()
+        reason = record_original_mismatch(session, principal.actor, clip, store, served)
+        # Answered, not raised: the mismatch must be committed with the answer.
+        return JSONResponse({"detail": f"the original is not served: {reason}"}, status_code=409)
     record(session, principal.actor, "clip.download", object_type="clip", object_id=clip_id,
-           details={"sha256": clip.sha256})
-    return FileResponse(service.get_store().original_path(clip.sha256), media_type="application/octet-stream",
-                        filename=f"clip-{clip_id}-{clip.sha256[:12]}.bin",
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+           details={"sha256": served})
+    return StreamingResponse(_chunks(original), media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="clip-{clip_id}-{clip.sha256[:12]}.bin"',
+        "Content-Length": str(clip.size_bytes), "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+
+def _chunks(file):
+    with file:
+        while chunk := file.read(CHUNK):
+            yield chunk

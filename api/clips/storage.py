@@ -2,15 +2,23 @@
 
     store/originals/ab/abcdef...      the original, mode 0444
     store/derived/ab/abcdef.../       poster.jpg, proxy.mp4, transcript.json, ...
-    store/tmp/                        uploads and stage outputs before their rename
+    store/tmp/                        stage outputs and imports before their rename
+    store/tmp/uploads/                HTTP uploads while they stream in (the server's alone)
 """
 
 import hashlib
+import logging
 import os
+import shutil
+import time
 import uuid
 from pathlib import Path
 
 CHUNK = 1 << 20
+# A temp file nothing has written to for this long belongs to a process that died: every writer
+# (upload, import copy, ffmpeg) touches its file far more often than this.
+TEMP_IDLE_SECONDS = 3600
+log = logging.getLogger("bestpart.store")
 
 
 class Store:
@@ -27,6 +35,30 @@ class Store:
 
     def temp_path(self, suffix: str = "") -> Path:
         return self.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
+
+    def upload_temp_path(self) -> Path:
+        uploads = self.tmp_dir / "uploads"
+        uploads.mkdir(exist_ok=True)
+        return uploads / uuid.uuid4().hex
+
+    def clean_temp(self, uploads: bool = False) -> int:
+        """Remove what dead processes left in tmp/: every upload in flight (`uploads`, at server
+        start-up, when none can be), and whatever has sat idle past TEMP_IDLE_SECONDS. Returns the
+        number of bytes freed."""
+        cutoff = time.time() - TEMP_IDLE_SECONDS
+        freed = 0
+        for entry in self.tmp_dir.iterdir():
+            try:
+                if entry.name == "uploads":
+                    if uploads:
+                        freed += _remove_tree(entry, contents_only=True)
+                elif entry.lstat().st_mtime < cutoff:
+                    freed += _remove_tree(entry)
+            except FileNotFoundError:  # finished and renamed meanwhile
+                continue
+        if freed:
+            log.info("removed %d bytes of temp files left by stopped processes", freed)
+        return freed
 
     def keep_original(self, temp: Path, sha256: str) -> Path:
         """Move a hashed upload into place, read-only. The same bytes already there win."""
@@ -104,6 +136,17 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _remove_tree(path: Path, contents_only: bool = False) -> int:
+    if path.is_dir() and not path.is_symlink():
+        freed = sum(_remove_tree(child) for child in path.iterdir())
+        if not contents_only:
+            shutil.rmtree(path, ignore_errors=True)
+        return freed
+    size = path.lstat().st_size
+    path.unlink(missing_ok=True)
+    return size
 
 
 def _fsync_dir(path: Path) -> None:

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from api.params import BodyId
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.curriculum.models import ExportState
 
@@ -48,6 +48,14 @@ class ItemUpdate(BaseModel):
     out_point: float | None = Field(default=None, gt=0)
     title: str | None = Field(default=None, max_length=200)
     annotations: list[Annotation] | None = Field(default=None, max_length=200)
+
+    @field_validator("in_point", "out_point")
+    @classmethod
+    def _no_null_point(cls, value: float | None) -> float:
+        # Only called for a value sent: a segment always has both ends, so null is a mistake.
+        if value is None:
+            raise ValueError("a segment needs both ends: leave the field out to keep it, not null")
+        return value
 
 
 class ItemReorder(BaseModel):

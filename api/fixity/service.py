@@ -307,6 +307,26 @@ def original_problem(session: Session, clip: Clip, store: Store | None = None) -
     return None
 
 
+def hash_open_file(file) -> str:
+    """The SHA-256 of an open file from its start; leaves it at its start again, to be served."""
+    digest = hashlib.sha256()
+    file.seek(0)
+    while chunk := file.read(CHUNK):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def record_original_mismatch(session: Session, actor: Actor, clip: Clip, store: Store, actual: str) -> str:
+    """A mismatch found outside a run (at a download): recorded as a run would, so the clip is
+    flagged from now on. Returns the reason to give."""
+    details = {"file": ORIGINAL, "path": store.relative(store.original_path(clip.sha256)),
+               "expected": clip.sha256, "actual": actual}
+    event = record(session, actor, MISMATCH, object_type="clip", object_id=clip.id, outcome="failure",
+                   details=details)
+    return _reason(details, event.at)
+
+
 def fixity_fields(session: Session, clip: Clip) -> dict:
     """For the clip's JSON: {"fixity": "failed", "fixity_reason": why} or {"fixity": "ok", ...: None}."""
     problem = original_problem(session, clip)

@@ -16,3 +16,19 @@ export async function api(method, url, body) {
 }
 
 export { csrf };
+
+// Progress fills take their width from aria-valuenow: the Content-Security-Policy allows no style
+// attributes in markup, and rows that arrive later (queue refresh, partials) are painted too.
+function paintProgress(root) {
+  for (const bar of root.querySelectorAll?.(".progress[aria-valuenow]") ?? []) {
+    const fill = bar.querySelector(":scope > span");
+    if (fill) fill.style.width = `${Number(bar.getAttribute("aria-valuenow")) || 0}%`;
+  }
+}
+paintProgress(document);
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    if (change.type === "attributes") paintProgress(change.target.parentElement ?? document);
+    for (const node of change.addedNodes) if (node.nodeType === 1) paintProgress(node.parentElement ?? node);
+  }
+}).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-valuenow"] });

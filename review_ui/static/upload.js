@@ -35,7 +35,7 @@ function bytes(n) {
 }
 
 function progressBar(label) {
-  const fill = el("span", { style: "width:0%" });
+  const fill = el("span");
   const track = el("div", { className: "progress" }, fill);
   track.setAttribute("role", "progressbar");
   track.setAttribute("aria-label", label);

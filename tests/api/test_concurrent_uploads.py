@@ -50,7 +50,7 @@ def test_concurrent_uploads_all_land_exactly_once(fixtures, tmp_path):
 def test_a_busy_database_answers_503_keeps_nothing_and_a_retry_lands(app_client, fixtures, tmp_path, monkeypatch):
     source = fresh_copy(fixtures / "silent.mkv", tmp_path, "busy")
     sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
-    temp_before = set(service.get_store().tmp_dir.iterdir())
+    temp_before = {p for p in service.get_store().tmp_dir.rglob("*") if p.is_file()}
     ingest = service.ingest
 
     def locked(*args, **kwargs):
@@ -60,7 +60,7 @@ def test_a_busy_database_answers_503_keeps_nothing_and_a_retry_lands(app_client,
     busy = upload(app_client, source)
     assert busy.status_code == 503, busy.text
     assert busy.headers["retry-after"].isdigit() and "busy" in busy.json()["detail"]
-    assert set(service.get_store().tmp_dir.iterdir()) == temp_before, "the temp file is removed"
+    assert {p for p in service.get_store().tmp_dir.rglob("*") if p.is_file()} == temp_before, "the temp file is removed"
     with session_scope() as session:
         assert session.exec(select(Clip).where(Clip.sha256 == sha256)).first() is None
 

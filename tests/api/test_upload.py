@@ -51,7 +51,7 @@ def test_same_bytes_again_merge_tags_and_store_nothing_new(app_client, fixtures,
     assert merged["categories"] == ["community-engagement", "de-escalation", "life-saving"]
     assert [t["badge_number"] for t in merged["tags"]] == ["4711", "9001"]
     copies = list(get_store().root.glob(f"originals/*/{first['sha256']}*"))
-    assert len(copies) == 1 and not list(get_store().tmp_dir.iterdir())
+    assert len(copies) == 1 and not [p for p in get_store().tmp_dir.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize("fields, problem", [
@@ -87,14 +87,14 @@ def test_non_videos_are_refused_at_upload_and_recorded(app_client, tmp_path, con
     assert record.badge_number == "4711" and record.submitted_from
     if content:
         assert record.sha256 == hashlib.sha256(content).hexdigest()
-    assert not list(get_store().tmp_dir.iterdir()), "nothing of a refused upload is kept"
+    assert not [p for p in get_store().tmp_dir.rglob("*") if p.is_file()], "nothing of a refused upload is kept"
 
 
 def test_oversize_upload_is_refused_with_413(app_client, fixtures, monkeypatch):
     monkeypatch.setattr(get_settings(), "max_upload_bytes", 50_000)
     response = upload(app_client, fixtures / "speech.mp4")
     assert response.status_code == 413 and "50000 bytes" in response.json()["detail"]
-    assert not list(get_store().tmp_dir.iterdir())
+    assert not [p for p in get_store().tmp_dir.rglob("*") if p.is_file()]
     assert "50000" in rejected_uploads()[-1].reason
 
 

@@ -52,7 +52,8 @@ def sign_in(chromium, live):
     """sign_in(username) → a page signed in as that user, in its own browser context.
 
     `at_form(page)` runs on the filled-in sign-in form before it is sent (to screenshot it).
-    Uncaught JavaScript errors on any page opened this way fail the test when it ends."""
+    Uncaught JavaScript errors, and anything the Content-Security-Policy blocked, on any page
+    opened this way fail the test when it ends."""
     contexts, errors = [], []
 
     def open_as(username: str, at_form=None):
@@ -62,6 +63,7 @@ def sign_in(chromium, live):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{username} on {page.url}: {error}"))
+        page.on("console", lambda message: _csp_violation(message, errors, f"{username} on {page.url}"))
         page.goto("/login")
         page.fill("#username", username)
         page.fill("#password", TESTER_PASSWORD)
@@ -92,3 +94,8 @@ def screenshot():
         return path
 
     return shoot
+
+
+def _csp_violation(message, errors: list, where: str) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(f"{where}: {message.text} (at {message.location})")

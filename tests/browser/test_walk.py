@@ -396,3 +396,7 @@ def test_dashboard_admin_and_audit(sign_in, screenshot, story):
                           ("nomination.create", "reviewer"), ("nomination.decide", "committee")):
         admin.goto(f"/admin/audit?action={action}")
         expect(admin.locator("table.audit tbody tr").first).to_contain_text(actor)
+    # The API reference, offline, under the same Content-Security-Policy as every page.
+    admin.goto("/docs")
+    expect(admin.locator(".opblock-summary-path").first).to_be_visible()
+    expect(admin.locator("#swagger-ui")).to_contain_text("/api/v1/clips")

@@ -216,6 +216,8 @@ def test_an_item_can_be_edited_and_the_clip_shows_the_lessons_using_it(trainer, 
     assert edited.status_code == 200 and edited.json()["annotations"][0]["at"] == 2.5
     bad = trainer.patch(f"/api/v1/lessons/{built['id']}/items/{item['id']}", json={"out_point": 1.0})
     assert bad.status_code == 422  # 1.0 is before its in point 1.5
+    null = trainer.patch(f"/api/v1/lessons/{built['id']}/items/{item['id']}", json={"out_point": None})
+    assert null.status_code == 422 and "both ends" in null.text
     using = trainer.get(f"/api/v1/clips/{selected['id']}/lessons").json()
     assert [(u["lesson_id"], sorted(u["item_ids"])) for u in using] == [
         (built["id"], sorted(i["id"] for i in built["items"]))]
