@@ -4,6 +4,8 @@ is refused. (The `sign_in` fixture fails a test on any JavaScript error or CSP r
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.services import TESTER_PASSWORD
 
 NEW_PASSWORD = "juniper ledger canyon 64"
@@ -41,9 +43,9 @@ def test_an_admin_gives_a_token_an_expiry(sign_in):
     admin.fill("#new-token input[name=name]", "week-long push")
     admin.fill("#new-token input[name=expires_in_days]", "7")
     admin.click("#new-token button[type=submit]")
-    assert "It expires" in admin.locator("#token-secret").inner_text()
+    expect(admin.locator("#token-secret")).to_contain_text("It expires")
     row = admin.locator('#admin-tokens tr[data-token-name="week-long push"]')
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row.locator(".token-expires").inner_text())
+    expect(row.locator(".token-expires")).to_have_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"))
 
 
 def test_the_password_page_says_why_a_password_is_refused(sign_in):
