@@ -40,6 +40,7 @@ WEARER_MARGIN_DB = 4.0
 WEARER_SIMILARITY = 0.6  # different voices measured 0.52-0.67 apart, one voice 0.75+
 QUIET_GAP_DB = 5.0  # a window this much quieter than the officer's median is not the officer
 LOUD_GAP_DB = 2.0  # one within this of it is
+OTHER_LEVEL_DB = 3.0  # a quiet window this near another speaker's median level is theirs
 VOICEPRINT_MATCH = 0.80  # cosine at which a cluster is the enrolled officer, whatever its loudness
 ENROLL_MARGIN_DB = 4.0  # louder than everyone else by this: sure enough to refine the voiceprint
 LOUDNESS_PERCENTILE = 90  # a window's level: its louder frames, so pauses inside it don't count
@@ -142,8 +143,16 @@ def _by_level(speaker_of: np.ndarray, embeddings: np.ndarray, loudness: np.ndarr
     centroids = _centroids(embeddings, speaker_of)
     moved = speaker_of.copy()
     nearest = np.argmax(embeddings @ centroids.T, axis=1)
-    quiet = officer & (loudness < level - QUIET_GAP_DB) & (nearest != 0)  # quiet and nearer someone else
-    moved[quiet] = nearest[quiet]
+    others = np.delete(embeddings @ centroids.T, 0, axis=1)
+    nearest_other = np.argmax(others, axis=1) + 1
+    quiet = officer & (loudness < level - QUIET_GAP_DB)
+    # Quiet and nearer someone else's voice, or as quiet as someone else is: theirs. (Quiet alone is
+    # not enough: a wearer who turns away drops as much, and a monologue would grow false people.)
+    other_levels = np.array([np.median(loudness[speaker_of == k]) for k in range(1, centroids.shape[0])])
+    like_other_level = np.abs(loudness[:, None] - other_levels[None, :]).min(axis=1) <= OTHER_LEVEL_DB
+    moved[quiet & (nearest != 0)] = nearest[quiet & (nearest != 0)]
+    as_quiet = quiet & (nearest == 0) & like_other_level
+    moved[as_quiet] = nearest_other[as_quiet]
     like_officer = embeddings @ centroids[0] >= WEARER_SIMILARITY  # loud alone is not enough
     moved[~officer & (loudness > level - LOUD_GAP_DB) & like_officer] = 0
     return moved
