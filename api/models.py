@@ -7,6 +7,7 @@ from api.clips.models import (  # noqa: F401
 )
 from api.curriculum.models import Course, Lesson, LessonExport, LessonItem  # noqa: F401
 from api.review.models import Decision, OfficerReply, ReviewItem, RubricItem  # noqa: F401
+from api.search.models import SearchDoc  # noqa: F401
 from api.users.models import (  # noqa: F401
     ApiToken, AuthSession, LoginAttempt, Officer, PasswordReset, ServerKey, User,
 )

@@ -110,6 +110,7 @@ class ClipCategory(SQLModel, table=True):
     not a scan of every tag's JSON). Filled by triggers on clip_tags (migration 0006): never written here."""
 
     __tablename__ = "clip_categories"
+    __table_args__ = (sa.Index("ix_clip_categories_category", "category", "clip_id"),)
 
     clip_id: int = Field(foreign_key="clips.id", primary_key=True, ondelete="CASCADE")
     category: str = Field(max_length=40, primary_key=True)

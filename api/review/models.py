@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from api.clips.models import UTCDateTime, text_enum, utcnow
@@ -26,6 +27,11 @@ class DecisionKind(StrEnum):
 
 class ReviewItem(SQLModel, table=True):
     __tablename__ = "review_items"
+    __table_args__ = (  # the queue's own orders (migration 0004): a page reads its rows, no sort of all
+        sa.Index("ix_review_items_priority_order", "priority", "queued_at", "id"),
+        sa.Index("ix_review_items_state_priority_order", "state", "priority", "queued_at", "id"),
+        sa.Index("ix_review_items_state_queued_order", "state", "queued_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     clip_id: int = Field(foreign_key="clips.id", unique=True, ondelete="CASCADE")

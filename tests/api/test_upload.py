@@ -107,9 +107,9 @@ def test_malformed_requests_get_4xx(app_client, kwargs, status):
     assert response.status_code == status, response.text
 
 
-def test_unknown_clip_and_media_are_404(app_client):
+def test_unknown_clip_and_media_are_404(app_client, fixtures, tmp_path):
     assert app_client.get("/api/v1/clips/999999").status_code == 404
-    clip_id = app_client.get("/api/v1/clips").json()[0]["id"]
+    clip_id = upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "404")).json()["id"]
     assert app_client.get(f"/api/v1/clips/{clip_id}/media/original.mp4").status_code == 404
     assert app_client.get(f"/api/v1/clips/{clip_id}/media/..%2F..%2Fetc%2Fpasswd").status_code == 404
     assert "not ready" in app_client.get(f"/api/v1/clips/{clip_id}/transcript").json()["detail"]
@@ -119,7 +119,16 @@ def test_start_page_sends_each_role_to_its_work(app_client):
     assert app_client.get("/", follow_redirects=False).headers["location"] == "/queue"
 
 
-def test_clips_are_only_created_for_accepted_uploads(app_client):
-    with session_scope() as session:
-        clips = session.exec(select(Clip)).all()
-    assert all(c.size_bytes > 0 for c in clips)
+def test_clips_are_only_created_for_accepted_uploads(app_client, fixtures, tmp_path):
+    def clip_count() -> int:
+        with session_scope() as session:
+            return len(session.exec(select(Clip.id)).all())
+
+    before = clip_count()
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "notes.mp4").write_text("not a video at all")
+    for refused in ("empty.mp4", "notes.mp4"):
+        assert upload(app_client, tmp_path / refused).status_code in (400, 415)
+    assert clip_count() == before
+    assert upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "counted")).status_code == 201
+    assert clip_count() == before + 1
