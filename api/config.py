@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     max_height: int = 4096
     max_streams: int = 16
     ffmpeg_timeout_seconds: float = 6 * 3600
+    # rlimits on every child process that reads a clip (ffmpeg, the probe). Address space, not
+    # resident memory: ffmpeg's threads reserve stacks and malloc arenas far beyond what they use,
+    # so leave headroom (a 4096x4096 decode stays well under 1 GiB resident). CPU time counts all
+    # threads together, so it is several times the wall-clock timeout's worth of one core.
+    child_memory_bytes: int = 4 * GIB
+    child_cpu_seconds: int = 24 * 3600
 
     review_claim_minutes: float = 30.0
     stats_cache_seconds: float = 30.0  # the dashboard's figures may be this old  # a reviewer's claim on a clip lapses after this

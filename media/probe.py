@@ -1,15 +1,18 @@
 """Probe a hostile file with PyAV, in a child process with a timeout, into a typed VideoInfo.
 
-The child process keeps a demuxer crash or hang away from the worker; the parent only ever sees
-JSON. Run as `python -m media.probe FILE LIMITS_JSON`.
+The child process (started by the one runner, under its rlimits) keeps a demuxer crash, hang or
+runaway allocation away from the worker; the parent only ever sees JSON. Anything the file makes
+the child do short of a JSON answer it wrote itself is the file's doing, and a rejection. Run as
+`python -m media.probe FILE LIMITS_JSON`.
 """
 
 import json
-import subprocess
+import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from media import ffmpeg
 from media.errors import MediaRejected, MediaToolError
 from media.ffmpeg import ALLOWED_DEMUXERS, ANALYZE_MICROSECONDS, PROBE_SIZE_BYTES
 from media.sniff import SNIFF_BYTES, sniff_container
@@ -24,6 +27,12 @@ class ProbeLimits:
     max_height: int = 4096
     max_duration_seconds: float = 12 * 3600
     max_streams: int = 16
+    # Shorter than this is no clip to review: and a duration that rounds to 0 breaks every stage.
+    min_duration_seconds: float = 0.1
+
+    @property
+    def picture(self) -> ffmpeg.Limits:
+        return ffmpeg.Limits(max_width=self.max_width, max_height=self.max_height)
 
 
 @dataclass(frozen=True)
@@ -54,22 +63,38 @@ class VideoInfo:
         return cls(**data)
 
 
-def probe(path: Path, limits: ProbeLimits, timeout: float = 60.0) -> VideoInfo:
+MAX_ANSWER_BYTES = 1 << 20
+
+
+def probe(path: Path, limits: ProbeLimits, timeout: float = 60.0,
+          child_limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> VideoInfo:
     """Probe in a child process. Raises MediaRejected (bad file) or MediaToolError (our side)."""
     with open(path, "rb") as f:
         sniff_container(f.read(SNIFF_BYTES))
-    argv = [sys.executable, "-m", "media.probe", str(path), json.dumps(asdict(limits))]
+    argv = probe_argv(path, limits)
+    answer = bytearray()
+
+    def read(stdout) -> None:
+        answer.extend(stdout.read(MAX_ANSWER_BYTES))
+
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
+        done = ffmpeg.run(argv, timeout=timeout, read_stdout=read, limits=child_limits)
+    except MediaToolError:  # only a timeout: the file kept the demuxer busy
         raise MediaRejected(f"probing the file took longer than {timeout:.0f} s") from None
     try:
-        answer = json.loads(out.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise MediaToolError(f"the probe process died (exit {out.returncode})") from None
-    if "rejected" in answer:
-        raise MediaRejected(answer["rejected"])
-    return VideoInfo.from_dict(answer["info"])
+        result = json.loads(answer.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError, UnicodeDecodeError):
+        # No answer at all, and no signal (the runner rejects those): the interpreter could not
+        # start the probe, which is our side.
+        raise MediaToolError(f"the probe process died (exit {done.returncode}): "
+                             f"{ffmpeg.error_summary(done.stderr_tail, limit=1)}") from None
+    if "rejected" in result:
+        raise MediaRejected(result["rejected"])
+    return VideoInfo.from_dict(result["info"])
+
+
+def probe_argv(path: Path, limits: ProbeLimits) -> list[str]:
+    return [sys.executable, "-m", "media.probe", str(path), json.dumps(asdict(limits))]
 
 
 def probe_in_process(path: Path, limits: ProbeLimits) -> VideoInfo:
@@ -87,7 +112,7 @@ def probe_in_process(path: Path, limits: ProbeLimits) -> VideoInfo:
         raise MediaRejected(f"the file cannot be read as a video: {_av_message(exc)}") from None
     with container:
         info = _describe(container, limits)
-        rotation = _first_frame_rotation(container)
+        rotation = _first_frame_rotation(container, limits)
         _check_complete(container, info.duration)
     return VideoInfo(**{**asdict(info), "rotation": rotation, **_displayed(info, rotation)})
 
@@ -110,9 +135,7 @@ def _describe(container, limits: ProbeLimits) -> VideoInfo:
             f"the video is {vctx.width}x{vctx.height}; the largest accepted is "
             f"{limits.max_width}x{limits.max_height}"
         )
-    duration = _duration(container, video)
-    if duration <= 0:
-        raise MediaRejected("the file declares no duration")
+    duration = _checked_duration(_duration(container, video), limits)
     if duration > limits.max_duration_seconds:
         raise MediaRejected(
             f"the video lasts {duration:.0f} s; the longest accepted is "
@@ -122,7 +145,7 @@ def _describe(container, limits: ProbeLimits) -> VideoInfo:
     actx = audio.codec_context if audio else None
     return VideoInfo(
         container=container.format.name,
-        duration=round(duration, 3),
+        duration=duration,
         width=vctx.width,
         height=vctx.height,
         rotation=0,
@@ -145,15 +168,37 @@ def _duration(container, video) -> float:
     return 0.0
 
 
-def _first_frame_rotation(container) -> int:
-    """Decode the first video frame: proves the stream decodes, and gives its display rotation."""
+def _checked_duration(duration: float, limits: ProbeLimits) -> float:
+    """The declared duration, rounded as recorded; missing, zero, negative or NaN is a rejection."""
+    if not math.isfinite(duration):
+        raise MediaRejected(f"the file declares an invalid duration ({duration})")
+    duration = round(duration, 3)
+    if duration < 0:
+        raise MediaRejected(f"the file declares a negative duration ({duration:.3f} s)")
+    if duration == 0:
+        raise MediaRejected("the file declares no duration (0 s)")
+    if duration < limits.min_duration_seconds:
+        raise MediaRejected(f"the video lasts {duration:.3f} s; the shortest accepted is "
+                            f"{limits.min_duration_seconds} s")
+    return duration
+
+
+def _first_frame_rotation(container, limits: ProbeLimits) -> int:
+    """Decode the first video frame: proves the stream decodes, and gives its display rotation.
+
+    The decoder gets the pixel cap: the first frame may carry a picture size of its own, larger
+    than the header's."""
     import av
 
     video = container.streams.video[0]
+    video.codec_context.options = {"max_pixels": str(limits.picture.max_pixels)}
     try:
         for frame in container.decode(video):
+            if not limits.picture.fits(frame.width, frame.height):
+                raise MediaRejected(f"the first picture is {frame.width}x{frame.height}; the largest "
+                                    f"accepted is {limits.max_width}x{limits.max_height}")
             # PyAV reports counter-clockwise degrees; players and we speak clockwise.
-            return int(round(-frame.rotation)) % 360
+            return round(-frame.rotation) % 360
     except av.FFmpegError as exc:
         raise MediaRejected(f"the video stream does not decode: {_av_message(exc)}") from None
     raise MediaRejected("the video stream holds no decodable frame")
@@ -163,9 +208,9 @@ def _check_complete(container, duration: float) -> None:
     """Read every packet (no decoding): finds files cut off or broken in their structure."""
     import av
 
-    container.seek(0)
     last_end = 0.0
     try:
+        container.seek(0)
         for packet in container.demux():
             if packet.pts is not None and packet.time_base:
                 end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
@@ -197,7 +242,16 @@ def _main() -> None:
         answer = {"info": probe_in_process(path, limits).to_dict()}
     except MediaRejected as exc:
         answer = {"rejected": str(exc)}
+    except MemoryError:  # the rlimit on address space: the file asked for more than a probe may use
+        answer = {"rejected": "probing the file needed more memory than a probe may use"}
+    except Exception as exc:  # noqa: BLE001  PyAV (or we) tripped on what the file holds
+        answer = {"rejected": f"the file cannot be probed: {_unexpected(exc)}"}
     print(json.dumps(answer))
+
+
+def _unexpected(exc: Exception) -> str:
+    """An exception's type and message for the uploader, with no path in it."""
+    return ffmpeg.mask_paths(f"{type(exc).__name__}: {exc}")[:300]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media import ffmpeg
-from media.errors import MediaToolError
 from media.probe import VideoInfo
 from media.thumbnails import even
 
@@ -38,8 +37,9 @@ def proxy_size(info: VideoInfo) -> tuple[int, int]:
     return even(info.width * scale), even(info.height * scale)
 
 
-def proxy_argv(src: Path, dst: Path, info: VideoInfo, plan: ProxyPlan) -> list[str]:
-    argv = [*ffmpeg.base_args("error"), *ffmpeg.input_args(src), "-map", "0:v:0"]
+def proxy_argv(src: Path, dst: Path, info: VideoInfo, plan: ProxyPlan,
+               limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> list[str]:
+    argv = [*ffmpeg.base_args("error"), *ffmpeg.input_args(src, limits=limits), "-map", "0:v:0"]
     if info.has_audio:
         argv += ["-map", "0:a:0"]
     if plan.copy_video:
@@ -61,10 +61,13 @@ def proxy_argv(src: Path, dst: Path, info: VideoInfo, plan: ProxyPlan) -> list[s
     ]
 
 
-def make_proxy(src: Path, dst: Path, info: VideoInfo, timeout: float, on_progress=None) -> list[str]:
-    """Write the proxy to dst; returns the argv used (for provenance)."""
+def make_proxy(src: Path, dst: Path, info: VideoInfo, timeout: float, on_progress=None,
+               limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> list[str]:
+    """Write the proxy to dst; returns the argv used (for provenance).
+
+    Raises MediaRejected when ffmpeg cannot remux or convert the file's streams."""
     plan = plan_proxy(info)
-    argv = proxy_argv(src, dst, info, plan)
+    argv = proxy_argv(src, dst, info, plan, limits)
 
     def on_line(line: str) -> None:
         if on_progress and line.startswith("out_time_us=") and info.duration:
@@ -73,8 +76,12 @@ def make_proxy(src: Path, dst: Path, info: VideoInfo, timeout: float, on_progres
             except ValueError:
                 pass
 
-    done = ffmpeg.run(argv, timeout=timeout, on_stderr_line=on_line)
-    if done.returncode != 0:
-        errors = [line for line in done.stderr_tail if "=" not in line.split(" ")[0]]
-        raise MediaToolError(f"making the proxy failed: {ffmpeg.error_summary(errors)}")
+    done = ffmpeg.run(argv, timeout=timeout, on_stderr_line=on_line, limits=limits)
+    ffmpeg.check_exit(done, _failure(plan))
     return argv
+
+
+def _failure(plan: ProxyPlan) -> str:
+    if plan.copy_video and plan.copy_audio:
+        return "the video stream could not be remuxed"
+    return "the video could not be converted for the browser"

@@ -23,7 +23,7 @@ def _describe_unknown(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith(b"#extm3u"):
         return "the file is an HLS playlist (#EXTM3U), not a video; playlists are refused"
-    if text.startswith(b"ffconcat") or text.startswith(b"file "):
+    if text.startswith((b"ffconcat", b"file ")):
         return "the file is an ffconcat playlist, not a video; playlists are refused"
     if text.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
         return "the file is an HTML or XML document, not a video"

@@ -1,9 +1,10 @@
 """Poster, timeline sprite and WebVTT thumbnails track, from keyframes only.
 
 One ffmpeg run decodes only the keyframes (`-skip_frame nokey`), scaled down, as raw BGR frames on
-a pipe; `showinfo` tells each frame's time. We score every keyframe for the poster and keep, for
-each of at most MAX_TILES slices of the timeline, its first keyframe as the sprite tile: memory
-stays bounded whatever the clip's length.
+a pipe; `showinfo` tells each frame's time and its size as decoded (a stream may change its
+picture size at any keyframe: each is held to the caps, not only the header the probe read). We
+score every keyframe for the poster and keep, for each of at most MAX_TILES slices of the
+timeline, its first keyframe as the sprite tile: memory stays bounded whatever the clip's length.
 """
 
 import math
@@ -25,6 +26,7 @@ SPRITE_COLUMNS = 10
 TILE_WIDTH = 160
 SCAN_MAX_WIDTH = 960
 _PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+)")
+_FRAME_SIZE = re.compile(r"\bs:(\d+)x(\d+)")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class ThumbnailSet:
 
 
 def even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def scan_size(info: VideoInfo) -> tuple[int, int]:
@@ -50,13 +52,14 @@ def scan_size(info: VideoInfo) -> tuple[int, int]:
     return even(width), even(width * info.height / info.width)
 
 
-def keyframe_scan_argv(src: Path, size: tuple[int, int]) -> list[str]:
+def keyframe_scan_argv(src: Path, size: tuple[int, int], limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> list[str]:
     width, height = size
     return [
         *ffmpeg.base_args("info"),  # showinfo reports frame times at info level
-        *ffmpeg.input_args(src, skip_nonkey_frames=True),
+        *ffmpeg.input_args(src, skip_nonkey_frames=True, limits=limits),
         "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-vf", f"scale={width}:{height}:flags=area,showinfo",
+        # showinfo before the scale: it reports each keyframe as decoded, not as scaled.
+        "-vf", f"showinfo,scale={width}:{height}:flags=area",
         "-fps_mode", "passthrough",
         "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
     ]
@@ -73,16 +76,19 @@ def frame_score(image: np.ndarray) -> float:
     return math.log1p(sharpness) * (0.5 + exposure) * min(1.0, std * 8)
 
 
-def scan_keyframes(src: Path, info: VideoInfo, timeout: float) -> ThumbnailSet:
+def scan_keyframes(src: Path, info: VideoInfo, timeout: float,
+                   limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> ThumbnailSet:
     size = scan_size(info)
-    argv = keyframe_scan_argv(src, size)
+    argv = keyframe_scan_argv(src, size, limits)
     times = _TimeFeed()
     errors = DecodeErrorCounter("video")
+    sizes = _SizeCheck(limits)
 
     def on_stderr(line: str) -> None:
         match = _PTS_TIME.search(line)
         if match:
             times.append(float(match.group(1)))
+            sizes.check(line, match.group(1))
         elif _is_decoder_error(line):
             errors(line)
 
@@ -94,13 +100,32 @@ def scan_keyframes(src: Path, info: VideoInfo, timeout: float) -> ThumbnailSet:
             image = np.frombuffer(chunk, np.uint8).reshape(size[1], size[0], 3)
             picker.offer(times.get(picker.count), image)
 
-    done = ffmpeg.run(argv, timeout=timeout, read_stdout=read_frames, on_stderr_line=on_stderr)
+    done = ffmpeg.run(argv, timeout=timeout, read_stdout=read_frames, on_stderr_line=on_stderr, limits=limits)
+    sizes.raise_first()
     errors.check()
     if picker.count == 0:
-        if done.returncode != 0:
-            raise MediaToolError(f"keyframe scan failed: {ffmpeg.error_summary(done.stderr_tail)}")
+        ffmpeg.check_exit(done, "the video's keyframes could not be decoded")
         raise MediaRejected("the video holds no decodable keyframe")
     return picker.result(argv)
+
+
+class _SizeCheck:
+    """The first keyframe, as decoded, that is larger than the caps."""
+
+    def __init__(self, limits: ffmpeg.Limits):
+        self.limits = limits
+        self.first: str | None = None
+
+    def check(self, showinfo_line: str, time: str) -> None:
+        match = _FRAME_SIZE.search(showinfo_line)
+        if self.first is None and match and not self.limits.fits(int(match.group(1)), int(match.group(2))):
+            self.first = (f"the picture at {float(time):.2f} s is {match.group(1)}x{match.group(2)}; the largest "
+                          f"accepted is {self.limits.max_width}x{self.limits.max_height} "
+                          "(the picture size changes inside the stream)")
+
+    def raise_first(self) -> None:
+        if self.first:
+            raise MediaRejected(self.first)
 
 
 def _is_decoder_error(line: str) -> bool:
@@ -193,7 +218,7 @@ def thumbnails_vtt(thumbs: ThumbnailSet, duration: float, sprite_url: str) -> st
 
 
 def vtt_time(seconds: float) -> str:
-    millis = int(round(max(seconds, 0) * 1000))
+    millis = round(max(seconds, 0) * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"

@@ -8,6 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from media.ffmpeg import ffmpeg_exe
+from tests.fuzz.containers import find_elements
+from tests.fuzz.corpus import OVERSIZE, size_change
 from tests.media.test_outputs import word_error_rate
 from tests.services import backend_env, running_service, upload, wait_settled
 
@@ -32,10 +35,15 @@ def damaged(fixtures, tmp_path_factory) -> dict:
     corrupt = bytearray(speech)
     middle = len(corrupt) // 2
     corrupt[middle - 20000:middle + 20000] = random.Random(5).randbytes(40000)
+    silent = (fixtures / "silent.mkv").read_bytes()
+    scale = find_elements(silent, b"\x2a\xd7\xb1")[0]  # TimestampScale of 1 ns: its 3 s last 3 µs
     files = {
         "truncated.mp4": speech[: len(speech) // 2],
         "corrupt_middle.mp4": bytes(corrupt),
         "oversize_8k.mp4": (fixtures / "oversize_8k.mp4").read_bytes(),
+        # 64x64 in the header the probe reads, 4128x4128 from a keyframe at 1 s on.
+        "grows_mid_stream.mp4": size_change(ffmpeg_exe(), folder, (OVERSIZE,)),
+        "zero_duration.mkv": silent[:scale.body] + b"\x00\x00\x01" + silent[scale.end:],
     }
     for name, content in files.items():
         (folder / name).write_bytes(content)
@@ -139,6 +147,8 @@ def test_provenance_names_parent_tool_and_arguments(service, processed):
     ("truncated.mp4", "truncated"),
     ("corrupt_middle.mp4", "damaged"),
     ("oversize_8k.mp4", "8192x4320"),
+    ("grows_mid_stream.mp4", "4128x4128"),
+    ("zero_duration.mkv", "no duration"),
 ])
 def test_damaged_media_is_rejected_with_a_reason(processed, name, reason):
     clip = processed[name]

@@ -49,4 +49,5 @@ def hear(samples: np.ndarray, model: whisper_models.ResolvedModel, voiceprint: n
 
 def hear_file(path: Path, model: str | None = None, timeout: float = 3600) -> dict:
     """A media file's transcript dict, as the pipeline would write it (no voiceprint)."""
-    return hear(audio.decode_audio(Path(path), timeout), resolve_model(model)).transcript.to_dict()
+    samples = audio.decode_audio(Path(path), timeout, get_settings().max_duration_seconds)
+    return hear(samples, resolve_model(model)).transcript.to_dict()

@@ -23,8 +23,8 @@ from api.clips.models import Asset, Clip, StageName
 from api.clips.service import get_store
 from api.clips.storage import sha256_file
 from api.config import get_settings
-from api.fixity.service import sweep as fixity_sweep
 from api.db import session_scope
+from api.fixity.service import sweep as fixity_sweep
 from api.recognition import detect
 from media import audio, ffmpeg, proxy, thumbnails, transcribe
 from media.errors import MediaRejected
@@ -35,6 +35,7 @@ from workers.queue import get_huey
 log = logging.getLogger("bestpart.pipeline")
 huey = get_huey()
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+AUDIO_SLACK_SECONDS = 1.0  # audio may run a frame past the video's end
 
 
 class StageContext:
@@ -50,6 +51,7 @@ class StageContext:
         self.media_info: dict | None = None
         self.writes: list[Callable] = []  # (session) -> None: recorded with the stage, in its transaction
         self.timeout = get_settings().ffmpeg_timeout_seconds
+        self.limits = child_limits()
 
     def report(self, fraction: float) -> None:
         self.progress = fraction
@@ -141,16 +143,23 @@ def _by_role(arguments: list[str], roles: dict[str, str]) -> list[str]:
 # --- the stages -------------------------------------------------------------------------------
 
 
+def child_limits() -> ffmpeg.Limits:
+    """What every child process on a clip may use, and the largest picture any decoder accepts."""
+    settings = get_settings()
+    return ffmpeg.Limits(memory_bytes=settings.child_memory_bytes, cpu_seconds=settings.child_cpu_seconds,
+                         max_width=settings.max_width, max_height=settings.max_height)
+
+
 def probe_body(ctx: StageContext) -> None:
     settings = get_settings()
     limits = ProbeLimits(settings.max_width, settings.max_height,
                          settings.max_duration_seconds, settings.max_streams)
-    ctx.media_info = probe(ctx.original, limits).to_dict()
+    ctx.media_info = probe(ctx.original, limits, child_limits=ctx.limits).to_dict()
 
 
 def thumbnails_body(ctx: StageContext) -> None:
     store = get_store()
-    thumbs = thumbnails.scan_keyframes(ctx.original, ctx.info, ctx.timeout)
+    thumbs = thumbnails.scan_keyframes(ctx.original, ctx.info, ctx.timeout, ctx.limits)
     ctx.report(0.8)
     tool, version = "bestpart.thumbnails+ffmpeg+opencv", ffmpeg.ffmpeg_version()
     poster, sprite, vtt = store.temp_path(".jpg"), store.temp_path(".jpg"), store.temp_path(".vtt")
@@ -165,7 +174,7 @@ def thumbnails_body(ctx: StageContext) -> None:
 def proxy_body(ctx: StageContext) -> None:
     temp = get_store().temp_path(".mp4")
     try:
-        argv = proxy.make_proxy(ctx.original, temp, ctx.info, ctx.timeout, ctx.report)
+        argv = proxy.make_proxy(ctx.original, temp, ctx.info, ctx.timeout, ctx.report, ctx.limits)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -181,7 +190,7 @@ def transcript_body(ctx: StageContext) -> None:
         with session_scope() as session:
             badge = session.get(Clip, ctx.clip_id).badge_number
             voiceprint = transcripts.voiceprint(session, badge)
-        samples = audio.decode_audio(ctx.original, ctx.timeout)
+        samples = audio.decode_audio(ctx.original, ctx.timeout, audio_seconds(ctx.info), ctx.limits)
         heard = hearing.hear(samples, model, voiceprint, ctx.report)
         result, officer = heard.transcript, heard.speakers and heard.speakers.officer_voice()
         if badge and officer is not None:
@@ -196,6 +205,12 @@ def transcript_body(ctx: StageContext) -> None:
                "speakers resemblyzer 0.1.4 encoder (NumPy)")
     ctx.publish(as_json, "transcript.json", "application/json", "faster-whisper", version, arguments)
     ctx.publish(captions, "captions.vtt", "text/vtt", "faster-whisper", version, arguments)
+
+
+def audio_seconds(info: VideoInfo) -> float:
+    """How much sound to decode: the clip's probed length (a track cannot be longer than the
+    clip it is in), never more than the longest clip accepted."""
+    return min(info.duration + AUDIO_SLACK_SECONDS, get_settings().max_duration_seconds)
 
 
 def recognize_body(ctx: StageContext) -> None:

@@ -47,6 +47,7 @@ def _assert_hardened_input(argv: list[str], src: Path):
     assert {"mov", "matroska", "avi"} <= set(allowed)
     assert not {"hls", "concat", "image2", "applehttp"} & set(allowed)
     assert "-probesize" in before and "-nostdin" in argv
+    assert int(before[before.index("-max_pixels") + 1]) > 0  # a cap on every decoded picture
 
 
 def test_every_argv_builder_hardens_its_input(tmp_path):
