@@ -14,7 +14,7 @@ Then, each timed over 200 calls, with a new session per call as a request has:
            returns), the same with clips_public (one query per table for the page; the target is
            judged on this one), and GET /api/v1/clips?limit=50
   queue    the review queue's page of 50 queued clips, by priority or oldest first, with and
-           without a division filter: list_queue and the route's rows (judged on the listing
+           without a division filter: queue_page and the route's rows (judged on the listing
            target), and GET /api/v1/review/queue
 Raw baselines, same queries: the FTS5 MATCH ... ORDER BY rank LIMIT 20 for search, and
 SELECT * FROM clips ORDER BY id DESC LIMIT 50 for the listing; the ratios say what our layers cost.
@@ -261,13 +261,13 @@ def http_listing(client, offset):
 
 def service_queue(offset, order, division):
     """What GET /api/v1/review/queue does below HTTP: the page, its counts, its categories."""
-    from api.review.routes import _public
-    from api.review.service import QueueFilter, list_queue
     from api.review.models import ReviewState
+    from api.review.routes import _publics
+    from api.review.service import QueueFilter, queue_page
 
     with Session(get_engine()) as session:
-        rows, _, _ = list_queue(session, QueueFilter(ReviewState.QUEUED, division=division), order, 50, offset)
-        return _public(session, list(rows))
+        page = queue_page(session, QueueFilter(ReviewState.QUEUED, division=division), order, 50, offset)
+        return _publics(page.items)
 
 
 def http_queue(client, offset, order, division):

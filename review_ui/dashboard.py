@@ -1,16 +1,13 @@
 """Pages: the program dashboard. Charts are SVG drawn on the server (review_ui/charts.py): no JS."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
-from sqlalchemy import case, func
-from sqlmodel import Session, select
 
-from api.clips.models import Category
+from api.clips.schemas import Category
 from api.db import SessionDep
-from api.review.models import DecisionKind, ReviewItem, ReviewState
-from api.stats.service import WAITING, dashboard
+from api.review.schemas import DecisionKind, ReviewState
+from api.stats.service import dashboard, queue_ages
 from review_ui import charts
 from review_ui.pages import ProgramPage, render
 
@@ -26,20 +23,6 @@ STATE_LABELS = {ReviewState.QUEUED: "Queued", ReviewState.IN_REVIEW: "In review"
                 ReviewState.SELECTED_FOR_TRAINING: "Selected for training", ReviewState.NOMINATED: "Nominated",
                 ReviewState.DISMISSED: "Dismissed"}
 MAX_DIVISIONS = 15  # the rest are summed into one bar
-AGE_BUCKETS = [("under a day", 1), ("1–3 days", 3), ("3–7 days", 7), ("1–2 weeks", 14), ("2–4 weeks", 28),
-               ("4 weeks or more", None)]
-
-
-def queue_ages(session: Session, now: datetime | None = None) -> list[tuple[str, int]]:
-    """How long the clips waiting for the review team have waited, counted in the database by
-    age bucket (one query, whatever the size of the queue)."""
-    now = now or datetime.now(UTC)
-    bucket = case(*[(ReviewItem.queued_at > now - timedelta(days=days), label) for label, days in AGE_BUCKETS if days],
-                  else_=AGE_BUCKETS[-1][0]).label("age")
-    # Grouped in an outer query: PostgreSQL does not match a CASE with bound values in GROUP BY.
-    waiting = select(bucket).where(ReviewItem.state.in_(WAITING)).subquery()
-    counts = dict(session.exec(select(waiting.c.age, func.count()).group_by(waiting.c.age)).all())
-    return [(label, counts.get(label, 0)) for label, _ in AGE_BUCKETS]
 
 
 @dataclass

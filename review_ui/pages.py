@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import SESSION_COOKIE, LoginRequired, Principal, allow_page
-from api.users.models import Role
+from api.users.schemas import Role
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"

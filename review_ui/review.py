@@ -1,30 +1,29 @@
 """Pages: the review queue and the clip review page.
 
-Both pages read through the services (never HTTP to ourselves); their JavaScript takes every
+Both pages read through the services (never HTTP to ourselves): the queue through the same
+`queue_page` as GET /api/v1/review/queue, a clip's review through the same `clip_review` as GET
+/api/v1/clips/{id}/review, its transcript through `transcripts.read`. Their JavaScript takes every
 action through the JSON API, so the rules and the audit records live in one place.
 """
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import func
-from sqlmodel import select
 
-from api.access import visible_clip
 from api.audit.service import record
 from api.clips import service as clips
 from api.clips import transcripts
-from api.clips.models import Asset, Category, Clip, ClipStatus, Stage
-from api.curriculum.models import Course, Lesson
+from api.clips.schemas import Category, ClipStatus
+from api.curriculum import service as curriculum
 from api.db import SessionDep
+from api.pagination import offset_of
 from api.params import Id
 from api.review import service as review
-from api.review.models import ReviewItem, ReviewState
-from api.search import service as search_service
-from api.users.models import Officer, Role, User
+from api.review.schemas import ReviewState
+from api.users import service as users
+from api.users.schemas import Role
 from review_ui.pages import AnyPage, ReviewerPage, render
 
 router = APIRouter(include_in_schema=False)
@@ -82,15 +81,17 @@ def when(moment: datetime | None) -> str:
 
 
 @dataclass
-class QueueRow:
-    item: ReviewItem
-    clip: Clip
-    categories: list[str]
-    officer_name: str | None
-    has_poster: bool
-    progress: float | None  # 0..100 while the clip is processing
-    age: str
-    hit: object | None = None  # with a text filter: the best passage it matched (api.search SearchHit)
+class QueueLine(review.QueueRow):
+    """A row of the queue as the page says it: how long it has waited, and how far it is processed."""
+
+    progress: int | None = None  # in percent, and only while the clip is processing
+    age: str = ""
+
+    @classmethod
+    def of(cls, row: review.QueueRow, moment: datetime) -> "QueueLine":
+        processing = row.clip.status == ClipStatus.PROCESSING
+        return cls(**(vars(row) | {"progress": round(row.progress * 100) if processing else None}),
+                   age=human_age((moment - row.item.queued_at).total_seconds()))
 
 
 def _option(value: str, allowed, name: str, problems: list[str]):
@@ -139,11 +140,8 @@ def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
     )
     number = int(page) if page.isascii() and page.isdigit() else 1
     number = min(max(number, 1), MAX_PAGE)
-    # One query for the page, one for the total, one for the counts (the service), then one
-    # query each for the page's categories, posters, officers' names and processing progress:
-    # a fixed number of queries whatever the queue's size, none per row.
-    pairs, total, counts = review.list_queue(session, where, form["order"], PAGE_SIZE, (number - 1) * PAGE_SIZE)
-    rows = _queue_rows(session, list(pairs), form["text"])
+    found = review.queue_page(session, where, form["order"], PAGE_SIZE, offset_of(number, PAGE_SIZE))
+    moment = datetime.now(UTC)
     filters = {name: value for name, value in form.items() if value and not (name == "order" and value == "priority")}
 
     def url(**changes) -> str:
@@ -153,42 +151,11 @@ def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
 
     return render(
         request, "queue.html", principal,
-        rows=rows, total=total, counts=counts, form=form, problems=problems, url=url,
-        page=number, pages=max(1, math.ceil(total / PAGE_SIZE)), page_size=PAGE_SIZE,
-        states=STATE_LABELS, categories=[c.value for c in Category], divisions=_divisions(session),
+        rows=[QueueLine.of(row, moment) for row in found.items], total=found.total, counts=found.counts,
+        form=form, problems=problems, url=url, page=number, pages=found.pages, page_size=PAGE_SIZE,
+        states=STATE_LABELS, categories=[c.value for c in Category], divisions=clips.divisions(session),
         queue_empty=bool(empty), when=when, clock=clock,
     )
-
-
-def _queue_rows(session, pairs: list[tuple[ReviewItem, Clip]], text: str = "") -> list[QueueRow]:
-    if not pairs:
-        return []
-    ids = [clip.id for _, clip in pairs]
-    terms = search_service.parse_terms(text)
-    hits = search_service.best_hits(session, terms, ids) if terms else {}
-    categories = review.categories_of(session, ids)
-    posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
-    badges = {clip.badge_number for _, clip in pairs if clip.badge_number}
-    names = dict(session.exec(select(Officer.badge_number, Officer.name)
-                              .where(Officer.badge_number.in_(badges))).all()) if badges else {}
-    processing = [clip.id for _, clip in pairs if clip.status == ClipStatus.PROCESSING]
-    # Same measure as the API's queue (api/review/routes.py): the mean of the stages' progress.
-    progress = dict(session.exec(select(Stage.clip_id, func.avg(Stage.progress)).where(Stage.clip_id.in_(processing))
-                                 .group_by(Stage.clip_id)).all()) if processing else {}
-    moment = datetime.now(UTC)
-    return [QueueRow(
-        item=item, clip=clip, categories=categories.get(clip.id, []),
-        officer_name=names.get(clip.badge_number), has_poster=clip.id in posters,
-        progress=round(float(progress.get(clip.id) or 0) * 100) if clip.status == ClipStatus.PROCESSING else None,
-        age=human_age((moment - item.queued_at).total_seconds()),
-        hit=next(iter(hits.get(clip.id) or []), None),
-    ) for item, clip in pairs]
-
-
-def _divisions(session) -> list[str]:
-    """For the division filter's suggestions (an index scan; no service lists them yet)."""
-    return list(session.exec(select(Clip.division).where(Clip.division.is_not(None))
-                             .distinct().order_by(Clip.division).limit(200)))
 
 
 # --- one clip ---------------------------------------------------------------------------------
@@ -269,23 +236,20 @@ def _get(obj, name: str):
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-def _lessons(session) -> list[tuple[Course, list[Lesson]]]:
-    """Every course with its lessons, in two queries (curriculum's service reads them per course)."""
-    courses = list(session.exec(select(Course).order_by(Course.title, Course.id)))
-    by_course: dict[int, list[Lesson]] = {course.id: [] for course in courses}
-    for lesson in session.exec(select(Lesson).order_by(Lesson.course_id, Lesson.position, Lesson.id)):
-        by_course.setdefault(lesson.course_id, []).append(lesson)
-    return [(course, by_course[course.id]) for course in courses if by_course[course.id]]
+def _lessons(session) -> list[tuple]:
+    """Every course that has lessons, with its lessons in order: where a segment may be added."""
+    return [(outline.course, [row.lesson for row in outline.lessons])
+            for outline in curriculum.course_tree(session) if outline.lessons]
 
 
 @router.get("/clips/{clip_id}")
 def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: SessionDep):
     """One clip: player, timeline, transcript; the decision panel for the review team (opening a
     clip claims it), add-to-lesson for trainers; history for everyone who may see the clip."""
-    clip = visible_clip(session, principal, clip_id)  # 404 for a clip they may not see
+    found = review.clip_review(session, principal, clip_id)  # 404 for a clip they may not see
+    clip, item, decisions, replies = found.clip, found.item, found.decisions, found.replies
     record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
     reviewer = principal.has(Role.REVIEWER, Role.ADMIN)
-    item = review.item_for(session, clip_id)
     held_by = None
     if reviewer and item is not None and clip.status != ClipStatus.PROCESSING:
         try:
@@ -303,14 +267,12 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
             if "transcript.json" in public.assets else []
     except (OSError, ValueError):
         transcript = []
-    decisions, replies = review.history(session, clip_id)
     rubric = review.rubric(session, include_inactive=True)
     can_decide = reviewer and item is not None and held_by is None and clip.status != ClipStatus.PROCESSING
     can_add_to_lesson = (principal.has(Role.TRAINER, Role.ADMIN) and item is not None
                          and item.state == ReviewState.SELECTED_FOR_TRAINING)
-    repliers = {user.id: user.display_name or user.username for user in session.exec(
-        select(User).where(User.id.in_({r.user_id for r in replies})))} if replies else {}
-    officer = session.get(Officer, clip.badge_number) if clip.badge_number else None
+    repliers = users.display_names(session, {r.user_id for r in replies})
+    officer = users.officer(session, clip.badge_number)
     last = decisions[-1] if decisions else None
     return render(
         request, "clip.html", principal,

@@ -18,9 +18,8 @@ from api.auth import (
 )
 from api.db import SessionDep
 from api.users import service as users
-from api.users.models import Role
-from api.users.passwords import MIN_LENGTH, WeakPassword
-from api.users.routes import retry_after, set_session_cookie
+from api.users.routes import set_session_cookie  # the one exception in tests/test_import_contract.py
+from api.users.schemas import Role
 from review_ui.pages import AnyPage, home_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +73,7 @@ def login_form(request: Request, session: SessionDep, username: Annotated[str, F
         return _form_page(request, session, "login.html", status_code=403, next=_safe_next(next), message=FORM_EXPIRED)
     result = users.sign_in(session, username, password, client_address(request))
     if result.user is None:
-        return _form_page(request, session, "login.html", status_code=result.status, headers=retry_after(result),
+        return _form_page(request, session, "login.html", status_code=result.status, headers=result.headers,
                           next=_safe_next(next), message=result.refusal)
     # A one-time password is changed first: every other page would refuse it.
     target = "/account/password" if result.user.must_change_password else _safe_next(next)
@@ -95,7 +94,7 @@ def logout(request: Request, session: SessionDep):
 
 @router.get("/account/password")
 def password_page(request: Request, principal: AnyPage):
-    return render(request, "password.html", principal, min_length=MIN_LENGTH)
+    return render(request, "password.html", principal, min_length=users.MIN_LENGTH)
 
 
 @router.get("/reset", dependencies=[Depends(public())])
@@ -103,14 +102,14 @@ def reset_page(request: Request, session: SessionDep, code: Annotated[str, Query
     """Where a user chooses a new password with the one-time code an admin issued."""
     found = users.open_password_reset(session, code) if code else None
     return _form_page(request, session, "reset.html", code=code, username=found[1].username if found else None,
-                      message=None if found or not code else users.BAD_RESET, min_length=MIN_LENGTH)
+                      message=None if found or not code else users.BAD_RESET, min_length=users.MIN_LENGTH)
 
 
 @router.post("/reset", dependencies=[Depends(public())])
 def reset_form(request: Request, session: SessionDep, code: Annotated[str, Form(max_length=200)],
                new_password: Text, repeat_password: Text, csrf_token: Annotated[str, Form(max_length=200)] = ""):
     found = users.open_password_reset(session, code)
-    again = {"code": code, "username": found[1].username if found else None, "min_length": MIN_LENGTH}
+    again = {"code": code, "username": found[1].username if found else None, "min_length": users.MIN_LENGTH}
     if not login_csrf_ok(session, request, csrf_token):
         return _form_page(request, session, "reset.html", status_code=403, message="The form had expired; send it again.",
                           **again)
@@ -118,6 +117,6 @@ def reset_form(request: Request, session: SessionDep, code: Annotated[str, Form(
         return _form_page(request, session, "reset.html", status_code=400, message="The two passwords differ.", **again)
     try:
         users.redeem_password_reset(session, code, new_password, client_address(request))
-    except (users.AccountError, WeakPassword) as exc:
+    except (users.AccountError, users.WeakPassword) as exc:
         return _form_page(request, session, "reset.html", status_code=400, message=str(exc), **again)
     return RedirectResponse("/login?reset=1", status_code=303)

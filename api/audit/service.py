@@ -9,12 +9,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from api.audit.models import AuditEvent, AuditHead
+from api.pagination import KeysetPage, keyset_page
 
 GENESIS = "0" * 64
+OUTCOMES = ("success", "denied", "failure")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ def head_of(session: Session) -> tuple[int, str]:
     return (head.seq, head.last_hash) if head else (0, GENESIS)
 
 
+def record_count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
 @dataclass
 class AuditFilter:
     actor: str | None = None
@@ -109,20 +115,47 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
 
+    def shown(self) -> dict[str, str]:
+        """The filters in force, as the audit records of a search say them (and as a link repeats them)."""
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(self).items() if v}
 
-def search(session: Session, where: AuditFilter, limit: int | None = 100, offset: int = 0) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).offset(offset)
-    for column in ("actor", "action", "object_type", "object_id", "outcome"):
-        value = getattr(where, column)
-        if value:
+
+EQUAL_FILTERS = ("actor", "action", "object_type", "object_id", "outcome")
+
+
+def _matching(where: AuditFilter):
+    query = select(AuditEvent)
+    for column in EQUAL_FILTERS:
+        if value := getattr(where, column):
             query = query.where(getattr(AuditEvent, column) == value)
     if where.since:
         query = query.where(AuditEvent.at >= where.since)
     if where.until:
         query = query.where(AuditEvent.at < where.until)
-    if limit:
-        query = query.limit(limit)
-    return list(session.exec(query))
+    return query
+
+
+def search(session: Session, where: AuditFilter, *, limit: int | None = 100, before: int | None = None,
+           offset: int = 0) -> KeysetPage[AuditEvent]:
+    """The matching records, newest first: those older than record `before` (keyset paging: the
+    log grows while it is read), at most `limit` (all with None), after skipping `offset`."""
+    return keyset_page(session, _matching(where).offset(offset), AuditEvent.seq, before=before, limit=limit)
+
+
+def view(session: Session, actor: Actor, where: AuditFilter, *, limit: int, before: int | None = None,
+         offset: int = 0) -> KeysetPage[AuditEvent]:
+    """A search of the log, itself audited with its filters; recorded after the search, so the
+    page read does not show its own record."""
+    found = search(session, where, limit=limit, before=before, offset=offset)
+    record(session, actor, "audit.view", details={"filters": where.shown()})
+    return found
+
+
+def export(session: Session, actor: Actor, where: AuditFilter) -> list[AuditEvent]:
+    """Every matching record, newest first, for the CSV export; the export is audited (first: a
+    complete export holds its own record)."""
+    record(session, actor, "audit.export", details={"filters": where.shown()})
+    return search(session, where, limit=None).items
 
 
 CSV_COLUMNS = ["seq", "at", "actor", "action", "object_type", "object_id", "outcome", "source", "details",

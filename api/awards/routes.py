@@ -2,20 +2,28 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Response
 
-from api.auth import AnyUser, Committee, Principal, Reviewer, allow
+from api.auth import AnyUser, Principal, Reviewer, allow
 from api.awards import service
 from api.awards.models import Nomination, NominationState
-from api.awards.schemas import AwardPublic, CommitteeDecisionIn, NominationIn, NominationPublic, RecognitionPublic
+from api.awards.schemas import (
+    AwardPublic,
+    CommitteeDecisionIn,
+    NominationIn,
+    NominationOrder,
+    NominationPublic,
+    RecognitionPublic,
+)
 from api.db import SessionDep
-from api.params import Id
 from api.errors import ERRORS
-from api.users.models import Officer, Role
+from api.pagination import Limit, paging_headers
+from api.params import Id, Offset
+from api.users import service as users
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
-NOMINATION_READERS = (Role.REVIEWER, Role.COMMITTEE, Role.ADMIN)
-NominationReader = Annotated[Principal, Depends(allow(*NOMINATION_READERS))]
+NominationReader = Annotated[Principal, Depends(allow(*service.NOMINATION_READERS))]
+Decider = Annotated[Principal, Depends(allow(*service.DECIDERS))]
 
 
 @router.post("/nominations", response_model=NominationPublic, status_code=201,
@@ -26,32 +34,30 @@ def nominate(body: NominationIn, principal: Reviewer, session: SessionDep):
 
 
 @router.get("/nominations", response_model=list[NominationPublic], responses={401: ERRORS, 403: ERRORS})
-def list_nominations(_: NominationReader, session: SessionDep, state: NominationState | None = None,
-                     badge_number: str | None = None):
-    return [service.public(session, n) for n in service.list_nominations(session, state, badge_number)]
+def list_nominations(_: NominationReader, session: SessionDep, response: Response, state: NominationState | None = None,
+                     badge_number: str | None = None, decided: bool | None = None,
+                     order: NominationOrder = NominationOrder.NEWEST,
+                     limit: Limit = None, offset: Offset = 0):
+    """Nominations (by state, or `decided` either way; naming an officer), a page of them; the total
+    in X-Total-Count. The committee works through the pending ones oldest first (`order=oldest`)."""
+    page = service.list_nominations(session, state, badge_number, decided=decided, order=order,
+                                    limit=limit, offset=offset)
+    response.headers.update(paging_headers(page))
+    return [service.public(session, n) for n in page.items]
 
 
 @router.get("/nominations/{nomination_id}", response_model=NominationPublic,
             responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
 def get_nomination(nomination_id: Id, principal: AnyUser, session: SessionDep):
     nomination = session.get(Nomination, nomination_id)
-    if nomination is None or not _may_read(session, principal, nomination):
+    if nomination is None or not service.may_read_nomination(session, principal, nomination):
         raise HTTPException(404, f"no nomination {nomination_id}")
     return service.public(session, nomination)
 
 
-def _may_read(session, principal: Principal, nomination: Nomination) -> bool:
-    """The one rule for a nomination and its narrative: the review team, the committee, admins, and
-    the officers it names. Trainers see awards, which are the department's record, but not the
-    narratives of nominations, which are the review team's and the committee's working papers."""
-    if principal.has(*NOMINATION_READERS):
-        return True
-    return principal.badge_number in service.officers_of(session, nomination.id)
-
-
 @router.post("/nominations/{nomination_id}/decision", response_model=NominationPublic,
              responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS})
-def decide(nomination_id: Id, body: CommitteeDecisionIn, principal: Committee, session: SessionDep):
+def decide(nomination_id: Id, body: CommitteeDecisionIn, principal: Decider, session: SessionDep):
     """The committee approves (each named officer receives the award) or declines with a reason."""
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
@@ -60,24 +66,25 @@ def decide(nomination_id: Id, body: CommitteeDecisionIn, principal: Committee, s
 
 
 @router.get("/awards", response_model=list[AwardPublic], responses={401: ERRORS})
-def list_awards(principal: AnyUser, session: SessionDep, badge_number: str | None = None, division: str | None = None):
-    """The record of Acts of Excellence (officers: their own)."""
-    if not principal.has(Role.REVIEWER, Role.COMMITTEE, Role.TRAINER, Role.ADMIN):
-        badge_number, division = principal.badge_number or "\x00", None
-    return service.list_awards(session, badge_number, division)
+def list_awards(principal: AnyUser, session: SessionDep, response: Response, badge_number: str | None = None,
+                division: str | None = None, limit: Limit = None, offset: Offset = 0):
+    """The record of Acts of Excellence, newest first (officers: their own); the total in X-Total-Count."""
+    page = service.list_awards(session, principal, badge_number, division, limit=limit, offset=offset)
+    response.headers.update(paging_headers(page))
+    return page.items
 
 
 @router.get("/officers/{badge_number}/recognition", response_model=RecognitionPublic,
             responses={401: ERRORS, 404: ERRORS})
 def recognition(badge_number: str, principal: AnyUser, session: SessionDep):
     """An officer's recognition history: awards and the nominations that name them."""
-    staff = principal.has(Role.REVIEWER, Role.COMMITTEE, Role.TRAINER, Role.ADMIN)
-    if not staff and badge_number != principal.badge_number:
+    if not service.sees_every_award(principal) and badge_number != principal.badge_number:
         raise HTTPException(404, f"no recognition history for {badge_number} that you may see")
-    officer = session.get(Officer, badge_number)
+    officer = users.officer(session, badge_number)
+    nominations = service.list_nominations(session, badge_number=badge_number).items
     return RecognitionPublic(
         badge_number=badge_number, officer_name=officer.name if officer else None,
-        awards=service.list_awards(session, badge_number),
-        nominations=[service.public(session, n) for n in service.list_nominations(session, badge_number=badge_number)
-                     if _may_read(session, principal, n)],
+        awards=service.list_awards(session, principal, badge_number).items,
+        nominations=[service.public(session, n) for n in nominations
+                     if service.may_read_nomination(session, principal, n)],
     )

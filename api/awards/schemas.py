@@ -1,10 +1,11 @@
 from datetime import date, datetime
+from enum import StrEnum
 
-from api.params import BodyId
 from pydantic import BaseModel, Field
 
 from api.awards.models import NominationState
 from api.clips.schemas import Marker
+from api.params import BodyId
 
 
 class NominatedClip(BaseModel):
@@ -23,6 +24,12 @@ class CommitteeDecisionIn(BaseModel):
     reason: str | None = Field(default=None, max_length=5000, description="required to decline")
     award_name: str = Field(default="Act of Excellence", min_length=1, max_length=200)
     awarded_on: date | None = None
+
+
+class NominationOrder(StrEnum):
+    NEWEST = "newest"  # by when nominated, newest first
+    OLDEST = "oldest"  # by when nominated, oldest first: the order the committee works through them
+    RECENTLY_DECIDED = "recently_decided"
 
 
 class NominationPublic(BaseModel):

@@ -1,15 +1,34 @@
-"""Acts of Excellence: reviewers nominate, the committee decides, an approval becomes awards."""
+"""Acts of Excellence: reviewers nominate, the committee decides, an approval becomes awards.
+Who may read which nomination and which award is decided here, for the API and the pages."""
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
 from api.audit.service import Actor, record
+from api.auth import Principal
 from api.awards.models import Award, Nomination, NominationClip, NominationOfficer, NominationState
-from api.awards.schemas import AwardPublic, CommitteeDecisionIn, NominatedClip, NominationIn, NominationPublic
+from api.awards.schemas import (
+    AwardPublic,
+    CommitteeDecisionIn,
+    NominatedClip,
+    NominationIn,
+    NominationOrder,
+    NominationPublic,
+)
 from api.clips.models import Clip
 from api.errors import ServiceError
-from api.users.models import Officer
+from api.pagination import Page, offset_page
+from api.users.models import Officer, Role
+from api.users.service import officer_names
+
+# Who sees every award; everyone else sees their own. Awards are the department's record, so
+# trainers see them too; nominations are the review team's and the committee's working papers.
+AWARD_READERS = (Role.REVIEWER, Role.COMMITTEE, Role.TRAINER, Role.ADMIN)
+NOMINATION_READERS = (Role.REVIEWER, Role.COMMITTEE, Role.ADMIN)
+DECIDERS = (Role.COMMITTEE, Role.ADMIN)
 
 
 class AwardError(ServiceError):
@@ -72,21 +91,109 @@ def public(session: Session, nomination: Nomination) -> NominationPublic:
                             clips=[NominatedClip(clip_id=c.clip_id, moments=c.moments) for c in clips])
 
 
-def list_nominations(session: Session, state: NominationState | None = None, badge_number: str | None = None):
-    query = select(Nomination).order_by(Nomination.created_at.desc())
+ORDERS = {
+    NominationOrder.NEWEST: (Nomination.created_at.desc(), Nomination.id.desc()),
+    NominationOrder.OLDEST: (Nomination.created_at, Nomination.id),
+    NominationOrder.RECENTLY_DECIDED: (Nomination.decided_at.desc(), Nomination.id.desc()),
+}
+
+
+def list_nominations(session: Session, state: NominationState | None = None, badge_number: str | None = None, *,
+                     decided: bool | None = None, order: NominationOrder = NominationOrder.NEWEST,
+                     limit: int | None = None, offset: int = 0) -> Page[Nomination]:
+    """Nominations in a state (or `decided` either way), naming an officer; a page of them."""
+    query = select(Nomination)
     if state:
         query = query.where(Nomination.state == state)
+    if decided is not None:
+        query = query.where((Nomination.state != NominationState.PENDING) if decided
+                            else (Nomination.state == NominationState.PENDING))
     if badge_number:
         query = query.where(Nomination.id.in_(select(NominationOfficer.nomination_id)
                                               .where(NominationOfficer.badge_number == badge_number)))
-    return list(session.exec(query))
+    return offset_page(session, query, ORDERS[order], limit=limit, offset=offset)
 
 
-def list_awards(session: Session, badge_number: str | None = None, division: str | None = None) -> list[AwardPublic]:
-    query = (select(Award, Officer.name).join(Officer, Officer.badge_number == Award.badge_number, isouter=True)
-             .order_by(Award.awarded_on.desc(), Award.id.desc()))
+def may_read_nomination(session: Session, viewer: Principal, nomination: Nomination) -> bool:
+    """The one rule for a nomination and its narrative: the review team, the committee, admins, and
+    the officers it names."""
+    return viewer.has(*NOMINATION_READERS) or viewer.badge_number in officers_of(session, nomination.id)
+
+
+def may_decide(viewer: Principal) -> bool:
+    return viewer.has(*DECIDERS)
+
+
+@dataclass
+class NominatedClipRow:
+    clip_id: int
+    moments: list[dict]  # in the order they happen
+    clip: Clip | None
+
+
+@dataclass
+class NominationCard:
+    """A nomination with what a reader needs beside it: who (with names), the clips, the moments."""
+
+    nomination: Nomination
+    officers: list[tuple[str, str | None]] = field(default_factory=list)  # (badge, name)
+    clips: list[NominatedClipRow] = field(default_factory=list)
+
+
+def nomination_cards(session: Session, nominations: list[Nomination]) -> list[NominationCard]:
+    """Officers (with names), clips and moments for a page of nominations in four queries."""
+    ids = [n.id for n in nominations]
+    if not ids:
+        return []
+    officers = _officers_by_nomination(session, ids)
+    names = officer_names(session, {badge for found in officers.values() for badge in found})
+    clips: dict[int, list[NominationClip]] = defaultdict(list)
+    for row in session.exec(select(NominationClip).where(NominationClip.nomination_id.in_(ids))
+                            .order_by(NominationClip.id)):
+        clips[row.nomination_id].append(row)
+    clip_ids = {row.clip_id for rows in clips.values() for row in rows}
+    facts = {c.id: c for c in session.exec(select(Clip).where(Clip.id.in_(clip_ids)))} if clip_ids else {}
+    return [NominationCard(
+        nomination=n,
+        officers=[(badge, names.get(badge)) for badge in officers[n.id]],
+        clips=[NominatedClipRow(row.clip_id, sorted(row.moments, key=lambda m: m.get("at", 0)), facts.get(row.clip_id))
+               for row in clips[n.id]],
+    ) for n in nominations]
+
+
+def _officers_by_nomination(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    officers: dict[int, list[str]] = defaultdict(list)
+    for row in session.exec(select(NominationOfficer).where(NominationOfficer.nomination_id.in_(ids))
+                            .order_by(NominationOfficer.badge_number)):
+        officers[row.nomination_id].append(row.badge_number)
+    return officers
+
+
+def sees_every_award(viewer: Principal) -> bool:
+    return viewer.has(*AWARD_READERS)
+
+
+def list_awards(session: Session, viewer: Principal, badge_number: str | None = None, division: str | None = None,
+                *, limit: int | None = None, offset: int = 0) -> Page[AwardPublic]:
+    """The record of Acts of Excellence, newest first, filtered by officer and division; a viewer
+    who may not see every award sees their own (none without a badge), whatever the filters say."""
+    if not sees_every_award(viewer):
+        if not viewer.badge_number:
+            return Page([], 0, limit, offset)
+        badge_number, division = viewer.badge_number, None
+    query = select(Award, Officer.name).join(Officer, Officer.badge_number == Award.badge_number, isouter=True)
     if badge_number:
         query = query.where(Award.badge_number == badge_number)
     if division:
         query = query.where(Award.division == division)
-    return [AwardPublic(**award.model_dump(), officer_name=name) for award, name in session.exec(query)]
+    page = offset_page(session, query, (Award.awarded_on.desc(), Award.id.desc()), limit=limit, offset=offset)
+    return page.map(lambda row: AwardPublic(**row[0].model_dump(), officer_name=row[1]))
+
+
+def award_filter_choices(session: Session) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """The divisions and the officers (badge, name) that have awards: what the filters offer."""
+    divisions = [d for d in session.exec(select(Award.division).distinct().order_by(Award.division)) if d]
+    officers = list(session.exec(
+        select(Award.badge_number, Officer.name).join(Officer, Officer.badge_number == Award.badge_number,
+                                                      isouter=True).distinct().order_by(Award.badge_number)))
+    return divisions, [tuple(row) for row in officers]

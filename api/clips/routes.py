@@ -4,7 +4,7 @@ import json
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from api.access import visible_clip, visible_clips
@@ -16,6 +16,7 @@ from api.clips.schemas import (
     AssetProvenance,
     ClipPublic,
     InvalidTags,
+    MyClipPublic,
     OfficerTagIn,
     RejectedPublic,
     SpeakerCorrectionIn,
@@ -25,10 +26,11 @@ from api.clips.schemas import (
 from api.clips.storage import CHUNK, HashingWriter
 from api.clips.upload import UploadError, receive_upload
 from api.config import get_settings
-from api.fixity.service import fixity_fields, hash_open_file, original_problem, record_original_mismatch
 from api.db import SessionDep
-from api.params import Id, Offset
-from api.users.models import Role
+from api.fixity.service import fixity_fields, hash_open_file, original_problem, record_original_mismatch
+from api.pagination import Limit, paging_headers
+from api.params import MAX_ID, Id, Offset
+from api.review.schemas import DecisionPublic
 from media.errors import MediaRejected
 from media.sniff import sniff_container
 
@@ -135,7 +137,7 @@ def _accept(session, principal: Principal, writer: HashingWriter, received) -> J
 
 
 def _check_own_footage(principal: Principal, badge_number: str) -> None:
-    if principal.has(Role.ADMIN) or principal.scope == "ingest":
+    if service.files_for_any_badge(principal):
         return
     if badge_number != principal.badge_number:
         raise UploadError(403, "officers upload their own footage: badge_number must be yours")
@@ -159,6 +161,19 @@ def list_clips(principal: AnyUser, session: SessionDep, status: ClipStatus | Non
     return service.clips_public(session, clips)
 
 
+@router.get("/mine", response_model=list[MyClipPublic])
+def my_clips(principal: AnyUser, session: SessionDep, response: Response, status: ClipStatus | None = None,
+             clip_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, limit: Limit = None, offset: Offset = 0):
+    """The clips recorded under my badge, newest first, and where each stands in review (what My
+    footage shows); the total in X-Total-Count."""
+    page = service.my_clips(session, principal, status=status, clip_id=clip_id, limit=limit, offset=offset)
+    response.headers.update(paging_headers(page))
+    return [MyClipPublic(**vars(row) | {
+        "decision": DecisionPublic.model_validate(row.decision, from_attributes=True) if row.decision else None,
+        "last_reply": row.last_reply.model_dump(mode="json") if row.last_reply else None,
+    }) for row in page.items]
+
+
 @router.get("/{clip_id}", response_model=ClipPublic, responses={404: {"model": RejectedPublic}})
 def get_clip(clip_id: Id, principal: AnyUser, session: SessionDep):
     clip = visible_clip(session, principal, clip_id)
@@ -172,7 +187,7 @@ def get_clip(clip_id: Id, principal: AnyUser, session: SessionDep):
 def tag_clip(clip_id: Id, body: OfficerTagIn, principal: AnyUser, session: SessionDep):
     """The recording officer tags their clip (categories, moment markers, note): it goes to review."""
     clip = visible_clip(session, principal, clip_id)
-    if not principal.has(Role.ADMIN) and not (principal.has(Role.OFFICER) and clip.badge_number == principal.badge_number):
+    if not service.may_tag(principal, clip):
         raise HTTPException(403, "only the recording officer (or an admin) tags a clip")
     tags = TagInput(badge_number=principal.badge_number or clip.badge_number or principal.name, **body.model_dump())
     service.add_tag(session, clip, tags, source="officer", submitted_from=principal.source)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from api.clips.models import Category, ClipStatus, StageName, StageState
+from api.review.schemas import DecisionPublic, ReviewState
 
 
 class InvalidTags(ValueError):
@@ -147,6 +148,18 @@ class ClipPublic(BaseModel):
     fixity_reason: str | None = None
 
 
+class MyClipPublic(BaseModel):
+    """One of the caller's clips, and where it stands in review."""
+
+    clip: ClipPublic
+    review_state: ReviewState | None
+    decision: DecisionPublic | None = Field(description="the latest decision")
+    question: str | None = Field(description="the review team's open question: answer it with POST .../replies")
+    last_reply: dict | None = Field(description="the officer's latest answer")
+    can_reply: bool
+    can_tag: bool
+
+
 class WordPublic(BaseModel):
     start: float
     end: float
@@ -197,4 +210,4 @@ class AssetProvenance(BaseModel):
     created_at: datetime
 
 
-from api.errors import ErrorOut as RejectedPublic  # noqa: E402  one error shape everywhere
+from api.errors import ErrorOut as RejectedPublic  # noqa: E402, F401  one error shape everywhere (for routes)

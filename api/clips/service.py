@@ -1,4 +1,5 @@
-"""Ingest and read clips. Services never commit: the request or the task owns the transaction."""
+"""Ingest and read clips. Services never commit: the request or the task owns the transaction.
+GET /api/v1/clips/mine and the My footage page list an officer's clips through `my_clips`."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -8,13 +9,18 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.clips.models import Asset, Clip, ClipTag, RejectedUpload, Stage, StageName
+from api.access import clip_filter
+from api.auth import Principal
+from api.clips.models import Asset, Clip, ClipStatus, ClipTag, RejectedUpload, Stage, StageName
 from api.clips.schemas import ClipPublic, StagePublic, TagInput, TagPublic
 from api.clips.storage import HashingWriter, Store, TooLarge, copy_hashing
 from api.config import get_settings
 from api.db import enqueue_after_commit
-from api.review.service import ensure_in_queue
+from api.pagination import Page, offset_page
+from api.review.models import Decision, OfficerReply, ReviewState
+from api.review.service import ensure_in_queue, may_reply, standings
 from api.search.service import index_tags
+from api.users.models import Role
 from media.errors import MediaRejected
 from media.sniff import SNIFF_BYTES, sniff_container
 
@@ -172,6 +178,79 @@ def list_clips(session: Session, *, status: str | None, limit: int, offset: int)
     if status:
         query = query.where(Clip.status == status)
     return list(session.exec(query))
+
+
+def has_clips(session: Session) -> bool:
+    """Whether any clip was ever ingested: an empty database gets the offer of the sample clips."""
+    return session.exec(select(Clip.id).limit(1)).first() is not None
+
+
+def clips_by_id(session: Session, clip_ids: set[int]) -> dict[int, Clip]:
+    if not clip_ids:
+        return {}
+    return {clip.id: clip for clip in session.exec(select(Clip).where(Clip.id.in_(clip_ids)))}
+
+
+def divisions(session: Session, limit: int = 200) -> list[str]:
+    """The divisions clips were filed under (an index scan), for a filter's suggestions."""
+    return list(session.exec(select(Clip.division).where(Clip.division.is_not(None))
+                             .distinct().order_by(Clip.division).limit(limit)))
+
+
+def files_for_any_badge(uploader: Principal) -> bool:
+    """Officers upload their own footage; admins and the evidence system (an ingest token) anyone's."""
+    return uploader.has(Role.ADMIN) or uploader.scope == "ingest"
+
+
+def may_tag(viewer: Principal, clip: Clip) -> bool:
+    """The recording officer tags their clip; an admin tags any."""
+    return viewer.has(Role.ADMIN) or (viewer.has(Role.OFFICER) and clip.badge_number == viewer.badge_number)
+
+
+@dataclass
+class MyClip:
+    """One of an officer's clips, and where it stands in review."""
+
+    clip: ClipPublic
+    review_state: ReviewState | None
+    decision: Decision | None  # the latest
+    question: str | None  # the review team's open question
+    last_reply: OfficerReply | None
+    can_reply: bool
+    can_tag: bool  # once it is ready to watch
+
+
+def my_clips(session: Session, viewer: Principal, *, status: ClipStatus | None = None, clip_id: int | None = None,
+             limit: int | None = None, offset: int = 0) -> Page[MyClip]:
+    """The clips recorded under the viewer's badge (and, belt and braces, within what they may see),
+    newest first; none without a badge. A page costs a fixed handful of queries."""
+    if not viewer.badge_number:
+        return Page([], 0, limit, offset)
+    query = select(Clip).where(Clip.badge_number == viewer.badge_number)
+    if (visible := clip_filter(viewer)) is not None:
+        query = query.where(visible)
+    if status:
+        query = query.where(Clip.status == status)
+    if clip_id:
+        query = query.where(Clip.id == clip_id)
+    page = offset_page(session, query, (Clip.id.desc(),), limit=limit, offset=offset)
+    return Page(_my_rows(session, viewer, page.items), page.total, limit, offset)
+
+
+def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyClip]:
+    if not clips:
+        return []
+    found = standings(session, [clip.id for clip in clips])
+    rows = []
+    for clip, public in zip(clips, clips_public(session, clips)):
+        standing = found[clip.id]
+        rows.append(MyClip(
+            clip=public, review_state=standing.item.state if standing.item else None, decision=standing.decision,
+            question=standing.question, last_reply=standing.last_reply,
+            can_reply=standing.asking and may_reply(viewer, clip),
+            can_tag=clip.status == ClipStatus.READY and may_tag(viewer, clip),
+        ))
+    return rows
 
 
 def find_asset(session: Session, clip_id: int, kind: str) -> Asset | None:

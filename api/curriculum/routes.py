@@ -11,15 +11,29 @@ from fastapi.responses import FileResponse
 
 from api.access import visible_clip
 from api.auth import AnyUser, Principal, Trainer, allow
-from api.clips.service import MEDIA_URL
 from api.curriculum import service
-from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
-from api.curriculum.schemas import (ClipLessonPublic, CourseIn, CoursePublic, CourseSummary, CourseUpdate,
-                                    ExportPublic, ItemIn, ItemPublic, ItemReorder, ItemUpdate, LessonIn,
-                                    LessonPublic, LessonReorder, LessonSummary, LessonUpdate)
+from api.curriculum.models import Course, ExportState, Lesson, LessonExport
+from api.curriculum.schemas import (
+    ClipLessonPublic,
+    CourseIn,
+    CourseOutlinePublic,
+    CoursePublic,
+    CourseUpdate,
+    ExportPublic,
+    ItemIn,
+    ItemPublic,
+    ItemReorder,
+    ItemUpdate,
+    LessonIn,
+    LessonOutlinePublic,
+    LessonPublic,
+    LessonReorder,
+    LessonSummary,
+    LessonUpdate,
+)
 from api.db import SessionDep
-from api.params import Id
 from api.errors import ERRORS
+from api.params import Id
 from api.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["curriculum"])
@@ -34,15 +48,8 @@ def _course(session, course: Course) -> CoursePublic:
     return CoursePublic(**course.model_dump(), lessons=lessons)
 
 
-def _items(session, items: list[LessonItem]) -> list[ItemPublic]:
-    selected = service.selected_clip_ids(session, [item.clip_id for item in items])
-    return [ItemPublic(**item.model_dump(), duration=round(item.out_point - item.in_point, 3),
-                       proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
-                       available=item.clip_id in selected) for item in items]
-
-
 def _lesson(session, lesson: Lesson) -> LessonPublic:
-    items = _items(session, service.items_of(session, lesson.id))
+    items = service.items_public(session, service.items_of(session, lesson.id))
     return LessonPublic(**lesson.model_dump(), course_title=service.get_course(session, lesson.course_id).title,
                         duration=round(sum(item.duration for item in items), 3), items=items)
 
@@ -61,9 +68,12 @@ def create_course(body: CourseIn, principal: Trainer, session: SessionDep):
     return _course(session, service.create_course(session, principal.actor, body))
 
 
-@router.get("/courses", response_model=list[CourseSummary], responses=DENIED)
+@router.get("/courses", response_model=list[CourseOutlinePublic], responses=DENIED)
 def list_courses(_: CurriculumReader, session: SessionDep):
-    return service.list_courses(session)
+    """Every course with its lessons in order, each lesson with its number of items and its length."""
+    return [CourseOutlinePublic(**outline.course.model_dump(), lessons=[
+        LessonOutlinePublic(**row.lesson.model_dump(), items=row.items, duration=round(row.duration, 3))
+        for row in outline.lessons]) for outline in service.course_tree(session)]
 
 
 @router.get("/courses/{course_id}", response_model=CoursePublic, responses=MISSING)
@@ -108,12 +118,12 @@ def update_lesson(lesson_id: Id, body: LessonUpdate, principal: Trainer, session
 @router.post("/lessons/{lesson_id}/items", response_model=ItemPublic, status_code=201, responses=INVALID)
 def add_item(lesson_id: Id, body: ItemIn, principal: Trainer, session: SessionDep):
     """Add a segment [in_point, out_point] of a clip selected for training, with annotations."""
-    return _items(session, [service.add_item(session, principal.actor, lesson_id, body)])[0]
+    return service.items_public(session, [service.add_item(session, principal.actor, lesson_id, body)])[0]
 
 
 @router.patch("/lessons/{lesson_id}/items/{item_id}", response_model=ItemPublic, responses=INVALID)
 def update_item(lesson_id: Id, item_id: Id, body: ItemUpdate, principal: Trainer, session: SessionDep):
-    return _items(session, [service.update_item(session, principal.actor, lesson_id, item_id, body)])[0]
+    return service.items_public(session, [service.update_item(session, principal.actor, lesson_id, item_id, body)])[0]
 
 
 @router.delete("/lessons/{lesson_id}/items/{item_id}", status_code=204, response_class=Response,
@@ -126,7 +136,7 @@ def delete_item(lesson_id: Id, item_id: Id, principal: Trainer, session: Session
 @router.post("/lessons/{lesson_id}/items/reorder", response_model=list[ItemPublic], responses=INVALID)
 def reorder_items(lesson_id: Id, body: ItemReorder, principal: Trainer, session: SessionDep):
     """Put the lesson's items in this order (every item, once)."""
-    return _items(session, service.reorder_items(session, principal.actor, lesson_id, body.item_ids))
+    return service.items_public(session, service.reorder_items(session, principal.actor, lesson_id, body.item_ids))
 
 
 @router.get("/clips/{clip_id}/lessons", response_model=list[ClipLessonPublic], responses=MISSING)

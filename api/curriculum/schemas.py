@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from api.params import BodyId
 from pydantic import BaseModel, Field, field_validator
 
 from api.curriculum.models import ExportState
+from api.params import BodyId
 
 
 class CourseIn(BaseModel):
@@ -105,6 +105,17 @@ class CourseSummary(BaseModel):
 
 class CoursePublic(CourseSummary):
     lessons: list[LessonSummary]
+
+
+class LessonOutlinePublic(LessonSummary):
+    items: int = Field(description="how many segments the lesson has")
+    duration: float = Field(description="seconds: its segments together")
+
+
+class CourseOutlinePublic(CourseSummary):
+    """A course with its lessons in order, as the curriculum page shows it."""
+
+    lessons: list[LessonOutlinePublic]
 
 
 class ClipLessonPublic(BaseModel):

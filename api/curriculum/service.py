@@ -1,6 +1,7 @@
 """The curriculum's rules: courses, ordered lessons, lesson items cut from clips selected for
 training, and lesson exports. Services never commit: the request or the export job owns the
-transaction. Every change is audited.
+transaction. Every change is audited. GET /api/v1/courses and the curriculum page read the
+courses through `course_tree`.
 """
 
 from collections.abc import Sequence
@@ -8,25 +9,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from api.audit.service import SYSTEM, Actor, record
 from api.clips import transcripts
 from api.clips.models import Clip
-from api.clips.service import find_asset, get_store
+from api.clips.service import MEDIA_URL, find_asset, get_store
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
 from api.curriculum.schemas import (
     CourseIn,
     CourseUpdate,
     ItemIn,
+    ItemPublic,
     ItemUpdate,
     LessonIn,
     LessonUpdate,
 )
 from api.db import enqueue_after_commit
 from api.errors import ServiceError
+from api.pagination import Page, offset_page
 from api.review.models import ReviewItem, ReviewState
+from api.review.service import categories_of
 
 EXPORT_JOB = "lesson.export"
 EDGE_TOLERANCE = 0.001  # seconds: an out point typed from a rounded duration is still the end
@@ -54,6 +58,33 @@ def create_course(session: Session, actor: Actor, body: CourseIn) -> Course:
 
 def list_courses(session: Session) -> list[Course]:
     return list(session.exec(select(Course).order_by(Course.title, Course.id)))
+
+
+@dataclass
+class LessonOutline:
+    lesson: Lesson
+    items: int
+    duration: float  # seconds, the items' segments together
+
+
+@dataclass
+class CourseOutline:
+    course: Course
+    lessons: list[LessonOutline]
+
+
+def course_tree(session: Session) -> list[CourseOutline]:
+    """Every course (by title) with its lessons in order, each with its number of items and its
+    length: three queries, whatever the size of the curriculum."""
+    courses = list_courses(session)
+    stats = {lesson_id: (count, duration or 0.0) for lesson_id, count, duration in session.exec(
+        select(LessonItem.lesson_id, func.count(), func.sum(LessonItem.out_point - LessonItem.in_point))
+        .group_by(LessonItem.lesson_id))}
+    lessons: dict[int, list[LessonOutline]] = {course.id: [] for course in courses}
+    for lesson in session.exec(select(Lesson).order_by(Lesson.course_id, Lesson.position, Lesson.id)):
+        count, duration = stats.get(lesson.id, (0, 0.0))
+        lessons.setdefault(lesson.course_id, []).append(LessonOutline(lesson, count, duration))
+    return [CourseOutline(course, lessons[course.id]) for course in courses]
 
 
 def get_course(session: Session, course_id: int) -> Course:
@@ -140,6 +171,15 @@ def items_of(session: Session, lesson_id: int) -> list[LessonItem]:
                              .order_by(LessonItem.position, LessonItem.id)))
 
 
+def items_public(session: Session, items: list[LessonItem]) -> list[ItemPublic]:
+    """Items as the API and the lesson page show them: the segment's length, where to play it, and
+    whether its clip is still selected for training."""
+    selected = selected_clip_ids(session, [item.clip_id for item in items])
+    return [ItemPublic(**item.model_dump(), duration=round(item.out_point - item.in_point, 3),
+                       proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
+                       available=item.clip_id in selected) for item in items]
+
+
 def get_item(session: Session, lesson_id: int, item_id: int) -> LessonItem:
     item = session.get(LessonItem, item_id)
     if item is None or item.lesson_id != lesson_id:
@@ -214,6 +254,22 @@ def selected_clip(session: Session, clip_id: int) -> Clip:
 def selected_clip_ids(session: Session, clip_ids: Sequence[int]) -> set[int]:
     return set(session.exec(select(ReviewItem.clip_id).where(
         ReviewItem.clip_id.in_(list(clip_ids)), ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING)))
+
+
+@dataclass
+class SelectedClip:
+    clip: Clip
+    selected_at: datetime
+    categories: list[str]
+
+
+def selected_clips(session: Session, *, limit: int | None = None, offset: int = 0) -> Page[SelectedClip]:
+    """The clips the review team selected for training, most recently selected first."""
+    query = (select(Clip, ReviewItem.updated_at).join(ReviewItem, ReviewItem.clip_id == Clip.id)
+             .where(ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING))
+    page = offset_page(session, query, (ReviewItem.updated_at.desc(), Clip.id.desc()), limit=limit, offset=offset)
+    categories = categories_of(session, [clip.id for clip, _ in page.items])
+    return page.map(lambda row: SelectedClip(row[0], row[1], categories.get(row[0].id, [])))
 
 
 def lessons_using_clip(session: Session, clip_id: int) -> list[tuple[Lesson, Course, list[int]]]:
@@ -306,10 +362,11 @@ def get_export(session: Session, export_id: int) -> LessonExport:
     return export
 
 
-def exports_of(session: Session, lesson_id: int) -> list[LessonExport]:
+def exports_of(session: Session, lesson_id: int, limit: int | None = None) -> list[LessonExport]:
+    """The lesson's exports, newest first (the latest `limit`)."""
     get_lesson(session, lesson_id)
     return list(session.exec(select(LessonExport).where(LessonExport.lesson_id == lesson_id)
-                             .order_by(LessonExport.id.desc())))
+                             .order_by(LessonExport.id.desc()).limit(limit)))
 
 
 def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonExport, Path]:

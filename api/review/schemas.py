@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.review.models import DecisionKind, ReviewState
+from api.search.schemas import SearchHit
 
 
 class DecisionIn(BaseModel):
@@ -36,11 +37,14 @@ class ReviewItemPublic(BaseModel):
     clip_status: str
     clip_progress: float | None = None
     badge_number: str | None
+    officer_name: str | None = Field(default=None, description="from the officer directory")
     division: str | None
     categories: list[str]
     evidence_id: str | None
     recorded_at: datetime | None
     priority: float
+    poster: str | None = Field(default=None, description="the poster frame's URL, once there is one")
+    hit: SearchHit | None = Field(default=None, description="with a text filter: the best passage it matched")
 
 
 class QueuePage(BaseModel):

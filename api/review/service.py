@@ -1,19 +1,26 @@
-"""The review queue's rules: claims, decisions with history, needs-info replies, listing."""
+"""The review queue's rules: claims, decisions with history, needs-info replies, listing.
+The queue's API and its page list it through `queue_page`; a clip's review through `clip_review`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
+from api.access import visible_clip
 from api.audit.service import Actor, record
-from api.clips.models import Clip, ClipCategory, ClipStatus, ClipTag
+from api.auth import Principal
+from api.clips.models import Asset, Clip, ClipCategory, ClipStatus, ClipTag, Stage
 from api.config import get_settings
 from api.errors import ServiceError
+from api.pagination import Page
 from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, ReviewState, RubricItem
 from api.review.schemas import DecisionIn
-from api.search.service import clips_described_by
+from api.search import service as search
+from api.search.schemas import SearchHit
+from api.users.models import Role
+from api.users.service import officer_names
 
 NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
 
@@ -125,6 +132,11 @@ def _check_rubric(session: Session, rubric: dict[str, bool]) -> None:
         raise ReviewError(422, f"unknown rubric items {unknown}; the rubric has {sorted(known)}")
 
 
+def may_reply(viewer: Principal, clip: Clip) -> bool:
+    """Only the recording officer answers the review team's questions about a clip."""
+    return viewer.has(Role.OFFICER) and clip.badge_number == viewer.badge_number
+
+
 def reply(session: Session, actor: Actor, clip_id: int, text: str) -> OfficerReply:
     """The officer answers the review team's question; the clip goes back to the queue."""
     item = item_for(session, clip_id)
@@ -187,23 +199,69 @@ def _ordered(query, order: str):
     return query.order_by(ReviewItem.priority.desc(), ReviewItem.queued_at, ReviewItem.id)
 
 
-def list_queue(session: Session, where: QueueFilter, order: str, limit: int, offset: int):
-    """(rows of (ReviewItem, Clip), total matching, counts per state under the other filters)."""
+@dataclass
+class QueueRow:
+    """A clip in the queue with what a listing shows beside it."""
+
+    item: ReviewItem
+    clip: Clip
+    categories: list[str]
+    progress: float  # the mean of the clip's stages' progress, 0..1
+    officer_name: str | None = None
+    has_poster: bool = False
+    hit: SearchHit | None = None  # with a text filter: the best passage it matched
+
+
+@dataclass
+class QueueListing(Page[QueueRow]):
+    counts: dict[str, int] = field(default_factory=dict)  # per state, under the other filters
+
+
+def queue_page(session: Session, where: QueueFilter, order: str, limit: int, offset: int) -> QueueListing:
+    """A page of the queue, the total matching, and the counts per state under the other filters:
+    a fixed number of queries whatever the queue's size, none per row."""
     release_expired_claims(session)
     # The text filter reads the full-text index: a LIKE would scan every clip, twice (rows, counts).
-    described = clips_described_by(session, where.text) if where.text else None
+    described = search.clips_described_by(session, where.text) if where.text else None
     # A page of the queue shows the clip's facts, not its recognition or media JSON: not decoded.
     base = (select(ReviewItem, Clip).join(Clip, Clip.id == ReviewItem.clip_id)
             .options(defer(Clip.recognition), defer(Clip.media_info)))
-    rows = session.exec(_ordered(_filtered(base, where, described), order).limit(limit).offset(offset)).all()
+    pairs = session.exec(_ordered(_filtered(base, where, described), order).limit(limit).offset(offset)).all()
+    counts = _counts(session, where, described)
+    # The per-state counts already cover the other filters: the total needs no query of its own.
+    total = counts[where.state.value] if where.state else sum(counts.values())
+    return QueueListing(queue_rows(session, list(pairs), where.text), total, limit, offset, counts)
+
+
+def _counts(session: Session, where: QueueFilter, described) -> dict[str, int]:
     counted = select(ReviewItem.state, func.count())
     if _needs_clip(where):  # without clip filters the count reads the state index alone
         counted = counted.join(Clip, Clip.id == ReviewItem.clip_id)
     counted = _filtered(counted, replace(where, state=None), described).group_by(ReviewItem.state)
-    counts = {state.value: 0 for state in ReviewState} | {str(s): n for s, n in session.exec(counted)}
-    # The per-state counts already cover the other filters: the total needs no query of its own.
-    total = counts[where.state.value] if where.state else sum(counts.values())
-    return rows, total, counts
+    return {state.value: 0 for state in ReviewState} | {str(s): n for s, n in session.exec(counted)}
+
+
+def queue_rows(session: Session, pairs: list[tuple[ReviewItem, Clip]], text: str | None = None) -> list[QueueRow]:
+    """The rows for these items: one query each for categories, progress, officers' names and
+    posters (and the best passages, with a text filter)."""
+    if not pairs:
+        return []
+    ids = [clip.id for _, clip in pairs]
+    terms = search.parse_terms(text) if text else []
+    hits = search.best_hits(session, terms, ids) if terms else {}
+    categories = categories_of(session, ids)
+    progress = dict(session.exec(select(Stage.clip_id, func.avg(Stage.progress))
+                                 .where(Stage.clip_id.in_(ids)).group_by(Stage.clip_id)).all())
+    names = officer_names(session, {clip.badge_number for _, clip in pairs if clip.badge_number})
+    posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
+    return [QueueRow(item=item, clip=clip, categories=categories[clip.id], progress=float(progress.get(clip.id) or 0),
+                     officer_name=names.get(clip.badge_number), has_poster=clip.id in posters,
+                     hit=next(iter(hits.get(clip.id) or []), None))
+            for item, clip in pairs]
+
+
+def queue_row(session: Session, item: ReviewItem) -> QueueRow:
+    return queue_rows(session, [(item, session.get(Clip, item.clip_id))])[0]
 
 
 def categories_of(session: Session, clip_ids: list[int]) -> dict[int, list[str]]:
@@ -218,6 +276,53 @@ def history(session: Session, clip_id: int) -> tuple[list[Decision], list[Office
     decisions = list(session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id)))
     replies = list(session.exec(select(OfficerReply).where(OfficerReply.clip_id == clip_id).order_by(OfficerReply.id)))
     return decisions, replies
+
+
+@dataclass
+class ClipReview:
+    """Where a clip stands in review, with every decision and reply."""
+
+    clip: Clip
+    item: ReviewItem | None
+    decisions: list[Decision]
+    replies: list[OfficerReply]
+
+
+def clip_review(session: Session, viewer: Principal, clip_id: int) -> ClipReview:
+    """A clip's review for someone who may see the clip (404 for anyone else: officers see their own)."""
+    clip = visible_clip(session, viewer, clip_id)
+    decisions, replies = history(session, clip_id)
+    return ClipReview(clip, item_for(session, clip_id), decisions, replies)
+
+
+@dataclass
+class Standing:
+    """Where a clip stands in review, as its officer follows it."""
+
+    item: ReviewItem | None
+    decision: Decision | None  # the latest
+    last_reply: OfficerReply | None
+
+    @property
+    def asking(self) -> bool:
+        """Whether the review team waits for the officer's answer to a question."""
+        return self.item is not None and self.item.state == ReviewState.NEEDS_INFO and self.decision is not None
+
+    @property
+    def question(self) -> str | None:
+        return self.decision.reason if self.asking else None
+
+
+def standings(session: Session, clip_ids: list[int]) -> dict[int, Standing]:
+    """Review item, latest decision and latest reply of many clips: one query each, not per clip."""
+    items = {item.clip_id: item for item in session.exec(select(ReviewItem).where(ReviewItem.clip_id.in_(clip_ids)))}
+    latest: dict[int, Decision] = {}
+    for decision in session.exec(select(Decision).where(Decision.clip_id.in_(clip_ids)).order_by(Decision.id)):
+        latest[decision.clip_id] = decision
+    replies: dict[int, OfficerReply] = {}
+    for answer in session.exec(select(OfficerReply).where(OfficerReply.clip_id.in_(clip_ids)).order_by(OfficerReply.id)):
+        replies[answer.clip_id] = answer
+    return {clip_id: Standing(items.get(clip_id), latest.get(clip_id), replies.get(clip_id)) for clip_id in clip_ids}
 
 
 def rubric(session: Session, include_inactive: bool = False) -> list[RubricItem]:

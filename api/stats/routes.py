@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 from api.auth import Principal, allow
 from api.db import SessionDep
 from api.errors import ERRORS
-from api.stats.service import dashboard
+from api.stats.service import dashboard, queue_ages
 from api.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
@@ -14,5 +14,6 @@ ProgramStaff = Annotated[Principal, Depends(allow(Role.REVIEWER, Role.COMMITTEE,
 
 @router.get("/stats", responses={401: ERRORS, 403: ERRORS})
 def stats(_: ProgramStaff, session: SessionDep) -> dict:
-    """Tags per month by category, decisions by kind, awards per month, queue size and age, by division."""
-    return dashboard(session)
+    """Tags per month by category, decisions by kind, awards per month, queue size and age, by division;
+    `queue_ages`: how many waiting clips have waited how long (what the dashboard page charts)."""
+    return {**dashboard(session), "queue_ages": dict(queue_ages(session))}

@@ -4,16 +4,16 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import select
 
 from api.auth import SESSION_COOKIE, Admin, AnyUser, allow, client_address, public
 from api.db import SessionDep
 from api.errors import ERRORS
-from api.params import Id
+from api.pagination import Limit, paging_headers
+from api.params import Id, Offset
 from api.users import service
-from api.users.models import ApiToken, Officer, Role, User
+from api.users.models import ApiToken, Role, User
 from api.users.passwords import WeakPassword
 from api.users.schemas import (
     ImportResult,
@@ -45,15 +45,11 @@ def login(body: LoginIn, request: Request, session: SessionDep):
     result = service.sign_in(session, body.username, body.password, client_address(request))
     if result.user is None:
         return JSONResponse({"detail": result.refusal}, status_code=result.status,  # the refusal is committed
-                            headers=retry_after(result))
+                            headers=result.headers)
     out = LoginOut(token=result.token, csrf_token=result.auth_session.csrf_token, user=UserPublic.of(result.user))
     response = JSONResponse(out.model_dump(mode="json"))
     set_session_cookie(response, request, result.token)
     return response
-
-
-def retry_after(result: service.SignIn) -> dict:
-    return {"Retry-After": str(result.retry_after)} if result.retry_after else {}
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
@@ -89,8 +85,12 @@ def change_password(body: PasswordChangeIn, principal: AnyUser, session: Session
 
 
 @router.get("/api/v1/users", response_model=list[UserPublic], responses={401: ERRORS, 403: ERRORS})
-def list_users(_: Admin, session: SessionDep):
-    return [UserPublic.of(u) for u in session.exec(select(User).order_by(User.username))]
+def list_users(_: Admin, session: SessionDep, response: Response,
+               q: Annotated[str | None, Query(max_length=200)] = None, limit: Limit = None, offset: Offset = 0):
+    """Users by name (`q`: part of a username or display name, or a badge); the total in X-Total-Count."""
+    page = service.list_users(session, q, limit=limit, offset=offset)
+    response.headers.update(paging_headers(page))
+    return [UserPublic.of(u) for u in page.items]
 
 
 @router.post("/api/v1/users", response_model=UserPublic, status_code=201,
@@ -142,8 +142,11 @@ def _user_or_404(session, user_id: Id) -> User:
 
 
 @router.get("/api/v1/tokens", response_model=list[TokenPublic], responses={401: ERRORS, 403: ERRORS})
-def list_tokens(_: Admin, session: SessionDep):
-    return list(session.exec(select(ApiToken).order_by(ApiToken.id)))
+def list_tokens(_: Admin, session: SessionDep, response: Response, limit: Limit = None, offset: Offset = 0):
+    """Tokens in the order made; the total in X-Total-Count."""
+    page = service.list_tokens(session, limit=limit, offset=offset)
+    response.headers.update(paging_headers(page))
+    return page.items
 
 
 @router.post("/api/v1/tokens", response_model=TokenCreated, status_code=201,
@@ -173,10 +176,7 @@ def revoke_token(token_id: Id, principal: Admin, session: SessionDep):
 
 @router.get("/api/v1/officers", response_model=list[OfficerPublic], responses={401: ERRORS, 403: ERRORS})
 def list_officers(_: Staff, session: SessionDep, division: str | None = None):
-    query = select(Officer).order_by(Officer.name)
-    if division:
-        query = query.where(Officer.division == division)
-    return list(session.exec(query))
+    return service.list_officers(session, division)
 
 
 @router.post("/api/v1/officers/import", response_model=ImportResult, responses={400: ERRORS, 401: ERRORS, 403: ERRORS})

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.audit.service import Actor, record
+from api.pagination import Page, offset_page
 from api.users import throttle
 from api.users.models import (
     ApiToken,
@@ -23,7 +24,9 @@ from api.users.models import (
     TokenScope,
     User,
 )
-from api.users.passwords import (
+from api.users.passwords import (  # noqa: F401 (MIN_LENGTH, WeakPassword: for the password pages)
+    MIN_LENGTH,
+    WeakPassword,
     check_password_policy,
     dummy_verify,
     hash_password,
@@ -103,6 +106,11 @@ class SignIn:
     refusal: str | None = None
     status: int = 200
     retry_after: int | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What to answer beside a throttled refusal: when to try again."""
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 def sign_in(session: Session, username: str, password: str, source: str | None) -> SignIn:
@@ -276,6 +284,59 @@ def clear_lapsed_locks(session: Session) -> None:
     lapsed = (User.locked_at.is_not(None), or_(User.locked_until.is_(None), User.locked_until <= now()))
     if session.exec(select(User.id).where(*lapsed).limit(1)).first() is not None:
         session.execute(update(User).where(*lapsed).values(locked_at=None))
+
+
+def list_users(session: Session, q: str | None = None, *, limit: int | None = None, offset: int = 0) -> Page[User]:
+    """Users by name, filtered by part of a username or display name, or a badge; the locks shown
+    are the ones in force."""
+    clear_lapsed_locks(session)
+    query = select(User)
+    if q and q.strip():
+        needle = q.strip().lower()
+        query = query.where(or_(func.lower(User.username).contains(needle, autoescape=True),
+                                func.lower(User.display_name).contains(needle, autoescape=True),
+                                User.badge_number == q.strip()))
+    return offset_page(session, query, (User.username,), limit=limit, offset=offset)
+
+
+def list_tokens(session: Session, *, live_first: bool = False, limit: int | None = None,
+                offset: int = 0) -> Page[ApiToken]:
+    """API tokens in the order made, or (`live_first`) live ones first, newest first."""
+    order = (ApiToken.revoked_at.is_not(None), ApiToken.id.desc()) if live_first else (ApiToken.id,)
+    return offset_page(session, select(ApiToken), order, limit=limit, offset=offset)
+
+
+def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(session.exec(select(User.id, User.username).where(User.id.in_(user_ids))).all())
+
+
+def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """What to call each user on a page: their display name, else their username."""
+    if not user_ids:
+        return {}
+    return {user.id: user.display_name or user.username
+            for user in session.exec(select(User).where(User.id.in_(user_ids)))}
+
+
+def officer(session: Session, badge_number: str | None) -> Officer | None:
+    """The officer directory's entry for a badge."""
+    return session.get(Officer, badge_number) if badge_number else None
+
+
+def officer_names(session: Session, badges: set[str]) -> dict[str, str]:
+    """badge → name from the officer directory, in one query."""
+    if not badges:
+        return {}
+    return dict(session.exec(select(Officer.badge_number, Officer.name).where(Officer.badge_number.in_(badges))).all())
+
+
+def list_officers(session: Session, division: str | None = None) -> list[Officer]:
+    query = select(Officer).order_by(Officer.name)
+    if division:
+        query = query.where(Officer.division == division)
+    return list(session.exec(query))
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
