@@ -226,6 +226,31 @@ page.addEventListener("click", (event) => {
   if (target !== undefined) seek(Number(target));
 });
 
+// From the keyboard: Tab reaches the transcript once (a roving tabindex, not one stop per word),
+// arrows move word by word (Home/End: first/last), Enter or Space seeks to the focused word.
+const WORD_MOVES = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+words.forEach((word, i) => {
+  word.tabIndex = i === 0 ? 0 : -1;
+  word.setAttribute("role", "button");
+});
+
+function focusWord(index) {
+  const word = words[clamp(index, 0, words.length - 1)];
+  for (const other of $$('.word[tabindex="0"]', transcript)) other.tabIndex = -1;
+  word.tabIndex = 0;
+  word.focus();
+}
+
+transcript?.addEventListener("keydown", (event) => {
+  const index = words.indexOf(event.target);
+  if (index < 0 || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key in WORD_MOVES) focusWord(index + WORD_MOVES[event.key]);
+  else if (event.key === "Home" || event.key === "End") focusWord(event.key === "Home" ? 0 : words.length - 1);
+  else if (event.key === "Enter" || event.key === " ") seek(starts[index]);
+  else return;
+  event.preventDefault();  // the page's own shortcuts do not also act on it
+});
+
 // Search: the words as one normalized string, with where each word starts in it, so that a
 // phrase across several words is found as easily as one word.
 const normalize = (text) => text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "")

@@ -99,3 +99,15 @@ def screenshot():
 def _csp_violation(message, errors: list, where: str) -> None:
     if message.type == "error" and "Content Security Policy" in message.text:
         errors.append(f"{where}: {message.text} (at {message.location})")
+
+
+def assert_accessible(page, name: str) -> None:
+    """axe-core (the copy axe-playwright-python ships) on the page as it stands: no serious or
+    critical violation. Run through the DevTools protocol, so the page's CSP does not block it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    serious = [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]}"
+               for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, f"accessibility violations on the {name}:\n" + "\n".join(serious)
+

@@ -22,6 +22,8 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from tests.browser.conftest import assert_accessible  # noqa: E402
+
 SPEECH = Path(__file__).resolve().parents[1] / "fixtures" / "speech.mp4"
 EVIDENCE_ID = "EV-2026-WALK-1"
 PIPELINE_TIMEOUT_MS = 240_000  # probe, thumbnails, proxy, Whisper, recognition on a busy 2-core machine
@@ -176,6 +178,7 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     expect(row).to_have_attribute("data-state", "queued")
     expect(row).to_contain_text("Dana Reyes")
     screenshot(page, "queue")
+    assert_accessible(page, "queue")
 
     with Weigh(page) as clip_weight:
         row.locator(f"a:text-is('Clip {clip_id}')").click()
@@ -213,6 +216,15 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     assert abs(now - start) <= 0.5, f"clicked a word at {start} s; the video is at {now} s"
     expect(page.locator("#clock")).not_to_have_text("0:00.0")
     screenshot(page, "clip review")
+
+    # From the keyboard alone: Tab reaches the transcript, arrows move word by word, Enter seeks.
+    page.locator("#transcript .word").first.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    focused = page.evaluate("Number(document.activeElement.dataset.start)")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"Math.abs(document.querySelector('video').currentTime - {focused}) < 0.3")
+    assert_accessible(page, "clip page")
 
     # Nominate is a decision of its own (the clip's state becomes "nominated") and opens the
     # nomination form; so nominate first, then revise the decision to "selected for training".
