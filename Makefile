@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run worker test bench eval eval-asr audit lock clean
+.PHONY: install run worker test lint bench eval eval-asr audit lock clean
 
 # Installed from requirements.lock (every package pinned, hashes checked), then bestpart itself.
 $(STAMP): pyproject.toml requirements.lock
@@ -26,9 +26,14 @@ run: $(STAMP)
 worker: $(STAMP)
 	$(BIN)/bestpart worker
 
-test: $(STAMP)
+test: $(STAMP) lint
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
+
+# ruff (lint and format, configured in pyproject.toml) over the project's Python files.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Each benchmark prints PASS/MISS against its targets; a MISS (exit 1) does not stop the others.
 bench: $(STAMP)

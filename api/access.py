@@ -27,8 +27,9 @@ def clip_filter(principal: Principal) -> ColumnElement | None:
     if principal.has(Role.OFFICER) and principal.badge_number:
         allowed.append(Clip.badge_number == principal.badge_number)
     if principal.has(Role.TRAINER):
-        allowed.append(Clip.id.in_(select(ReviewItem.clip_id).where(
-            ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING)))
+        allowed.append(
+            Clip.id.in_(select(ReviewItem.clip_id).where(ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING))
+        )
     if principal.has(Role.COMMITTEE):
         allowed.append(Clip.id.in_(select(NominationClip.clip_id)))
     return or_(*allowed) if allowed else Clip.id.is_(None)
@@ -59,8 +60,13 @@ def visible_clip(session, principal: Principal, clip_id: int) -> Clip:
     clip = session.exec(query).first()
     if clip is None:
         if condition is not None and session.exec(select(Clip.id).where(Clip.id == clip_id)).first() is not None:
-            keep_denial(session, principal.actor, reason="the clip is not among those the caller may see",
-                        object_type="clip", object_id=clip_id)
+            keep_denial(
+                session,
+                principal.actor,
+                reason="the clip is not among those the caller may see",
+                object_type="clip",
+                object_id=clip_id,
+            )
         raise HTTPException(404, f"no clip {clip_id}")
     return clip
 

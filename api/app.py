@@ -43,8 +43,17 @@ def create_app() -> FastAPI:
         docs_url=None,  # served by mount_docs, offline
         redoc_url=None,
     )
-    for router in (users_router, clips_router, review_router, awards_router, curriculum_router, search_router,
-                   recognition_router, stats_router, audit_router):
+    for router in (
+        users_router,
+        clips_router,
+        review_router,
+        awards_router,
+        curriculum_router,
+        search_router,
+        recognition_router,
+        stats_router,
+        audit_router,
+    ):
         app.include_router(router)
 
     @app.get("/api/v1/health", tags=["health"], dependencies=[Depends(public())])
@@ -63,7 +72,8 @@ def create_app() -> FastAPI:
 async def _service_error(request: Request, exc: ServiceError):
     # Answered as the HTTPException it stands for: JSON for the API, a page for people.
     return await request.app.exception_handlers[HTTPException](
-        request, HTTPException(exc.status, str(exc), headers=getattr(exc, "headers", None)))
+        request, HTTPException(exc.status, str(exc), headers=getattr(exc, "headers", None))
+    )
 
 
 async def _database_error(request: Request, exc: Exception):

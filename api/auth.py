@@ -74,14 +74,25 @@ def resolve_principal(request: Request, session: SessionDep) -> Principal | None
             return Principal(f"token:{api_token.name}", scope=api_token.scope, source=source)
         if found := users.session_for_token(session, token):
             auth_session, user = found
-            return Principal(user.username, frozenset(Role(r) for r in user.roles), user=user,
-                             auth_session=auth_session, source=source)
+            return Principal(
+                user.username,
+                frozenset(Role(r) for r in user.roles),
+                user=user,
+                auth_session=auth_session,
+                source=source,
+            )
         return None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and (found := users.session_for_token(session, cookie)):
         auth_session, user = found
-        return Principal(user.username, frozenset(Role(r) for r in user.roles), user=user,
-                         auth_session=auth_session, source=source, by_cookie=True)
+        return Principal(
+            user.username,
+            frozenset(Role(r) for r in user.roles),
+            user=user,
+            auth_session=auth_session,
+            source=source,
+            by_cookie=True,
+        )
     return None
 
 
@@ -101,18 +112,37 @@ def _same(a: str, b: str) -> bool:
 
 
 # Paths a user who must change their one-time password may still use.
-PASSWORD_CHANGE_PATHS = {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/auth/me",
-                         "/account/password", "/logout"}
+PASSWORD_CHANGE_PATHS = {
+    "/api/v1/auth/password",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/me",
+    "/account/password",
+    "/logout",
+}
 
 
-def keep_denial(session: Session, actor: Actor, *, reason: str, object_type: str | None = None,
-                object_id: object = None, details: dict | None = None) -> None:
+def keep_denial(
+    session: Session,
+    actor: Actor,
+    *,
+    reason: str,
+    object_type: str | None = None,
+    object_id: object = None,
+    details: dict | None = None,
+) -> None:
     """Audit a refusal (outcome "denied"). The refusal goes out as an HTTP error, whose rollback
     would take the record with it; so the request's transaction is rolled back now (as the error
     would) and the record committed alone."""
     session.rollback()
-    record(session, actor, "access.denied", object_type=object_type, object_id=object_id, outcome="denied",
-           details={"reason": reason, **(details or {})})
+    record(
+        session,
+        actor,
+        "access.denied",
+        object_type=object_type,
+        object_id=object_id,
+        outcome="denied",
+        details={"reason": reason, **(details or {})},
+    )
     session.commit()
 
 
@@ -137,8 +167,15 @@ def new_login_csrf(session: Session) -> str:
 
 
 def set_login_csrf_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https", max_age=int(LOGIN_CSRF_MAX_AGE.total_seconds()))
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",
+        max_age=int(LOGIN_CSRF_MAX_AGE.total_seconds()),
+    )
 
 
 def login_csrf_ok(session: Session, request: Request, sent: str | None) -> bool:
@@ -171,6 +208,7 @@ def allow(*roles: Role, scope: str | None = None, page: bool = False):
 
     For pages (`page=True`) a caller who is not signed in is sent to the sign-in page instead.
     """
+
     async def policy(request: Request, session: SessionDep) -> Principal:
         # Database work off the event loop: a busy SQLite must never stall every other request.
         principal = await run_in_threadpool(resolve_principal, request, session)
@@ -181,8 +219,9 @@ def allow(*roles: Role, scope: str | None = None, page: bool = False):
         if not await _csrf_ok(request, principal):
             raise await _denied(request, session, principal, "the CSRF token is missing or wrong; reload the page")
         if principal.user and principal.user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
-            raise await _denied(request, session, principal,
-                                "change your one-time password first (POST /api/v1/auth/password)")
+            raise await _denied(
+                request, session, principal, "change your one-time password first (POST /api/v1/auth/password)"
+            )
         if principal.has(*roles) or (scope is not None and principal.scope == scope):
             return principal
         wanted = [r.value for r in roles] + ([f"a service token with scope {scope}"] if scope else [])
@@ -200,6 +239,7 @@ def allow_page(*roles: Role):
 
 def public():
     """A policy for the few routes anyone may call (sign-in, health)."""
+
     def policy() -> None:
         return None
 

@@ -109,8 +109,9 @@ class Snapshot:
 # --- backup ------------------------------------------------------------------------------------
 
 
-def backup(dest: Path, settings: Settings | None = None, say: Say = lambda message: None,
-           actor: Actor = SYSTEM) -> Manifest:
+def backup(
+    dest: Path, settings: Settings | None = None, say: Say = lambda message: None, actor: Actor = SYSTEM
+) -> Manifest:
     """Back the installation up into `dest` while it runs; raise BackupError with the reason.
 
     The database first (SQLite's online backup API, or pg_dump -Fc from one exported snapshot),
@@ -125,8 +126,14 @@ def backup(dest: Path, settings: Settings | None = None, say: Say = lambda messa
     say("copying the database")
     snapshot = _snapshot_sqlite(url, dest / name) if url.startswith("sqlite") else _snapshot_postgres(url, dest / name)
     try:
-        manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), snapshot.backend, snapshot.file.name,
-                            snapshot.audit_head, snapshot.clips, {snapshot.file.name: sha256_file(snapshot.file)})
+        manifest = Manifest(
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            snapshot.backend,
+            snapshot.file.name,
+            snapshot.audit_head,
+            snapshot.clips,
+            {snapshot.file.name: sha256_file(snapshot.file)},
+        )
         _copy_store(Store(settings.store_dir), dest, snapshot.store_files, manifest, say)
         _copy_rules(settings, dest, manifest)
     except BaseException:
@@ -146,11 +153,15 @@ def manifest_digest(folder: Path) -> str:
 def _check_destination(dest: Path, settings: Settings) -> None:
     data_dir = settings.data_dir.resolve()
     if dest.is_relative_to(data_dir) or data_dir.is_relative_to(dest):
-        raise BackupError(f"{dest} is inside the data dir {data_dir} (or holds it): back up to another place, "
-                          "ideally another disk or machine")
+        raise BackupError(
+            f"{dest} is inside the data dir {data_dir} (or holds it): back up to another place, "
+            "ideally another disk or machine"
+        )
     if dest.exists() and any(dest.iterdir()) and not (dest / MANIFEST).exists():
-        raise BackupError(f"{dest} is not empty and holds no earlier bestpart backup: choose an empty folder "
-                          "(or one an earlier backup wrote)")
+        raise BackupError(
+            f"{dest} is not empty and holds no earlier bestpart backup: choose an empty folder "
+            "(or one an earlier backup wrote)"
+        )
 
 
 def _snapshot_sqlite(url: str, base: Path) -> Snapshot:
@@ -182,8 +193,11 @@ def _snapshot_postgres(url: str, base: Path) -> Snapshot:
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             exported = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
             snapshot = Snapshot(target, "postgresql", _audit_head(conn), _count_clips(conn), _store_files(conn))
-            _run_tool([pg_dump, "--format=custom", f"--snapshot={exported}", f"--file={target}",
-                       f"--dbname={libpq_url}"], env, BackupError)
+            _run_tool(
+                [pg_dump, "--format=custom", f"--snapshot={exported}", f"--file={target}", f"--dbname={libpq_url}"],
+                env,
+                BackupError,
+            )
         return snapshot
     finally:
         engine.dispose()
@@ -193,9 +207,14 @@ def _store_files(conn: Connection) -> list[StoreFile]:
     """Every file the database records, with its hash: originals, derived files, lesson exports."""
     files = [StoreFile(f"originals/{sha[:2]}/{sha}", sha) for (sha,) in conn.execute(select(Clip.sha256))]
     files += [StoreFile(path, sha) for path, sha in conn.execute(select(Asset.path, Asset.sha256))]
-    files += [StoreFile(path, sha) for path, sha in conn.execute(
-        select(LessonExport.path, LessonExport.sha256).where(LessonExport.path.is_not(None),
-                                                             LessonExport.sha256.is_not(None)))]
+    files += [
+        StoreFile(path, sha)
+        for path, sha in conn.execute(
+            select(LessonExport.path, LessonExport.sha256).where(
+                LessonExport.path.is_not(None), LessonExport.sha256.is_not(None)
+            )
+        )
+    ]
     return files
 
 
@@ -227,9 +246,11 @@ def _copy_store(store: Store, dest: Path, files: list[StoreFile], manifest: Mani
             target.chmod(0o444)
         manifest.files[relative] = stored.sha256
     if problems:
-        raise BackupError(f"{len(problems)} store files are not what the database recorded, so the backup is not "
-                          "complete (run 'bestpart fixity'; put the originals back from an earlier backup):\n  "
-                          + "\n  ".join(problems))
+        raise BackupError(
+            f"{len(problems)} store files are not what the database recorded, so the backup is not "
+            "complete (run 'bestpart fixity'; put the originals back from an earlier backup):\n  "
+            + "\n  ".join(problems)
+        )
 
 
 def _copy_rules(settings: Settings, dest: Path, manifest: Manifest) -> None:
@@ -283,9 +304,20 @@ def _prune(dest: Path, manifest: Manifest) -> None:
 def _audit_backup(url: str, actor: Actor, dest: Path, manifest: Manifest) -> None:
     """A backup is a copy of every clip: recorded, like an export, in the live database's audit log."""
     with _session(url) as session:
-        record(session, actor, "backup.create", object_type="backup", object_id=str(dest)[-100:],
-               details={"audit_head": manifest.audit_head, "files": len(manifest.files), "copied": manifest.copied,
-                        "bytes_copied": manifest.bytes_copied, "manifest_sha256": manifest_digest(dest)})
+        record(
+            session,
+            actor,
+            "backup.create",
+            object_type="backup",
+            object_id=str(dest)[-100:],
+            details={
+                "audit_head": manifest.audit_head,
+                "files": len(manifest.files),
+                "copied": manifest.copied,
+                "bytes_copied": manifest.bytes_copied,
+                "manifest_sha256": manifest_digest(dest),
+            },
+        )
 
 
 # --- restore -----------------------------------------------------------------------------------
@@ -298,8 +330,14 @@ class Restored:
     fixity_files: int
 
 
-def restore(src: Path, data_dir: Path, database_url: str | None = None, anchor: tuple[int, str] | None = None,
-            say: Say = lambda message: None, actor: Actor = SYSTEM) -> Restored:
+def restore(
+    src: Path,
+    data_dir: Path,
+    database_url: str | None = None,
+    anchor: tuple[int, str] | None = None,
+    say: Say = lambda message: None,
+    actor: Actor = SYSTEM,
+) -> Restored:
     """Restore the backup in `src` into the empty `data_dir` (and, for a PostgreSQL backup, into
     the empty database at `database_url`); raise RestoreError with the reason.
 
@@ -318,19 +356,29 @@ def restore(src: Path, data_dir: Path, database_url: str | None = None, anchor: 
 
 def _check_target(data_dir: Path, manifest: Manifest, database_url: str | None) -> None:
     if data_dir.exists() and any(p.name not in KEPT_IN_AN_EMPTY_DATA_DIR for p in data_dir.iterdir()):
-        raise RestoreError(f"{data_dir} is not empty: restore only into an empty (or new) data dir, so that "
-                           "nothing of another installation is mixed with the backup or overwritten by it")
+        raise RestoreError(
+            f"{data_dir} is not empty: restore only into an empty (or new) data dir, so that "
+            "nothing of another installation is mixed with the backup or overwritten by it"
+        )
     postgres = bool(database_url) and not database_url.startswith("sqlite")
-    if manifest.backend == "sqlite" and database_url and (postgres or Path(make_url(database_url).database)
-                                                          != data_dir / SQLITE_NAME):
-        raise RestoreError(f"this is a backup of a SQLite database, restored to {data_dir / SQLITE_NAME}: "
-                           "unset BESTPART_DATABASE_URL (or restore a backup of a PostgreSQL database)")
+    if (
+        manifest.backend == "sqlite"
+        and database_url
+        and (postgres or Path(make_url(database_url).database) != data_dir / SQLITE_NAME)
+    ):
+        raise RestoreError(
+            f"this is a backup of a SQLite database, restored to {data_dir / SQLITE_NAME}: "
+            "unset BESTPART_DATABASE_URL (or restore a backup of a PostgreSQL database)"
+        )
     if manifest.backend == "postgresql" and not postgres:
-        raise RestoreError("this is a backup of a PostgreSQL database: set BESTPART_DATABASE_URL to an empty "
-                           "PostgreSQL database to restore it into")
+        raise RestoreError(
+            "this is a backup of a PostgreSQL database: set BESTPART_DATABASE_URL to an empty "
+            "PostgreSQL database to restore it into"
+        )
     if postgres and _has_tables(database_url):
-        raise RestoreError(f"the database {make_url(database_url).render_as_string()} is not empty: restore "
-                           "into a new, empty database")
+        raise RestoreError(
+            f"the database {make_url(database_url).render_as_string()} is not empty: restore into a new, empty database"
+        )
 
 
 def _verify_backup(src: Path, manifest: Manifest) -> None:
@@ -344,11 +392,13 @@ def _verify_backup(src: Path, manifest: Manifest) -> None:
         except FileNotFoundError:
             actual = "missing"
         if actual != expected:
-            problems.append(f"{relative}: {actual if actual == 'missing' else 'SHA-256 ' + actual}, "
-                            f"the manifest says {expected}")
+            problems.append(
+                f"{relative}: {actual if actual == 'missing' else 'SHA-256 ' + actual}, the manifest says {expected}"
+            )
     if problems:
-        raise RestoreError(f"the backup in {src} is damaged or was altered; nothing was restored:\n  "
-                           + "\n  ".join(problems))
+        raise RestoreError(
+            f"the backup in {src} is damaged or was altered; nothing was restored:\n  " + "\n  ".join(problems)
+        )
 
 
 def _check_name(relative: str, manifest: Manifest) -> None:
@@ -371,8 +421,10 @@ def _copy_into_place(src: Path, data_dir: Path, manifest: Manifest, database_url
             continue
         target = data_dir / (SQLITE_NAME if relative == manifest.database else relative)
         if problem := copy_verified(src / relative, target, expected):
-            raise RestoreError(f"{src / relative} changed while it was restored ({problem}): {data_dir} holds a "
-                               "part of the backup; empty it and restore again")
+            raise RestoreError(
+                f"{src / relative} changed while it was restored ({problem}): {data_dir} holds a "
+                "part of the backup; empty it and restore again"
+            )
         if relative.startswith("store/originals/"):
             target.chmod(0o444)  # as the store keeps them
     Store(data_dir / "store")  # its tmp dir, as the service expects
@@ -386,22 +438,29 @@ def _postgres_tool(name: str, error: type[Exception], why: str, then: str) -> st
     """The path of a PostgreSQL client tool, or `error` saying how to get it."""
     found = shutil.which(name)
     if found is None:
-        raise error(f"{name} is not on PATH, and {why}: install the PostgreSQL client tools of your server's "
-                    f"major version (Debian/Ubuntu: apt install postgresql-client) or add their folder to PATH, "
-                    f"then {then}")
+        raise error(
+            f"{name} is not on PATH, and {why}: install the PostgreSQL client tools of your server's "
+            f"major version (Debian/Ubuntu: apt install postgresql-client) or add their folder to PATH, "
+            f"then {then}"
+        )
     return found
 
 
 def _pg_restore(dump: Path, database_url: str) -> None:
-    pg_restore = _postgres_tool("pg_restore", RestoreError, "a PostgreSQL backup is restored with it",
-                                "empty the data dir and restore again")
+    pg_restore = _postgres_tool(
+        "pg_restore", RestoreError, "a PostgreSQL backup is restored with it", "empty the data dir and restore again"
+    )
     libpq_url, env = _libpq(database_url)
-    _run_tool([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={libpq_url}", str(dump)],
-              env, RestoreError)
+    _run_tool(
+        [pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={libpq_url}", str(dump)],
+        env,
+        RestoreError,
+    )
 
 
-def _check_restored(url: str, data_dir: Path, manifest: Manifest, anchor: tuple[int, str] | None, say: Say,
-                    actor: Actor) -> Restored:
+def _check_restored(
+    url: str, data_dir: Path, manifest: Manifest, anchor: tuple[int, str] | None, say: Say, actor: Actor
+) -> Restored:
     from api.fixity.service import check
 
     say(f"verifying the audit log against the backup's head {manifest.audit_head}")
@@ -409,12 +468,17 @@ def _check_restored(url: str, data_dir: Path, manifest: Manifest, anchor: tuple[
     with _session(url) as session:
         problems = verify(session, manifest.anchor)
         if problems:
-            raise RestoreError("the restored audit log does not verify against the head recorded in the backup, "
-                               f"{manifest.audit_head}:\n  " + "\n  ".join(problems) + left)
+            raise RestoreError(
+                "the restored audit log does not verify against the head recorded in the backup, "
+                f"{manifest.audit_head}:\n  " + "\n  ".join(problems) + left
+            )
         problems = verify(session, anchor) if anchor else []
         if problems:
-            raise RestoreError(f"the restored audit log does not hold the head {anchor[0]}:{anchor[1]} you kept:\n  "
-                               + "\n  ".join(problems) + left)
+            raise RestoreError(
+                f"the restored audit log does not hold the head {anchor[0]}:{anchor[1]} you kept:\n  "
+                + "\n  ".join(problems)
+                + left
+            )
     say("checking the fixity of every clip")
     engine = _engine(url)
     try:
@@ -422,11 +486,20 @@ def _check_restored(url: str, data_dir: Path, manifest: Manifest, anchor: tuple[
     finally:
         engine.dispose()
     if not report.ok:
-        raise RestoreError("the restored store failed its fixity check:\n  "
-                           + "\n  ".join(m.describe() for m in report.mismatches) + left)
+        raise RestoreError(
+            "the restored store failed its fixity check:\n  "
+            + "\n  ".join(m.describe() for m in report.mismatches)
+            + left
+        )
     with _session(url) as session:
-        record(session, actor, "backup.restore", object_type="backup", object_id=manifest.created_at,
-               details={"audit_head": manifest.audit_head, "files": len(manifest.files), "clips": manifest.clips})
+        record(
+            session,
+            actor,
+            "backup.restore",
+            object_type="backup",
+            object_id=manifest.created_at,
+            details={"audit_head": manifest.audit_head, "files": len(manifest.files), "clips": manifest.clips},
+        )
         seq, digest = head_of(session)
     return Restored(manifest, f"{seq}:{digest}", report.files)
 
@@ -458,8 +531,15 @@ def _session(url: str) -> Iterator[Session]:
 
 def _has_tables(url: str) -> bool:
     with _session(url) as session:
-        return session.execute(text("SELECT count(*) FROM information_schema.tables "
-                                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")).scalar_one() > 0
+        return (
+            session.execute(
+                text(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                )
+            ).scalar_one()
+            > 0
+        )
 
 
 def _libpq(url: str) -> tuple[str, dict]:
@@ -491,8 +571,10 @@ def backup_command(args) -> int:
     except BackupError as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return 1
-    print(f"backed up {manifest.clips} clips to {args.dest}: {len(manifest.files)} files, {manifest.copied} copied "
-          f"({manifest.bytes_copied} bytes), {manifest.kept} already there")
+    print(
+        f"backed up {manifest.clips} clips to {args.dest}: {len(manifest.files)} files, {manifest.copied} copied "
+        f"({manifest.bytes_copied} bytes), {manifest.kept} already there"
+    )
     print(f"audit head: {manifest.audit_head}")
     print(f"manifest sha256: {manifest_digest(args.dest)}  (keep both elsewhere)")
     return 0
@@ -508,13 +590,21 @@ def restore_command(args) -> int:
     settings = get_settings()
     data_dir = args.data_dir or settings.data_dir
     try:
-        restored = restore(args.src, data_dir, settings.database_url, args.anchor,
-                           say=lambda message: print(message, file=sys.stderr), actor=cli_actor())
+        restored = restore(
+            args.src,
+            data_dir,
+            settings.database_url,
+            args.anchor,
+            say=lambda message: print(message, file=sys.stderr),
+            actor=cli_actor(),
+        )
     except RestoreError as exc:
         print(f"restore failed: {exc}", file=sys.stderr)
         return 1
-    print(f"restored {restored.manifest.clips} clips from the backup of {restored.manifest.created_at} into "
-          f"{data_dir}; the audit log verifies against {restored.manifest.audit_head}, and "
-          f"{restored.fixity_files} stored files passed fixity")
+    print(
+        f"restored {restored.manifest.clips} clips from the backup of {restored.manifest.created_at} into "
+        f"{data_dir}; the audit log verifies against {restored.manifest.audit_head}, and "
+        f"{restored.fixity_files} stored files passed fixity"
+    )
     print(f"audit head now: {restored.audit_head}")
     return 0

@@ -31,9 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="run no worker (run `bestpart worker` elsewhere)")
-    serve.add_argument("--forwarded-allow-ips", metavar="IPS",
-                       help="comma-separated addresses of the HTTPS proxy whose X-Forwarded-Proto/-For are "
-                            "trusted (HSTS and Secure cookies then apply); default 127.0.0.1")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses of the HTTPS proxy whose X-Forwarded-Proto/-For are "
+        "trusted (HSTS and Secure cookies then apply); default 127.0.0.1",
+    )
     serve.set_defaults(run=cmd_serve)
 
     worker = commands.add_parser("worker", help="run pipeline workers only")
@@ -46,8 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="ingest video files with their tags")
     ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
     ingest.add_argument("--badge", required=True, help="badge number of the recording officer")
-    ingest.add_argument("--category", action="append", required=True,
-                        help="de-escalation, community-engagement or life-saving (repeatable)")
+    ingest.add_argument(
+        "--category",
+        action="append",
+        required=True,
+        help="de-escalation, community-engagement or life-saving (repeatable)",
+    )
     ingest.add_argument("--evidence-id")
     ingest.add_argument("--recorded-at", help="ISO 8601")
     ingest.add_argument("--incident-number")
@@ -57,9 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(run=cmd_ingest)
 
     manifest = commands.add_parser("import", help="import an evidence-system export folder from its CSV manifest")
-    manifest.add_argument("manifest", type=Path, metavar="MANIFEST.csv",
-                          help="columns: file, evidence_id, badge_number, recorded_at, categories, "
-                          "incident_number, division, note (files relative to the manifest's folder)")
+    manifest.add_argument(
+        "manifest",
+        type=Path,
+        metavar="MANIFEST.csv",
+        help="columns: file, evidence_id, badge_number, recorded_at, categories, "
+        "incident_number, division, note (files relative to the manifest's folder)",
+    )
     manifest.set_defaults(run=cmd_import)
     _add_account_commands(commands)
     return parser
@@ -69,18 +80,27 @@ def _add_account_commands(commands) -> None:
     users = commands.add_parser("users", help="user accounts").add_subparsers(required=True, metavar="ACTION")
     add = users.add_parser("add", help="create a user (the password is read from standard input)")
     add.add_argument("name")
-    add.add_argument("--role", action="append", required=True,
-                     help="officer, reviewer, trainer, committee or admin (repeatable)")
+    add.add_argument(
+        "--role", action="append", required=True, help="officer, reviewer, trainer, committee or admin (repeatable)"
+    )
     add.add_argument("--badge", help="badge number, for officers")
     add.add_argument("--display-name")
-    add.add_argument("--password-stdin", action="store_true", required=True,
-                     help="read the password from standard input (never from the command line)")
-    add.add_argument("--own-password", action="store_true",
-                     help="the user typed this password themselves: no change is asked at the first sign-in "
-                          "(otherwise a password someone else set must be changed then)")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (never from the command line)",
+    )
+    add.add_argument(
+        "--own-password",
+        action="store_true",
+        help="the user typed this password themselves: no change is asked at the first sign-in "
+        "(otherwise a password someone else set must be changed then)",
+    )
     add.set_defaults(run=cmd_users_add)
-    unlock = users.add_parser("unlock", help="unlock an account locked by failed sign-ins (locks end by "
-                                             "themselves after 10 minutes)")
+    unlock = users.add_parser(
+        "unlock", help="unlock an account locked by failed sign-ins (locks end by themselves after 10 minutes)"
+    )
     unlock.add_argument("name")
     unlock.set_defaults(run=cmd_users_unlock)
     reset = users.add_parser("reset", help="issue a one-time password-reset link (valid 24 hours) for a user")
@@ -96,31 +116,47 @@ def _add_account_commands(commands) -> None:
     create.add_argument("--expires-in-days", type=int, metavar="N", help="refused after N days (default: never)")
     create.set_defaults(run=cmd_tokens_create)
 
-    officers = commands.add_parser("officers", help="the officer directory").add_subparsers(required=True, metavar="ACTION")
+    officers = commands.add_parser("officers", help="the officer directory").add_subparsers(
+        required=True, metavar="ACTION"
+    )
     load = officers.add_parser("import", help="load officers from a CSV: badge_number,name,division")
     load.add_argument("csv", type=Path)
     load.set_defaults(run=cmd_officers_import)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(required=True, metavar="ACTION")
     verify = audit.add_parser("verify", help="check the hash chain; exit 1 if a record was altered or removed")
-    verify.add_argument("--anchor", metavar="SEQ:HASH", type=_anchor,
-                        help="a head printed by an earlier verify and kept outside the database: "
-                             "the chain must still hold that record unchanged")
+    verify.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        type=_anchor,
+        help="a head printed by an earlier verify and kept outside the database: "
+        "the chain must still hold that record unchanged",
+    )
     verify.set_defaults(run=cmd_audit_verify)
 
-    fixity = commands.add_parser("fixity", help="re-hash the stored originals and derived files; exit 1 naming any that changed")
+    fixity = commands.add_parser(
+        "fixity", help="re-hash the stored originals and derived files; exit 1 naming any that changed"
+    )
     fixity.add_argument("--clip", type=int, metavar="ID", help="check this clip only")
     fixity.set_defaults(run=cmd_fixity)
 
-    backup = commands.add_parser("backup", help="back up the database, the store and the cue rules into DEST while the service runs")
+    backup = commands.add_parser(
+        "backup", help="back up the database, the store and the cue rules into DEST while the service runs"
+    )
     backup.add_argument("dest", type=Path, metavar="DEST")
     backup.set_defaults(run=cmd_backup)
 
-    restore = commands.add_parser("restore", help="restore a backup into an empty data dir, then verify the audit log and fixity")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty data dir, then verify the audit log and fixity"
+    )
     restore.add_argument("src", type=Path, metavar="SRC")
     restore.add_argument("--data-dir", type=Path, help="the empty data dir to restore into (default BESTPART_DATA_DIR)")
-    restore.add_argument("--anchor", metavar="SEQ:HASH", type=_anchor,
-                         help="a head kept elsewhere: the restored audit log must still hold it")
+    restore.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        type=_anchor,
+        help="a head kept elsewhere: the restored audit log must still hold it",
+    )
     restore.set_defaults(run=cmd_restore)
 
 
@@ -162,9 +198,16 @@ def cmd_users_add(args) -> int:
     _migrate()
     try:
         with session_scope() as session:
-            user = create_user(session, _cli_actor(), args.name, password, args.role,
-                               badge_number=args.badge, display_name=args.display_name,
-                               must_change_password=not args.own_password)
+            user = create_user(
+                session,
+                _cli_actor(),
+                args.name,
+                password,
+                args.role,
+                badge_number=args.badge,
+                display_name=args.display_name,
+                must_change_password=not args.own_password,
+            )
     except (AccountError, WeakPassword) as exc:
         print(f"not created: {exc}", file=sys.stderr)
         return 1
@@ -198,8 +241,10 @@ def cmd_users_reset(args) -> int:
             print(f"no user named {args.name!r}", file=sys.stderr)
             return 1
         reset, code = issue_password_reset(session, _cli_actor(), user)
-    print(f"a one-time reset link for {args.name}, valid until {reset.expires_at:%Y-%m-%d %H:%M} UTC; "
-          "open it on this server:")
+    print(
+        f"a one-time reset link for {args.name}, valid until {reset.expires_at:%Y-%m-%d %H:%M} UTC; "
+        "open it on this server:"
+    )
     print(f"/reset?code={code}")
     return 0
 
@@ -216,8 +261,9 @@ def cmd_tokens_create(args) -> int:
                 user = user_by_name(session, args.user)
                 if user is None:
                     raise AccountError(f"no user named {args.user!r}")
-            _, secret = create_token(session, _cli_actor(), args.name, user=user, scope=args.scope,
-                                     expires_in_days=args.expires_in_days)
+            _, secret = create_token(
+                session, _cli_actor(), args.name, user=user, scope=args.scope, expires_in_days=args.expires_in_days
+            )
     except AccountError as exc:
         print(f"not created: {exc}", file=sys.stderr)
         return 1
@@ -271,8 +317,12 @@ def _bootstrap_admin() -> None:
     with session_scope() as session:
         password = bootstrap_admin(session)
     if password:
-        print("\n  An administrator account was created: admin / " + password +
-              "\n  Sign in at the address below and choose a new password; this one works once.\n", flush=True)
+        print(
+            "\n  An administrator account was created: admin / "
+            + password
+            + "\n  Sign in at the address below and choose a new password; this one works once.\n",
+            flush=True,
+        )
 
 
 def _migrate() -> None:
@@ -298,8 +348,14 @@ def cmd_serve(args) -> int:
     # finally below stop the worker instead of killing this process on the spot.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
-                    proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
+        uvicorn.run(
+            create_app(),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+        )
     finally:
         if worker:
             worker.send_signal(signal.SIGINT)
@@ -435,8 +491,14 @@ def _ingest_staged(staged, tags, source: str):
         with session_scope() as session:
             outcome = ingest_staged(session, staged, tags, source=source)
             if not isinstance(outcome, Refused):
-                record(session, _cli_actor(), "clip.upload", object_type="clip", object_id=outcome.clip.id,
-                       details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": source})
+                record(
+                    session,
+                    _cli_actor(),
+                    "clip.upload",
+                    object_type="clip",
+                    object_id=outcome.clip.id,
+                    details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": source},
+                )
         return outcome
 
     return retry_when_busy(once)

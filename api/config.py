@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     child_cpu_seconds: int = 24 * 3600
 
     review_claim_minutes: float = 30.0
-    stats_cache_seconds: float = 30.0  # the dashboard's figures may be this old  # a reviewer's claim on a clip lapses after this
+    stats_cache_seconds: float = (
+        30.0  # the dashboard's figures may be this old  # a reviewer's claim on a clip lapses after this
+    )
 
     # The worker re-hashes fixity_batch clips (originals and derived files) every
     # fixity_interval_minutes, walking the whole store over time. 0 turns the sweep off: set it on

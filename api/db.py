@@ -48,8 +48,9 @@ def get_engine() -> Engine:
 
 def sqlite_engine(url: str) -> Engine:
     """SQLite in WAL, its transactions taking the write lock only to write (below)."""
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
-                           **SQLITE_POOL)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}, **SQLITE_POOL
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _begin_at_first_statement)
     event.listen(engine, "before_cursor_execute", _lock_before_first_write)
@@ -78,6 +79,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 # lost). Its later statements then see the newest data, and what it read before is as fresh as
 # under PostgreSQL's READ COMMITTED, which the code runs under there: writes that depend on a
 # read re-check it (UPDATE ... WHERE, unique constraints, the audit head's UPDATE first).
+
 
 def _begin_at_first_statement(connection) -> None:
     connection.info[_TXN] = "pending"
@@ -110,13 +112,21 @@ class DatabaseBusy(ServiceError):
     the client should send it again after Retry-After. Nothing of it was kept."""
 
     def __init__(self):
-        super().__init__(503, f"the database is busy right now and nothing was saved: send the request again "
-                              f"after {RETRY_AFTER_SECONDS} s (an upload sent again is recognised by its bytes)")
+        super().__init__(
+            503,
+            f"the database is busy right now and nothing was saved: send the request again "
+            f"after {RETRY_AFTER_SECONDS} s (an upload sent again is recognised by its bytes)",
+        )
         self.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
-BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy", "too many clients",
-                 "remaining connection slots")
+BUSY_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "database is busy",
+    "too many clients",
+    "remaining connection slots",
+)
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -136,7 +146,7 @@ def retry_when_busy(work: Callable[[], T], tries: int = 6, pause: float = 0.5) -
         except (OperationalError, PoolTimeout) as exc:
             if not is_busy(exc):
                 raise
-        time.sleep(pause * 2 ** attempt)
+        time.sleep(pause * 2**attempt)
     return work()
 
 

@@ -3,11 +3,24 @@
 from api.audit.models import AuditEvent, AuditHead  # noqa: F401
 from api.awards.models import Award, Nomination, NominationClip, NominationOfficer  # noqa: F401
 from api.clips.models import (  # noqa: F401
-    Asset, Clip, ClipCategory, ClipTag, RejectedUpload, SpeakerCorrection, Stage, Voiceprint,
+    Asset,
+    Clip,
+    ClipCategory,
+    ClipTag,
+    RejectedUpload,
+    SpeakerCorrection,
+    Stage,
+    Voiceprint,
 )
 from api.curriculum.models import Course, Lesson, LessonExport, LessonItem  # noqa: F401
 from api.review.models import Decision, OfficerReply, ReviewItem, RubricItem  # noqa: F401
 from api.search.models import SearchDoc  # noqa: F401
 from api.users.models import (  # noqa: F401
-    ApiToken, AuthSession, LoginAttempt, Officer, PasswordReset, ServerKey, User,
+    ApiToken,
+    AuthSession,
+    LoginAttempt,
+    Officer,
+    PasswordReset,
+    ServerKey,
+    User,
 )

@@ -60,8 +60,9 @@ def offset_of(page: int, size: int) -> int:
 
 def count(session: Session, query) -> int:
     """How many rows the query selects (its order, limit and offset aside)."""
-    return session.exec(select(func.count()).select_from(query.order_by(None).limit(None).offset(None)
-                                                        .subquery())).one()
+    return session.exec(
+        select(func.count()).select_from(query.order_by(None).limit(None).offset(None).subquery())
+    ).one()
 
 
 def offset_page(session: Session, query, order: tuple, *, limit: int | None, offset: int = 0) -> Page:

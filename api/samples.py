@@ -77,8 +77,19 @@ def load_samples(session: Session, actor: Actor, folder: Path = SAMPLES_DIR) -> 
             result.problems.append(f"{path.name}: {outcome.reason}")
             continue
         (result.present if outcome.duplicate else result.added).append(outcome.clip.id)
-        record(session, actor, "clip.upload", object_type="clip", object_id=outcome.clip.id,
-               details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": SOURCE})
-    record(session, actor, "samples.load", outcome="success" if not result.problems else "failure",
-           details={"added": result.added, "present": result.present, "problems": result.problems})
+        record(
+            session,
+            actor,
+            "clip.upload",
+            object_type="clip",
+            object_id=outcome.clip.id,
+            details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": SOURCE},
+        )
+    record(
+        session,
+        actor,
+        "samples.load",
+        outcome="success" if not result.problems else "failure",
+        details={"added": result.added, "present": result.present, "problems": result.problems},
+    )
     return result

@@ -5,17 +5,19 @@ takes the scheme from X-Forwarded-Proto of the addresses in --forwarded-allow-ip
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No inline script or style anywhere: every page's code is a file under /static.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-frame-options", b"DENY"),
@@ -51,8 +53,7 @@ def _with_headers(headers: list[tuple[bytes, bytes]], secure: bool) -> list[tupl
     headers += [(name, value) for name, value in HEADERS if name not in present]
     if secure:
         headers.append(HSTS)
-        headers = [(name, _secure_cookie(value) if name.lower() == b"set-cookie" else value)
-                   for name, value in headers]
+        headers = [(name, _secure_cookie(value) if name.lower() == b"set-cookie" else value) for name, value in headers]
     return headers
 
 

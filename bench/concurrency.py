@@ -123,8 +123,10 @@ def run(backend: str, workdir: Path, with_worker: bool) -> dict:
         start, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
         reads = spawn.Process(target=read_queue_process, args=(options, start, stop, out))
         reads.start()
-        with httpx.Client(**options, limits=httpx.Limits(max_connections=UPLOADS)) as uploads, \
-                ThreadPoolExecutor(UPLOADS) as pool:
+        with (
+            httpx.Client(**options, limits=httpx.Limits(max_connections=UPLOADS)) as uploads,
+            ThreadPoolExecutor(UPLOADS) as pool,
+        ):
             futures = [pool.submit(upload_once_ready, uploads, clip, start) for clip in clips]
             time.sleep(1)  # the reader process is up (httpx imported) before the uploads start
             began = time.perf_counter()
@@ -135,9 +137,16 @@ def run(backend: str, workdir: Path, with_worker: bool) -> dict:
         loaded, read_failures = out.get(timeout=300)
         reads.join()
         shas = recorded(admin)
-    return {"outcomes": outcomes, "idle": idle, "loaded": loaded, "read_failures": read_failures,
-            "elapsed": elapsed, "bytes": sum(clip.stat().st_size for clip in clips), "shas": shas,
-            "log": workdir / "serve.log"}
+    return {
+        "outcomes": outcomes,
+        "idle": idle,
+        "loaded": loaded,
+        "read_failures": read_failures,
+        "elapsed": elapsed,
+        "bytes": sum(clip.stat().st_size for clip in clips),
+        "shas": shas,
+        "log": workdir / "serve.log",
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -161,17 +170,25 @@ def report(backend: str, figures: dict) -> bool:
     loaded_ms = [s * 1000 for s in figures["loaded"]]
     idle_p50 = statistics.median(figures["idle"]) * 1000
     p50, p95, worst = statistics.median(loaded_ms), percentile(loaded_ms, 95), max(loaded_ms)
-    print(f"\n[{backend}] {UPLOADS} uploads ({figures['bytes'] / 1e6:.1f} MB) in {figures['elapsed']:.1f} s "
-          f"({UPLOADS / figures['elapsed']:.1f} uploads/s), {len(loaded_ms)} queue reads meanwhile "
-          f"({len(figures['read_failures'])} not 200: {sorted(set(figures['read_failures']))})")
-    print(f"  landed {landed}/{UPLOADS} (target {UPLOADS}) {verdict(landed == UPLOADS)}; lost {lost}; "
-          f"recorded twice {twice}; 503s retried to success {retried_503}")
-    print(f"  5xx not retried to success: {final_5xx} (target 0) {verdict(final_5xx == 0)}"
-          + (f"; other final statuses {other}" if other else "")
-          + (f"; transport errors {len(errors)}: {errors[0]}" if errors else ""))
-    print(f"  queue GET under load: p50 {p50:.0f} ms, p95 {p95:.0f} ms (target < {TARGET_P95_MS}) "
-          f"{verdict(p95 < TARGET_P95_MS)}, max {worst:.0f} ms; idle p50 {idle_p50:.0f} ms "
-          f"(p95 loaded / p50 idle: {p95 / idle_p50:.1f})")
+    print(
+        f"\n[{backend}] {UPLOADS} uploads ({figures['bytes'] / 1e6:.1f} MB) in {figures['elapsed']:.1f} s "
+        f"({UPLOADS / figures['elapsed']:.1f} uploads/s), {len(loaded_ms)} queue reads meanwhile "
+        f"({len(figures['read_failures'])} not 200: {sorted(set(figures['read_failures']))})"
+    )
+    print(
+        f"  landed {landed}/{UPLOADS} (target {UPLOADS}) {verdict(landed == UPLOADS)}; lost {lost}; "
+        f"recorded twice {twice}; 503s retried to success {retried_503}"
+    )
+    print(
+        f"  5xx not retried to success: {final_5xx} (target 0) {verdict(final_5xx == 0)}"
+        + (f"; other final statuses {other}" if other else "")
+        + (f"; transport errors {len(errors)}: {errors[0]}" if errors else "")
+    )
+    print(
+        f"  queue GET under load: p50 {p50:.0f} ms, p95 {p95:.0f} ms (target < {TARGET_P95_MS}) "
+        f"{verdict(p95 < TARGET_P95_MS)}, max {worst:.0f} ms; idle p50 {idle_p50:.0f} ms "
+        f"(p95 loaded / p50 idle: {p95 / idle_p50:.1f})"
+    )
     ok = landed == UPLOADS and final_5xx == 0 and not errors and p95 < TARGET_P95_MS
     return ok
 

@@ -54,20 +54,31 @@ os.environ.update(BESTPART_DATA_DIR=str(WORKDIR), HF_HUB_OFFLINE="1")  # before 
 for name in ("BESTPART_DATABASE_URL", "BESTPART_QUEUE_URL"):
     os.environ.pop(name, None)
 
+from seed_values import ASSETS, CATEGORIES, DIVISIONS, FIRST, LAST, STAGES  # noqa: E402
+
 from api.audit.models import AuditEvent  # noqa: E402
 from api.audit.service import event_hash  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.recognition import detect  # noqa: E402
-from seed_values import ASSETS, CATEGORIES, DIVISIONS, FIRST, LAST, STAGES  # noqa: E402
 
 TARGET_MS = 50.0
 TRANSCRIPTS = ROOT / "tests" / "recognition" / "transcripts"
 STATIC = ROOT / "review_ui" / "static"
 # The review states of ready clips, and how many of each.
-REVIEW_MIX = {"queued": 45, "in_review": 3, "selected_for_training": 15, "nominated": 4, "dismissed": 28,
-              "needs_info": 5}
-DECISION_OF = {"selected_for_training": "selected_for_training", "nominated": "nominated",
-               "dismissed": "dismissed", "needs_info": "needs_info"}
+REVIEW_MIX = {
+    "queued": 45,
+    "in_review": 3,
+    "selected_for_training": 15,
+    "nominated": 4,
+    "dismissed": 28,
+    "needs_info": 5,
+}
+DECISION_OF = {
+    "selected_for_training": "selected_for_training",
+    "nominated": "nominated",
+    "dismissed": "dismissed",
+    "needs_info": "needs_info",
+}
 OFFICER_BADGE = "4042"  # the officer whose /my is timed
 TIMED_CLIPS = 20  # /clips/{id} cycles over this many ready, queued clips with a transcript
 
@@ -88,37 +99,37 @@ class Rows(dict):
 INSERTS = {
     "officers": "INSERT INTO officers (badge_number, name, division, active, updated_at) VALUES (?,?,?,1,?)",
     "users": "INSERT INTO users (id, username, display_name, password_hash, roles, badge_number, active, "
-             "must_change_password, created_at) VALUES (?,?,?,?,?,?,1,0,?)",
+    "must_change_password, created_at) VALUES (?,?,?,?,?,?,1,0,?)",
     "api_tokens": "INSERT INTO api_tokens (name, token_hash, user_id, scope, created_at, last_used_at, revoked_at) "
-                  "VALUES (?,?,?,?,?,?,?)",
+    "VALUES (?,?,?,?,?,?,?)",
     "clips": "INSERT INTO clips (id, sha256, size_bytes, status, reason, evidence_id, badge_number, recorded_at, "
-             "incident_number, division, media_info, created_at, ready_at, recognition, recognition_score, "
-             "rules_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'bench')",
+    "incident_number, division, media_info, created_at, ready_at, recognition, recognition_score, "
+    "rules_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'bench')",
     "clip_tags": "INSERT INTO clip_tags (clip_id, badge_number, evidence_id, categories, markers, note, source, "
-                 "created_at) VALUES (?,?,?,?,?,?,?,?)",
+    "created_at) VALUES (?,?,?,?,?,?,?,?)",
     "stages": "INSERT INTO stages (clip_id, name, state, progress, attempts, error) VALUES (?,?,?,?,?,?)",
     "assets": "INSERT INTO assets (clip_id, kind, path, content_type, size_bytes, sha256, parent_sha256, tool, "
-              "tool_version, arguments, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    "tool_version, arguments, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     "review_items": "INSERT INTO review_items (clip_id, state, priority, claimed_by, claimed_by_name, "
-                    "claim_expires_at, queued_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+    "claim_expires_at, queued_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
     "decisions": "INSERT INTO decisions (id, clip_id, kind, reviewer_id, reviewer_name, reason, rubric, notes, "
-                 "revises_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "revises_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
     "officer_replies": "INSERT INTO officer_replies (clip_id, decision_id, user_id, text, created_at) "
-                       "VALUES (?,?,?,?,?)",
+    "VALUES (?,?,?,?,?)",
     "nominations": "INSERT INTO nominations (id, narrative, state, created_by, created_by_name, created_at, "
-                   "decided_by_name, decided_at, decision_reason, award_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "decided_by_name, decided_at, decision_reason, award_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
     "nomination_officers": "INSERT INTO nomination_officers (nomination_id, badge_number) VALUES (?,?)",
     "nomination_clips": "INSERT INTO nomination_clips (nomination_id, clip_id, moments) VALUES (?,?,?)",
     "awards": "INSERT INTO awards (nomination_id, badge_number, award_name, awarded_on, division, created_at) "
-              "VALUES (?,?,?,?,?,?)",
+    "VALUES (?,?,?,?,?,?)",
     "courses": "INSERT INTO courses (id, title, description, created_by_name, created_at) VALUES (?,?,?,?,?)",
     "lessons": "INSERT INTO lessons (id, course_id, title, summary, position, created_at) VALUES (?,?,?,?,?,?)",
     "lesson_items": "INSERT INTO lesson_items (lesson_id, clip_id, position, title, in_point, out_point, "
-                    "annotations) VALUES (?,?,?,?,?,?,?)",
+    "annotations) VALUES (?,?,?,?,?,?,?)",
     "lesson_exports": "INSERT INTO lesson_exports (lesson_id, state, progress, path, size_bytes, sha256, error, "
-                      "requested_by_name, created_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "requested_by_name, created_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
     "audit_events": "INSERT INTO audit_events (seq, at, actor, actor_user_id, action, object_type, object_id, "
-                    "outcome, source, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "outcome, source, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 }
 
 
@@ -146,16 +157,30 @@ def seed(n: int, rng: random.Random, texts: list[dict], staff: dict) -> dict:
         role = roles[i % len(roles)]
         user_id = 100 + i
         badge = badges[i * 5] if role == "officer" else None
-        rows.add("users", user_id, f"{role}-{i:02d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}", "not-a-hash",
-                 json.dumps([role]), badge, stamp(now - timedelta(days=rng.randrange(700))))
+        rows.add(
+            "users",
+            user_id,
+            f"{role}-{i:02d}",
+            f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "not-a-hash",
+            json.dumps([role]),
+            badge,
+            stamp(now - timedelta(days=rng.randrange(700))),
+        )
         if role in people:
             people[role].append((user_id, f"{role}-{i:02d}"))
     for i in range(40):
         service = i % 3 == 0
-        rows.add("api_tokens", f"token-{i:02d}", uuid.UUID(int=rng.getrandbits(128)).hex * 2,
-                 None if service else 100 + rng.randrange(60), "ingest" if service else None,
-                 stamp(now - timedelta(days=rng.randrange(400))), stamp(now - timedelta(hours=rng.randrange(200))),
-                 stamp(now - timedelta(days=rng.randrange(30))) if i % 7 == 0 else None)
+        rows.add(
+            "api_tokens",
+            f"token-{i:02d}",
+            uuid.UUID(int=rng.getrandbits(128)).hex * 2,
+            None if service else 100 + rng.randrange(60),
+            "ingest" if service else None,
+            stamp(now - timedelta(days=rng.randrange(400))),
+            stamp(now - timedelta(hours=rng.randrange(200))),
+            stamp(now - timedelta(days=rng.randrange(30))) if i % 7 == 0 else None,
+        )
 
     reviewers = people["reviewer"] + [staff["admin"]]
     by_state: dict[str, list[int]] = {state: [] for state in REVIEW_MIX}
@@ -173,31 +198,66 @@ def seed(n: int, rng: random.Random, texts: list[dict], staff: dict) -> dict:
         length = round(texts[pick]["segments"][-1]["end"] + rng.uniform(1, 20), 2)
         recognition = recognitions[pick] if status == "ready" else None
         sha = uuid.UUID(int=rng.getrandbits(128)).hex * 2
-        reason = {"rejected": "not a video we can process: no video stream",
-                  "failed": "the proxy stage failed three times: ffmpeg exited 1"}.get(status)
-        rows.add("clips", clip_id, sha, rng.randrange(10**7, 10**9), status, reason, evidence, badge, stamp(recorded),
-                 f"{recorded.year}-{rng.randrange(10**6):06d}", division,
-                 json.dumps({"duration": length, "width": 1280, "height": 720}) if status != "rejected" else None,
-                 stamp(created), stamp(created + timedelta(minutes=3)) if status == "ready" else None,
-                 json.dumps(recognition) if recognition else None, recognition["score"] if recognition else None)
+        reason = {
+            "rejected": "not a video we can process: no video stream",
+            "failed": "the proxy stage failed three times: ffmpeg exited 1",
+        }.get(status)
+        rows.add(
+            "clips",
+            clip_id,
+            sha,
+            rng.randrange(10**7, 10**9),
+            status,
+            reason,
+            evidence,
+            badge,
+            stamp(recorded),
+            f"{recorded.year}-{rng.randrange(10**6):06d}",
+            division,
+            json.dumps({"duration": length, "width": 1280, "height": 720}) if status != "rejected" else None,
+            stamp(created),
+            stamp(created + timedelta(minutes=3)) if status == "ready" else None,
+            json.dumps(recognition) if recognition else None,
+            recognition["score"] if recognition else None,
+        )
         clip_facts[clip_id] = (badge, pick, length, division, created)
         note = rng.choice([None, None, "offered water and a ride", "stayed with the family", "CPR until EMS arrived"])
         rows.add("clip_tags", clip_id, badge, evidence, json.dumps(categories), "[]", note, "api", stamp(created))
         if rng.random() < 0.33:
-            markers = [{"at": round(rng.uniform(0, length), 1), "note": rng.choice(["offers water", "calms him down",
-                                                                                   "starts CPR", "thanks them"])}
-                       for _ in range(rng.randint(1, 3))]
-            rows.add("clip_tags", clip_id, badge, evidence, json.dumps(rng.sample(CATEGORIES, 1)), json.dumps(markers),
-                     None, "officer", stamp(created + timedelta(hours=rng.randrange(1, 48))))
+            markers = [
+                {
+                    "at": round(rng.uniform(0, length), 1),
+                    "note": rng.choice(["offers water", "calms him down", "starts CPR", "thanks them"]),
+                }
+                for _ in range(rng.randint(1, 3))
+            ]
+            rows.add(
+                "clip_tags",
+                clip_id,
+                badge,
+                evidence,
+                json.dumps(rng.sample(CATEGORIES, 1)),
+                json.dumps(markers),
+                None,
+                "officer",
+                stamp(created + timedelta(hours=rng.randrange(1, 48))),
+            )
         add_pipeline(rows, rng, clip_id, status, sha, created)
 
         state = rng.choices(list(REVIEW_MIX), list(REVIEW_MIX.values()))[0] if status == "ready" else "queued"
         claimed = rng.choice(reviewers) if state == "in_review" else None
         queued_at = created + timedelta(minutes=5)
-        rows.add("review_items", clip_id, state, recognition["score"] if recognition else 0.0,
-                 claimed[0] if claimed else None, claimed[1] if claimed else None,
-                 stamp(now + timedelta(minutes=20)) if claimed else None, stamp(queued_at),
-                 stamp(queued_at + timedelta(hours=rng.randrange(1, 200))))
+        rows.add(
+            "review_items",
+            clip_id,
+            state,
+            recognition["score"] if recognition else 0.0,
+            claimed[0] if claimed else None,
+            claimed[1] if claimed else None,
+            stamp(now + timedelta(minutes=20)) if claimed else None,
+            stamp(queued_at),
+            stamp(queued_at + timedelta(hours=rng.randrange(1, 200))),
+        )
         if status == "ready":
             by_state[state].append(clip_id)
         if state in DECISION_OF:
@@ -209,16 +269,33 @@ def seed(n: int, rng: random.Random, texts: list[dict], staff: dict) -> dict:
             for i, kind in enumerate(kinds):
                 decision_id += 1
                 reviewer = rng.choice(reviewers)
-                reason = {"dismissed": "routine contact; nothing to hold up as an example",
-                          "needs_info": "What happened before the camera started?"}.get(kind)
-                rows.add("decisions", decision_id, clip_id, kind, reviewer[0], reviewer[1], reason,
-                         json.dumps({key: rng.random() < 0.5 for key in rubric}),
-                         rng.choice([None, "good tone throughout", "see 1:20"]), previous,
-                         stamp(decided + timedelta(minutes=i)))
+                reason = {
+                    "dismissed": "routine contact; nothing to hold up as an example",
+                    "needs_info": "What happened before the camera started?",
+                }.get(kind)
+                rows.add(
+                    "decisions",
+                    decision_id,
+                    clip_id,
+                    kind,
+                    reviewer[0],
+                    reviewer[1],
+                    reason,
+                    json.dumps({key: rng.random() < 0.5 for key in rubric}),
+                    rng.choice([None, "good tone throughout", "see 1:20"]),
+                    previous,
+                    stamp(decided + timedelta(minutes=i)),
+                )
                 previous = decision_id
             if state == "needs_info" and rng.random() < 0.3:
-                rows.add("officer_replies", clip_id, decision_id, 104 + 10 * rng.randrange(6),  # an officer
-                         "The driver had called us himself.", stamp(decided + timedelta(hours=5)))
+                rows.add(
+                    "officer_replies",
+                    clip_id,
+                    decision_id,
+                    104 + 10 * rng.randrange(6),  # an officer
+                    "The driver had called us himself.",
+                    stamp(decided + timedelta(hours=5)),
+                )
 
     add_nominations(rows, rng, by_state, clip_facts, officers, reviewers, people["committee"] + [staff["admin"]], now)
     lessons = add_curriculum(rows, rng, by_state["selected_for_training"], clip_facts, now)
@@ -241,7 +318,7 @@ def add_pipeline(rows: Rows, rng: random.Random, clip_id: int, status: str, sha:
     if status == "ready":
         done = STAGES
     elif status == "processing":
-        done = STAGES[:rng.randrange(1, 4)]
+        done = STAGES[: rng.randrange(1, 4)]
     elif status == "failed":
         done = STAGES[:2]
     else:
@@ -251,8 +328,15 @@ def add_pipeline(rows: Rows, rng: random.Random, clip_id: int, status: str, sha:
             rows.add("stages", clip_id, name, "done", 1.0, 1, None)
         elif status == "processing":
             running = name == STAGES[len(done)]
-            rows.add("stages", clip_id, name, "running" if running else "queued",
-                     round(rng.random(), 2) if running else 0.0, int(running), None)
+            rows.add(
+                "stages",
+                clip_id,
+                name,
+                "running" if running else "queued",
+                round(rng.random(), 2) if running else 0.0,
+                int(running),
+                None,
+            )
         elif status == "failed" and name == "proxy":
             rows.add("stages", clip_id, name, "failed", 0.4, 3, "ffmpeg exited 1")
         elif status == "rejected" and name == "probe":
@@ -262,19 +346,35 @@ def add_pipeline(rows: Rows, rng: random.Random, clip_id: int, status: str, sha:
     made = {"probe": [], "thumbnails": ASSETS[:3], "proxy": ASSETS[3:4], "transcript": ASSETS[4:6], "recognize": []}
     for name in done:
         for kind, content_type in made[name]:
-            rows.add("assets", clip_id, kind, f"derived/{sha[:2]}/{sha}/{kind}", content_type,
-                     rng.randrange(10**4, 10**7), sha[:64], sha[:64], "ffmpeg", "7.1", "[]",
-                     stamp(created + timedelta(minutes=2)))
+            rows.add(
+                "assets",
+                clip_id,
+                kind,
+                f"derived/{sha[:2]}/{sha}/{kind}",
+                content_type,
+                rng.randrange(10**4, 10**7),
+                sha[:64],
+                sha[:64],
+                "ffmpeg",
+                "7.1",
+                "[]",
+                stamp(created + timedelta(minutes=2)),
+            )
 
 
 def add_nominations(rows, rng, by_state, facts, officers, reviewers, committee, now) -> None:
     """A nomination for each nominated clip and for a tenth of the selected ones; most decided."""
-    nominated = by_state["nominated"] + rng.sample(by_state["selected_for_training"],
-                                                   len(by_state["selected_for_training"]) // 10)
+    nominated = by_state["nominated"] + rng.sample(
+        by_state["selected_for_training"], len(by_state["selected_for_training"]) // 10
+    )
     timed_officer = [c for c in nominated if facts[c][0] == OFFICER_BADGE]
     if not timed_officer:  # the officer whose /my is timed has some recognition to show
-        nominated += [c for state in ("selected_for_training", "dismissed") for c in by_state[state]
-                      if facts[c][0] == OFFICER_BADGE][:3]
+        nominated += [
+            c
+            for state in ("selected_for_training", "dismissed")
+            for c in by_state[state]
+            if facts[c][0] == OFFICER_BADGE
+        ][:3]
     for nomination_id, clip_id in enumerate(nominated, start=1):
         badge, _, length, division, created = facts[clip_id]
         badges = [badge] + ([rng.choice(list(officers))] if rng.random() < 0.15 else [])
@@ -284,44 +384,95 @@ def add_nominations(rows, rng, by_state, facts, officers, reviewers, committee, 
         at = created + timedelta(days=rng.randrange(1, 20))
         decided_at = at + timedelta(days=rng.randrange(1, 30)) if state != "pending" else None
         nominator, decider = rng.choice(reviewers), rng.choice(committee)
-        rows.add("nominations", nomination_id,
-                 "Stayed calm with a frightened driver, explained every step, and offered a medic. " * 3,
-                 state, nominator[0], nominator[1], stamp(at), decider[1] if decided_at else None,
-                 stamp(decided_at) if decided_at else None,
-                 "not above the standard we expect" if state == "declined" else None,
-                 "Act of Excellence" if state == "approved" else None)
+        rows.add(
+            "nominations",
+            nomination_id,
+            "Stayed calm with a frightened driver, explained every step, and offered a medic. " * 3,
+            state,
+            nominator[0],
+            nominator[1],
+            stamp(at),
+            decider[1] if decided_at else None,
+            stamp(decided_at) if decided_at else None,
+            "not above the standard we expect" if state == "declined" else None,
+            "Act of Excellence" if state == "approved" else None,
+        )
         for b in dict.fromkeys(badges):
             rows.add("nomination_officers", nomination_id, b)
             if state == "approved":
-                rows.add("awards", nomination_id, b, "Act of Excellence", decided_at.date().isoformat(),
-                         officers[b][1], stamp(decided_at))
-        rows.add("nomination_clips", nomination_id, clip_id,
-                 json.dumps([{"at": round(rng.uniform(0, length), 1), "note": "offers water"}
-                             for _ in range(rng.randint(1, 3))]))
+                rows.add(
+                    "awards",
+                    nomination_id,
+                    b,
+                    "Act of Excellence",
+                    decided_at.date().isoformat(),
+                    officers[b][1],
+                    stamp(decided_at),
+                )
+        rows.add(
+            "nomination_clips",
+            nomination_id,
+            clip_id,
+            json.dumps(
+                [{"at": round(rng.uniform(0, length), 1), "note": "offers water"} for _ in range(rng.randint(1, 3))]
+            ),
+        )
 
 
 def add_curriculum(rows, rng, selected: list[int], facts, now) -> list[int]:
     """8 courses of 5 lessons, each of 4 to 8 segments of clips selected for training; some exports."""
     lessons = []
     for course_id in range(1, 9):
-        rows.add("courses", course_id, f"Course {course_id}: {rng.choice(['De-escalation', 'Community', 'First aid'])}",
-                 "Segments chosen by the training unit.", "trainer-03", stamp(now - timedelta(days=300 - course_id)))
+        rows.add(
+            "courses",
+            course_id,
+            f"Course {course_id}: {rng.choice(['De-escalation', 'Community', 'First aid'])}",
+            "Segments chosen by the training unit.",
+            "trainer-03",
+            stamp(now - timedelta(days=300 - course_id)),
+        )
         for position in range(5):
             lesson_id = len(lessons) + 1
             lessons.append(lesson_id)
-            rows.add("lessons", lesson_id, course_id, f"Lesson {position + 1} of course {course_id}",
-                     "What to watch for.", position, stamp(now - timedelta(days=200 - lesson_id)))
+            rows.add(
+                "lessons",
+                lesson_id,
+                course_id,
+                f"Lesson {position + 1} of course {course_id}",
+                "What to watch for.",
+                position,
+                stamp(now - timedelta(days=200 - lesson_id)),
+            )
             for item in range(rng.randint(4, 8)):
                 clip_id = rng.choice(selected)
                 length = facts[clip_id][2]
                 start = round(rng.uniform(0, max(0.0, length - 12)), 1)
                 end = round(min(length, start + rng.uniform(4, 12)), 1)
-                rows.add("lesson_items", lesson_id, clip_id, item, rng.choice([None, "Calm voice", "Explains"]),
-                         start, end, json.dumps([{"at": start + 1, "text": "eye level, open hands"}]))
+                rows.add(
+                    "lesson_items",
+                    lesson_id,
+                    clip_id,
+                    item,
+                    rng.choice([None, "Calm voice", "Explains"]),
+                    start,
+                    end,
+                    json.dumps([{"at": start + 1, "text": "eye level, open hands"}]),
+                )
             if lesson_id % 3 == 0:
                 done = now - timedelta(days=rng.randrange(60))
-                rows.add("lesson_exports", lesson_id, "done", 1.0, f"exports/lesson-{lesson_id}.zip", 4_000_000,
-                         "0" * 64, None, "trainer-03", stamp(done - timedelta(minutes=2)), stamp(done))
+                rows.add(
+                    "lesson_exports",
+                    lesson_id,
+                    "done",
+                    1.0,
+                    f"exports/lesson-{lesson_id}.zip",
+                    4_000_000,
+                    "0" * 64,
+                    None,
+                    "trainer-03",
+                    stamp(done - timedelta(minutes=2)),
+                    stamp(done),
+                )
     return lessons
 
 
@@ -330,20 +481,51 @@ def add_audit(rows, rng, n: int, reviewers, now, head: tuple[int, str], count: i
     first, previous = head[0] + 1, head[1]
     start = now - timedelta(days=365)
     step = (now - start) / count
-    actions = [("clip.view", "clip"), ("clip.stream", "clip"), ("review.claim", "clip"), ("review.decide", "clip"),
-               ("clip.upload", "clip"), ("clip.tag", "clip"), ("auth.login", "user"),
-               ("nomination.create", "nomination")]
+    actions = [
+        ("clip.view", "clip"),
+        ("clip.stream", "clip"),
+        ("review.claim", "clip"),
+        ("review.decide", "clip"),
+        ("clip.upload", "clip"),
+        ("clip.tag", "clip"),
+        ("auth.login", "user"),
+        ("nomination.create", "nomination"),
+    ]
     for seq in range(first, first + count):
         action, object_type = rng.choices(actions, [50, 25, 8, 6, 5, 3, 2, 1])[0]
         actor = rng.choice(reviewers)
         moment = start + step * (seq - first)
         at = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-        event = AuditEvent(seq=seq, at=at, actor=actor[1], actor_user_id=actor[0], action=action,
-                           object_type=object_type, object_id=str(rng.randrange(1, n + 1)), outcome="success",
-                           source="10.0.0.7", details={}, prev_hash=previous, hash="")
+        event = AuditEvent(
+            seq=seq,
+            at=at,
+            actor=actor[1],
+            actor_user_id=actor[0],
+            action=action,
+            object_type=object_type,
+            object_id=str(rng.randrange(1, n + 1)),
+            outcome="success",
+            source="10.0.0.7",
+            details={},
+            prev_hash=previous,
+            hash="",
+        )
         event.hash = event_hash(event)
-        rows.add("audit_events", seq, stamp(at), event.actor, event.actor_user_id, action, object_type,
-                 event.object_id, "success", event.source, "{}", previous, event.hash)
+        rows.add(
+            "audit_events",
+            seq,
+            stamp(at),
+            event.actor,
+            event.actor_user_id,
+            action,
+            object_type,
+            event.object_id,
+            "success",
+            event.source,
+            "{}",
+            previous,
+            event.hash,
+        )
         previous = event.hash
     return first + count - 1, previous
 
@@ -355,8 +537,9 @@ def write_transcripts(clip_ids: list[int], facts: dict, texts: list[dict]) -> No
     db = sqlite3.connect(WORKDIR / "bestpart.db")
     store = get_store()
     for clip_id in clip_ids:
-        (path,) = db.execute("SELECT path FROM assets WHERE clip_id = ? AND kind = 'transcript.json'",
-                             (clip_id,)).fetchone()
+        (path,) = db.execute(
+            "SELECT path FROM assets WHERE clip_id = ? AND kind = 'transcript.json'", (clip_id,)
+        ).fetchone()
         target = store.absolute(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(texts[facts[clip_id][1]]))
@@ -480,12 +663,25 @@ def run(args, rng: random.Random) -> int:
     write_transcripts(clip_ids, facts, texts)
     counts = {}
     with sqlite3.connect(WORKDIR / "bestpart.db") as db:
-        for table in ("clips", "clip_tags", "assets", "review_items", "decisions", "nominations", "awards",
-                      "lesson_items", "audit_events", "users"):
+        for table in (
+            "clips",
+            "clip_tags",
+            "assets",
+            "review_items",
+            "decisions",
+            "nominations",
+            "awards",
+            "lesson_items",
+            "audit_events",
+            "users",
+        ):
             counts[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     size = sum(p.stat().st_size for p in WORKDIR.glob("bestpart.db*")) / 2**20
-    print(f"seeded in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
-          + f" ({size:.0f} MiB of SQLite)")
+    print(
+        f"seeded in {time.perf_counter() - started:.0f} s: "
+        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+        + f" ({size:.0f} MiB of SQLite)"
+    )
 
     timer = ServerTimer(create_app())
     staff = {"Authorization": f"Bearer {admin_token}"}
@@ -493,8 +689,11 @@ def run(args, rng: random.Random) -> int:
     lesson = seeded["lessons"][len(seeded["lessons"]) // 2]
     pages = [
         ("/queue", ["/queue"], staff),
-        ("/queue?state&category&division", [f"/queue?state=queued&category={c}&division={d}&order=oldest"
-                                            for c in CATEGORIES for d in DIVISIONS[:4]], staff),
+        (
+            "/queue?state&category&division",
+            [f"/queue?state=queued&category={c}&division={d}&order=oldest" for c in CATEGORIES for d in DIVISIONS[:4]],
+            staff,
+        ),
         ("/queue?text=", [f"/queue?text={t}" for t in ("water", "EV-2026", "Metro", "40")], staff),
         ("/clips/{id}", [f"/clips/{c}" for c in clip_ids], staff),
         ("/my (officer)", ["/my"], officer),
@@ -512,18 +711,24 @@ def run(args, rng: random.Random) -> int:
     ok = True
     with TestClient(timer) as client:
         floor, floor_wall, _ = measure(client, timer, ["/api/v1/health"], staff, args.runs)
-        print(f"  {'GET /api/v1/health (floor)':<34} {statistics.median(floor):7.2f} {p95(floor):7.2f} "
-              f"{p95(floor_wall):9.2f} {'':>8} {'':>9}")
+        print(
+            f"  {'GET /api/v1/health (floor)':<34} {statistics.median(floor):7.2f} {p95(floor):7.2f} "
+            f"{p95(floor_wall):9.2f} {'':>8} {'':>9}"
+        )
         html = client.get(f"/clips/{clip_ids[0]}", headers=staff).text
         assert html.count('class="word') > 10, "the timed clip page shows no transcript"
         for name, urls, headers in pages:
             server, wall, first = measure(client, timer, urls, headers, args.runs)
             good = p95(server) < TARGET_MS
             ok &= good
-            print(f"  {name:<34} {statistics.median(server):7.2f} {p95(server):7.2f} {p95(wall):9.2f} "
-                  f"{p95(server) / p95(floor):7.1f}x {shipped_bytes(first):9,}  {'PASS' if good else 'MISS'}")
-    print(f"\nRESULT: {'PASS' if ok else 'MISS'} (every page p95 < {TARGET_MS:.0f} ms server time, "
-          f"{args.clips:,} clips; times in ms, JS+CSS in bytes)")
+            print(
+                f"  {name:<34} {statistics.median(server):7.2f} {p95(server):7.2f} {p95(wall):9.2f} "
+                f"{p95(server) / p95(floor):7.1f}x {shipped_bytes(first):9,}  {'PASS' if good else 'MISS'}"
+            )
+    print(
+        f"\nRESULT: {'PASS' if ok else 'MISS'} (every page p95 < {TARGET_MS:.0f} ms server time, "
+        f"{args.clips:,} clips; times in ms, JS+CSS in bytes)"
+    )
     return 0 if ok else 1
 
 

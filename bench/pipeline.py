@@ -80,18 +80,50 @@ def make_clip() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     speech = CACHE / "speech.wav"
     if shutil.which("espeak-ng"):
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(speech), " ".join(SCRIPT.split())],
-                       check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(speech), " ".join(SCRIPT.split())], check=True
+        )
         audio_in = ["-stream_loop", "-1", "-i", str(speech)]
     else:  # the committed fixture's speech, looped
         audio_in = ["-stream_loop", "-1", "-i", str(FIXTURE)]
     seconds = str(MIN_SECONDS + 5)
     temp = clip.with_suffix(".tmp.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", *audio_in,
-           "-map", "0:v", "-map", "1:a", "-t", seconds,
-           "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-           "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
-           "-c:a", "aac", "-b:a", "96k", "-ac", "1", "-ar", "44100", "-movflags", "+faststart", str(temp))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1280x720:rate=25",
+        *audio_in,
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-t",
+        seconds,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "50",
+        "-keyint_min",
+        "50",
+        "-sc_threshold",
+        "0",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-ac",
+        "1",
+        "-ar",
+        "44100",
+        "-movflags",
+        "+faststart",
+        str(temp),
+    )
     temp.rename(clip)
     return clip
 
@@ -130,8 +162,11 @@ def stage_times(log: Path, clip_id: int) -> dict[str, float]:
         if m := pattern.match(line):
             at = datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f")
             seen.setdefault(m[2], {})[m[3]] = at
-    return {stage: (t["done"] - t["started"]).total_seconds()
-            for stage, t in seen.items() if {"started", "done"} <= t.keys()}
+    return {
+        stage: (t["done"] - t["started"]).total_seconds()
+        for stage, t in seen.items()
+        if {"started", "done"} <= t.keys()
+    }
 
 
 def verdict(ok: bool) -> str:
@@ -148,22 +183,30 @@ def main() -> int:
         stages = stage_times(log, clip_json["id"])
     after, _ = whisper_only(clip)
     whisper = (before + after) / 2
-    print(f"whisper_only: {whisper:.1f} s (mean of {before:.1f} s before and {after:.1f} s after end_to_end; "
-          f"{whisper_words} words)")
+    print(
+        f"whisper_only: {whisper:.1f} s (mean of {before:.1f} s before and {after:.1f} s after end_to_end; "
+        f"{whisper_words} words)"
+    )
     words = sum(len(segment["words"]) for segment in heard["segments"])
-    print(f"end_to_end: {total:.1f} s ({words} words, status {clip_json['status']}"
-          + (f": {clip_json['reason']})" if clip_json["status"] != "ready" else ")"))
+    print(
+        f"end_to_end: {total:.1f} s ({words} words, status {clip_json['status']}"
+        + (f": {clip_json['reason']})" if clip_json["status"] != "ready" else ")")
+    )
     for name, seconds in stages.items():
         print(f"  stage {name}: {seconds:.1f} s")
     ratio, kept = total / whisper, words / max(whisper_words, 1)
     ok = ratio <= TARGET_RATIO and kept >= MIN_WORDS_KEPT and clip_json["status"] == "ready"
-    print(f"end_to_end / whisper_only: {ratio:.2f} at {kept:.2f} of its words "
-          f"(target <= {TARGET_RATIO} at >= {MIN_WORDS_KEPT}) {verdict(ok)}")
+    print(
+        f"end_to_end / whisper_only: {ratio:.2f} at {kept:.2f} of its words "
+        f"(target <= {TARGET_RATIO} at >= {MIN_WORDS_KEPT}) {verdict(ok)}"
+    )
     steps = heard.get("coverage", {}).get("seconds", {})
     share = steps.get("diarize", 0) / max(steps.get("transcribe", 0), 1e-9)
     speaking = {s["speaker"]: s["seconds"] for s in heard.get("speakers", [])}
-    print(f"speakers: {steps.get('diarize', 0):.1f} s beside {steps.get('transcribe', 0):.1f} s of transcription "
-          f"= {share:.0%} (target <= {MAX_DIARIZE_SHARE:.0%}) {verdict(share <= MAX_DIARIZE_SHARE)}; heard {speaking}")
+    print(
+        f"speakers: {steps.get('diarize', 0):.1f} s beside {steps.get('transcribe', 0):.1f} s of transcription "
+        f"= {share:.0%} (target <= {MAX_DIARIZE_SHARE:.0%}) {verdict(share <= MAX_DIARIZE_SHARE)}; heard {speaking}"
+    )
     ok = ok and share <= MAX_DIARIZE_SHARE
     print(f"real-time factor: whisper_only {whisper / audio:.3f}, end_to_end {total / audio:.3f}")
     return 0 if ok else 1

@@ -45,13 +45,13 @@ os.environ.update(BESTPART_DATA_DIR=str(WORKDIR), HF_HUB_OFFLINE="1")  # before 
 for name in ("BESTPART_DATABASE_URL", "BESTPART_QUEUE_URL"):
     os.environ.pop(name, None)
 
+from seed_values import ASSETS, CATEGORIES, DIVISIONS, FIRST, LAST, STAGES  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from api.clips.models import Clip, ClipTag  # noqa: E402
 from api.db import get_engine  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.recognition import detect  # noqa: E402
-from seed_values import ASSETS, CATEGORIES, DIVISIONS, FIRST, LAST, STAGES  # noqa: E402
 from api.search.schemas import SearchFilters  # noqa: E402
 from api.search.service import metadata_doc, transcript_docs  # noqa: E402
 
@@ -72,7 +72,7 @@ def excerpts(rng: random.Random) -> list[dict]:
     for _ in range(2000):
         segments = rng.choice(sources)["segments"]
         start = rng.randrange(max(1, len(segments) - 3))
-        found.append({"language": "en", "model": "bench", "segments": segments[start:start + rng.randint(3, 8)]})
+        found.append({"language": "en", "model": "bench", "segments": segments[start : start + rng.randint(3, 8)]})
     return found
 
 
@@ -84,8 +84,10 @@ def seed(n: int, rng: random.Random) -> dict:
     recognitions = [detect(t).to_dict() for t in texts]
     now = datetime(2026, 11, 1, tzinfo=UTC)
     db = sqlite3.connect(WORKDIR / "bestpart.db", isolation_level=None)
-    db.executemany("INSERT INTO officers (badge_number, name, division, active, updated_at) VALUES (?,?,?,1,?)",
-                   [(b, name, rng.choice(DIVISIONS), stamp(now)) for b, name in officers.items()])
+    db.executemany(
+        "INSERT INTO officers (badge_number, name, division, active, updated_at) VALUES (?,?,?,1,?)",
+        [(b, name, rng.choice(DIVISIONS), stamp(now)) for b, name in officers.items()],
+    )
     for first in range(1, n + 1, CHUNK):
         rows = {"clips": [], "clip_tags": [], "stages": [], "assets": [], "review_items": [], "docs": []}
         with Session(get_engine()) as session:
@@ -107,23 +109,66 @@ def add_clip(rows, clip_id, rng, officers, texts, recognitions, now, session) ->
     pick = rng.randrange(len(texts))
     recognition = recognitions[pick] if status == "ready" else None
     sha = uuid.UUID(int=rng.getrandbits(128)).hex * 2
-    rows["clips"].append((clip_id, sha, 10_000_000, status, evidence, badge, stamp(recorded), incident, division,
-                          json.dumps({"duration": 120.0}), stamp(recorded + timedelta(hours=2)),
-                          stamp(recorded + timedelta(hours=3)) if status == "ready" else None,
-                          json.dumps(recognition) if recognition else None,
-                          recognition["score"] if recognition else None))
+    rows["clips"].append(
+        (
+            clip_id,
+            sha,
+            10_000_000,
+            status,
+            evidence,
+            badge,
+            stamp(recorded),
+            incident,
+            division,
+            json.dumps({"duration": 120.0}),
+            stamp(recorded + timedelta(hours=2)),
+            stamp(recorded + timedelta(hours=3)) if status == "ready" else None,
+            json.dumps(recognition) if recognition else None,
+            recognition["score"] if recognition else None,
+        )
+    )
     note = rng.choice([None, None, "offered water and a ride", "stayed with the family", "CPR until EMS arrived"])
-    rows["clip_tags"].append((clip_id, badge, evidence, json.dumps(categories), "[]", note, "import",
-                              stamp(recorded + timedelta(hours=2))))
+    rows["clip_tags"].append(
+        (clip_id, badge, evidence, json.dumps(categories), "[]", note, "import", stamp(recorded + timedelta(hours=2)))
+    )
     rows["stages"] += [(clip_id, name, "done", 1.0, 1) for name in STAGES]
-    rows["assets"] += [(clip_id, kind, f"derived/{sha[:2]}/{sha}/{kind}", ctype, 1000, sha[:64], sha[:64], "ffmpeg",
-                        "7", "[]", stamp(now)) for kind, ctype in ASSETS]
-    rows["review_items"].append((clip_id, "queued", recognition["score"] if recognition else 0.0,
-                                 stamp(recorded + timedelta(hours=2)), stamp(now)))
-    clip = Clip(id=clip_id, sha256=sha, size_bytes=1, evidence_id=evidence, badge_number=badge,
-                incident_number=incident, division=division)
-    tag = ClipTag(clip_id=clip_id, badge_number=badge, evidence_id=evidence, categories=categories, note=note,
-                  source="import")
+    rows["assets"] += [
+        (
+            clip_id,
+            kind,
+            f"derived/{sha[:2]}/{sha}/{kind}",
+            ctype,
+            1000,
+            sha[:64],
+            sha[:64],
+            "ffmpeg",
+            "7",
+            "[]",
+            stamp(now),
+        )
+        for kind, ctype in ASSETS
+    ]
+    rows["review_items"].append(
+        (
+            clip_id,
+            "queued",
+            recognition["score"] if recognition else 0.0,
+            stamp(recorded + timedelta(hours=2)),
+            stamp(now),
+        )
+    )
+    clip = Clip(
+        id=clip_id,
+        sha256=sha,
+        size_bytes=1,
+        evidence_id=evidence,
+        badge_number=badge,
+        incident_number=incident,
+        division=division,
+    )
+    tag = ClipTag(
+        clip_id=clip_id, badge_number=badge, evidence_id=evidence, categories=categories, note=note, source="import"
+    )
     docs = [metadata_doc(session, clip, [tag])] + (transcript_docs(clip_id, texts[pick]) if status == "ready" else [])
     rows["docs"] += [(d["clip_id"], d["kind"], d["at"], d["body"]) for d in docs]
 
@@ -131,15 +176,14 @@ def add_clip(rows, clip_id, rng, officers, texts, recognitions, now, session) ->
 def flush(cursor, rows: dict) -> None:
     statements = {
         "clips": "INSERT INTO clips (id, sha256, size_bytes, status, evidence_id, badge_number, recorded_at, "
-                 "incident_number, division, media_info, created_at, ready_at, recognition, recognition_score, "
-                 "rules_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'bench')",
+        "incident_number, division, media_info, created_at, ready_at, recognition, recognition_score, "
+        "rules_digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'bench')",
         "clip_tags": "INSERT INTO clip_tags (clip_id, badge_number, evidence_id, categories, markers, note, source, "
-                     "created_at) VALUES (?,?,?,?,?,?,?,?)",
+        "created_at) VALUES (?,?,?,?,?,?,?,?)",
         "stages": "INSERT INTO stages (clip_id, name, state, progress, attempts) VALUES (?,?,?,?,?)",
         "assets": "INSERT INTO assets (clip_id, kind, path, content_type, size_bytes, sha256, parent_sha256, tool, "
-                  "tool_version, arguments, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        "review_items": "INSERT INTO review_items (clip_id, state, priority, queued_at, updated_at) "
-                        "VALUES (?,?,?,?,?)",
+        "tool_version, arguments, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "review_items": "INSERT INTO review_items (clip_id, state, priority, queued_at, updated_at) VALUES (?,?,?,?,?)",
         "docs": "INSERT INTO search_docs (clip_id, kind, at, body) VALUES (?,?,?,?)",
     }
     for table, statement in statements.items():
@@ -151,9 +195,30 @@ def queries(rng: random.Random, seeded: dict, n: int) -> list[tuple[str, str, Se
     """200 searches as people would type them: (kind, q, filters, officer's badge or None).
     A third carry the queue's filters, a tenth are an officer's (restricted to their clips)."""
     officers = seeded["officers"]
-    words = ["narcan", "tourniquet", "CPR", "AED", "naloxone", "compressions", "breathing", "ambulance",
-             "medic", "water", "blanket", '"deep breath"', '"not in trouble"', "basketball", "coffee",
-             "de-escalation", "understand", "okay", "thank you", "sir", "help", "my name is"]
+    words = [
+        "narcan",
+        "tourniquet",
+        "CPR",
+        "AED",
+        "naloxone",
+        "compressions",
+        "breathing",
+        "ambulance",
+        "medic",
+        "water",
+        "blanket",
+        '"deep breath"',
+        '"not in trouble"',
+        "basketball",
+        "coffee",
+        "de-escalation",
+        "understand",
+        "okay",
+        "thank you",
+        "sir",
+        "help",
+        "my name is",
+    ]
     found = []
     for i in range(RUNS):
         kind = ["word", "word", "officer name", "evidence or incident id", "two words"][i % 5]
@@ -168,8 +233,9 @@ def queries(rng: random.Random, seeded: dict, n: int) -> list[tuple[str, str, Se
             q = f"{rng.choice(words)} {rng.choice(['please', 'hospital', 'car', 'water', 'family'])}"
         filters = SearchFilters()
         if i % 3 == 0:
-            filters = SearchFilters(status="ready", division=rng.choice(DIVISIONS),
-                                    category=rng.choice(CATEGORIES), date_from="2026-01-01")
+            filters = SearchFilters(
+                status="ready", division=rng.choice(DIVISIONS), category=rng.choice(CATEGORIES), date_from="2026-01-01"
+            )
             kind += " + filters"
         badge = rng.choice(list(officers)) if i % 10 == 7 else None
         found.append((kind, q, filters, badge))
@@ -212,8 +278,9 @@ def raw_fts(connection, q, _filters, _badge):
     from api.search.service import parse_terms
 
     expression = SqliteIndex()._match(parse_terms(q)).compile().params["match"]  # the service's own query
-    connection.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT 20",
-                       (expression,)).fetchall()
+    connection.execute(
+        "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT 20", (expression,)
+    ).fetchall()
 
 
 def service_listing(offset):
@@ -291,8 +358,9 @@ def bench_search(raw, client, runs) -> bool:
     report("GET /api/v1/search (token auth)", timed(lambda *call: http_search(client, *call), calls), raw_times)
     print("  by kind of query (service):")
     for kind in sorted({run[0] for run in runs}):
-        report(f"  {kind} ({sum(run[0] == kind for run in runs)})",
-               [t for t, run in zip(times, runs) if run[0] == kind])
+        report(
+            f"  {kind} ({sum(run[0] == kind for run in runs)})", [t for t, run in zip(times, runs) if run[0] == kind]
+        )
     return ok
 
 
@@ -301,33 +369,48 @@ def bench_listing(raw, client, rng) -> bool:
     OFFSET walks every clip before the page, whatever the layers above it do."""
     pages = [(50 * rng.randrange(10),) for _ in range(RUNS)]
     print(f"\nlisting: {RUNS} pages of 50 clips among the first ten (offsets 0 to 450)")
-    raw_list = timed(lambda offset: raw.execute("SELECT * FROM clips ORDER BY id DESC LIMIT 50 OFFSET ?",
-                                                (offset,)).fetchall(), pages)
+    raw_list = timed(
+        lambda offset: raw.execute("SELECT * FROM clips ORDER BY id DESC LIMIT 50 OFFSET ?", (offset,)).fetchall(),
+        pages,
+    )
     report("raw SELECT * FROM clips ... LIMIT 50", raw_list)
     report("list_clips + clip_public x 50 (3 queries a clip)", timed(service_listing, pages), raw_list)
     assert batched_listing(0) == service_listing(0)
-    ok = report("list_clips + clips_public (3 queries a page)", timed(batched_listing, pages), raw_list,
-                LISTING_TARGET_MS)
+    ok = report(
+        "list_clips + clips_public (3 queries a page)", timed(batched_listing, pages), raw_list, LISTING_TARGET_MS
+    )
     http_listing(client, 0)
     report("GET /api/v1/clips?limit=50 (token auth)", timed(lambda o: http_listing(client, o), pages), raw_list)
     # The review team's queue: what /queue shows, by priority (the recognition score) or oldest first.
-    calls = [(50 * rng.randrange(10), rng.choice(["priority", "oldest"]), rng.choice([None, *DIVISIONS]))
-             for _ in range(RUNS)]
-    raw_queue = timed(lambda offset, *_: raw.execute(
-        "SELECT * FROM review_items JOIN clips ON clips.id = review_items.clip_id WHERE review_items.state = 'queued' "
-        "ORDER BY review_items.priority DESC LIMIT 50 OFFSET ?", (offset,)).fetchall(), calls)
+    calls = [
+        (50 * rng.randrange(10), rng.choice(["priority", "oldest"]), rng.choice([None, *DIVISIONS]))
+        for _ in range(RUNS)
+    ]
+    raw_queue = timed(
+        lambda offset, *_: raw.execute(
+            "SELECT * FROM review_items JOIN clips ON clips.id = review_items.clip_id WHERE review_items.state = 'queued' "
+            "ORDER BY review_items.priority DESC LIMIT 50 OFFSET ?",
+            (offset,),
+        ).fetchall(),
+        calls,
+    )
     report("raw SELECT queued review items ... LIMIT 50", raw_queue)
     service_queue(*calls[0])
-    ok &= report("list_queue + the route's rows (service level)", timed(service_queue, calls), raw_queue,
-                 LISTING_TARGET_MS)
+    ok &= report(
+        "list_queue + the route's rows (service level)", timed(service_queue, calls), raw_queue, LISTING_TARGET_MS
+    )
     http_queue(client, *calls[0])
-    report("GET /api/v1/review/queue?limit=50 (token auth)", timed(lambda *call: http_queue(client, *call), calls),
-           raw_queue)
+    report(
+        "GET /api/v1/review/queue?limit=50 (token auth)",
+        timed(lambda *call: http_queue(client, *call), calls),
+        raw_queue,
+    )
     for offset in (5_000, 50_000):
         deep = [(offset,)] * 20
         print(f"  deep page at offset {offset:,}, 20 times:")
-        raw_deep = timed(lambda o: raw.execute("SELECT * FROM clips ORDER BY id DESC LIMIT 50 OFFSET ?",
-                                               (o,)).fetchall(), deep)
+        raw_deep = timed(
+            lambda o: raw.execute("SELECT * FROM clips ORDER BY id DESC LIMIT 50 OFFSET ?", (o,)).fetchall(), deep
+        )
         report("  raw SELECT", raw_deep)
         report("  list_clips + clips_public", timed(batched_listing, deep), raw_deep)
     return ok
@@ -348,14 +431,18 @@ def main() -> int:
         clips = connection.exec_driver_sql("SELECT count(*) FROM clips").scalar()
         docs = connection.exec_driver_sql("SELECT count(*) FROM search_docs").scalar()
     size = sum(p.stat().st_size for p in WORKDIR.glob("bestpart.db*")) / 2**20
-    print(f"{clips:,} clips, {docs:,} search documents, seeded in {time.perf_counter() - started:.0f} s "
-          f"({size:.0f} MiB of SQLite in {WORKDIR})")
+    print(
+        f"{clips:,} clips, {docs:,} search documents, seeded in {time.perf_counter() - started:.0f} s "
+        f"({size:.0f} MiB of SQLite in {WORKDIR})"
+    )
     raw = sqlite3.connect(WORKDIR / "bestpart.db")
     with http_client() as client:
         ok = bench_search(raw, client, queries(rng, seeded, clips))
         ok &= bench_listing(raw, client, rng)
-    print(f"\nRESULT: {'PASS' if ok else 'MISS'} (service level: search p95 < {SEARCH_TARGET_MS:.0f} ms, "
-          f"listing p95 < {LISTING_TARGET_MS:.0f} ms)")
+    print(
+        f"\nRESULT: {'PASS' if ok else 'MISS'} (service level: search p95 < {SEARCH_TARGET_MS:.0f} ms, "
+        f"listing p95 < {LISTING_TARGET_MS:.0f} ms)"
+    )
     return 0 if ok else 1
 
 

@@ -61,10 +61,13 @@ def make_input(path: Path) -> None:
 def multipart(path: Path, boundary: str) -> tuple[int, Callable[[], Iterator[bytes]]]:
     """(Content-Length, generator factory) for badge_number, categories and the file part."""
     fields = {"badge_number": "4711", "categories": "de-escalation"}
-    head = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                    for k, v in fields.items())
-    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-             f"Content-Type: video/mp4\r\n\r\n").encode()
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        f"Content-Type: video/mp4\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
 
     def body():
@@ -83,8 +86,7 @@ def rss_kb(pid: int) -> int:
 
 def child_pid() -> int:
     """The `bestpart serve` we just started: our only child process."""
-    children = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
-                if _ppid(stat) == os.getpid()]
+    children = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if _ppid(stat) == os.getpid()]
     assert len(children) == 1, children
     return children[0]
 
@@ -112,8 +114,12 @@ def upload(client: httpx.Client, path: Path) -> tuple[float, float, httpx.Respon
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    response = client.post("/api/v1/clips", content=body(), timeout=600, headers={
-        "Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length)})
+    response = client.post(
+        "/api/v1/clips",
+        content=body(),
+        timeout=600,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length)},
+    )
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
@@ -149,8 +155,9 @@ def main() -> int:
         try:
             make_input(source)
             digest, hash_s, copy_s, raw_s = raw(source, workdir)
-            with running_service(backend_env("sqlite", workdir / "data"), workdir / "serve.log",
-                                 with_worker=False) as client:
+            with running_service(
+                backend_env("sqlite", workdir / "data"), workdir / "serve.log", with_worker=False
+            ) as client:
                 _, first_mb, _ = upload(client, FIXTURE)  # first request: lazy imports, DB engine
                 seconds, rss_mb, response = upload(client, source)
         finally:
@@ -162,13 +169,18 @@ def main() -> int:
         print(f"MISS: the service stored sha256 {response.json()['sha256']}, hashlib says {digest}")
         return 1
     ours, theirs = SIZE / MB / seconds, SIZE / MB / raw_s
-    print(f"raw: hashlib sha256 {SIZE / MB / hash_s:.0f} MB/s, cp+sync {SIZE / MB / copy_s:.0f} MB/s, "
-          f"both {theirs:.0f} MB/s ({raw_s:.1f} s)")
-    print(f"upload: {ours:.0f} MB/s ({seconds:.1f} s for 1 GiB) "
-          f"(target >= {TARGET_MBPS}) {verdict(ours >= TARGET_MBPS)}")
+    print(
+        f"raw: hashlib sha256 {SIZE / MB / hash_s:.0f} MB/s, cp+sync {SIZE / MB / copy_s:.0f} MB/s, "
+        f"both {theirs:.0f} MB/s ({raw_s:.1f} s)"
+    )
+    print(
+        f"upload: {ours:.0f} MB/s ({seconds:.1f} s for 1 GiB) (target >= {TARGET_MBPS}) {verdict(ours >= TARGET_MBPS)}"
+    )
     print(f"upload / raw hash+copy: {ours / theirs:.2f}")
-    print(f"serve RSS growth: {rss_mb:.1f} MB (target < {TARGET_RSS_MB}) {verdict(rss_mb < TARGET_RSS_MB)} "
-          f"(the warm-up upload before it: {first_mb:.1f} MB)")
+    print(
+        f"serve RSS growth: {rss_mb:.1f} MB (target < {TARGET_RSS_MB}) {verdict(rss_mb < TARGET_RSS_MB)} "
+        f"(the warm-up upload before it: {first_mb:.1f} MB)"
+    )
     return 0 if ours >= TARGET_MBPS and rss_mb < TARGET_RSS_MB else 1
 
 

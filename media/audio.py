@@ -20,15 +20,26 @@ SLACK_SECONDS = 1.0  # the resampler may overshoot `-t` by a frame or two
 CHUNK = 1 << 20
 
 
-def audio_argv(src: Path, max_seconds: float = DEFAULT_MAX_SECONDS,
-               limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> list[str]:
+def audio_argv(
+    src: Path, max_seconds: float = DEFAULT_MAX_SECONDS, limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS
+) -> list[str]:
     return [
         *ffmpeg.base_args("error"),
         *ffmpeg.input_args(src, limits=limits),
-        "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-ac", "1", "-ar", str(SAMPLE_RATE),
-        "-t", f"{max_seconds:.3f}",
-        "-f", "f32le", "pipe:1",
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        "1",
+        "-ar",
+        str(SAMPLE_RATE),
+        "-t",
+        f"{max_seconds:.3f}",
+        "-f",
+        "f32le",
+        "pipe:1",
     ]
 
 
@@ -43,12 +54,13 @@ def read_bounded(stdout, limit: int, data: bytearray) -> None:
         data += chunk
         if len(data) > limit:
             raise MediaRejected(
-                f"the audio track decodes to more than the {limit // BYTES_PER_SECOND} s of sound "
-                "its clip can hold")
+                f"the audio track decodes to more than the {limit // BYTES_PER_SECOND} s of sound its clip can hold"
+            )
 
 
-def decode_audio(src: Path, timeout: float, max_seconds: float = DEFAULT_MAX_SECONDS,
-                 limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> np.ndarray:
+def decode_audio(
+    src: Path, timeout: float, max_seconds: float = DEFAULT_MAX_SECONDS, limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS
+) -> np.ndarray:
     """The first audio track, at most max_seconds of it. Raises MediaRejected for a track that
     does not decode."""
     decoded = bytearray()

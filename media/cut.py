@@ -21,21 +21,44 @@ def cut_argv(src: Path, dst: Path, in_point: float, out_point: float) -> list[st
         raise ValueError(f"a cut needs 0 <= in < out, not [{in_point}, {out_point}]")
     return [
         *ffmpeg.base_args("error"),
-        "-ss", _seconds(in_point),  # before -i: input seeking, made exact by accurate_seek
+        "-ss",
+        _seconds(in_point),  # before -i: input seeking, made exact by accurate_seek
         *ffmpeg.input_args(src),
-        "-t", _seconds(out_point - in_point),
-        "-map", "0:v:0", "-map", "0:a:0?",  # `?`: a silent clip has no audio to map
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(CRF), "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "128k",
-        "-sn", "-dn", "-map_metadata", "-1",
-        "-movflags", "+faststart",
-        "-progress", "pipe:2", "-nostats",
-        "-f", "mp4", "-y", f"file:{Path(dst).resolve()}",
+        "-t",
+        _seconds(out_point - in_point),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",  # `?`: a silent clip has no audio to map
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        str(CRF),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        "-sn",
+        "-dn",
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-progress",
+        "pipe:2",
+        "-nostats",
+        "-f",
+        "mp4",
+        "-y",
+        f"file:{Path(dst).resolve()}",
     ]
 
 
-def cut_segment(src: Path, dst: Path, in_point: float, out_point: float, timeout: float,
-                on_progress=None) -> list[str]:
+def cut_segment(src: Path, dst: Path, in_point: float, out_point: float, timeout: float, on_progress=None) -> list[str]:
     """Write the cut to dst; returns the argv used (for provenance). on_progress gets 0..1."""
     argv = cut_argv(src, dst, in_point, out_point)
     duration = out_point - in_point
@@ -79,12 +102,16 @@ def _shift_segment(segment: dict, in_point: float, out_point: float) -> Segment 
             return None
         start, end = shifted(segment["start"], segment["end"])
         return Segment(start, end, segment["text"], speaker=segment.get("speaker"))
-    words = [Word(*shifted(w["start"], w["end"]), w["word"], w.get("probability", 1.0))
-             for w in segment["words"] if in_point <= (w["start"] + w["end"]) / 2 <= out_point]
+    words = [
+        Word(*shifted(w["start"], w["end"]), w["word"], w.get("probability", 1.0))
+        for w in segment["words"]
+        if in_point <= (w["start"] + w["end"]) / 2 <= out_point
+    ]
     if not words:
         return None
-    return Segment(words[0].start, words[-1].end, " ".join(w.word for w in words), words,
-                   speaker=segment.get("speaker"))
+    return Segment(
+        words[0].start, words[-1].end, " ".join(w.word for w in words), words, speaker=segment.get("speaker")
+    )
 
 
 def _seconds(value: float) -> str:

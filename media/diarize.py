@@ -64,10 +64,15 @@ class Speakers:
     seconds: list[float]  # per cluster
 
     def summary(self) -> list[dict]:
-        return [{"speaker": label, "seconds": round(self.seconds[k], 1),
-                 "loudness_db": round(self.loudness_db[k], 1),
-                 "centroid": [round(float(x), 4) for x in self.centroids[k]]}  # refines voiceprints
-                for k, label in sorted(enumerate(self.labels), key=lambda kv: _label_order(kv[1]))]
+        return [
+            {
+                "speaker": label,
+                "seconds": round(self.seconds[k], 1),
+                "loudness_db": round(self.loudness_db[k], 1),
+                "centroid": [round(float(x), 4) for x in self.centroids[k]],
+            }  # refines voiceprints
+            for k, label in sorted(enumerate(self.labels), key=lambda kv: _label_order(kv[1]))
+        ]
 
     def centroid_of(self, label: str) -> np.ndarray | None:
         return self.centroids[self.labels.index(label)] if label in self.labels else None
@@ -83,8 +88,7 @@ class Speakers:
         return self.centroids[k] if sure else None
 
 
-def diarize(transcript: Transcript, audio: np.ndarray, encoder, voiceprint=None
-            ) -> tuple[Transcript, Speakers | None]:
+def diarize(transcript: Transcript, audio: np.ndarray, encoder, voiceprint=None) -> tuple[Transcript, Speakers | None]:
     """The transcript with a speaker on every segment and word, and the clustering behind it."""
     windows = speech_windows(transcript, len(audio) / SAMPLE_RATE)
     if not windows:
@@ -276,8 +280,11 @@ def _loudest_voice(centroids, loudness, seconds) -> set[int]:
     """The loudest cluster (the most speech breaks a tie), and every cluster as loud and not unlike it."""
     officer = max(range(len(centroids)), key=lambda k: (round(loudness[k]), seconds[k]))
     alike = centroids @ centroids[officer]
-    return {k for k in range(len(centroids))
-            if k == officer or (loudness[k] >= loudness[officer] - WEARER_MARGIN_DB and alike[k] >= WEARER_SIMILARITY)}
+    return {
+        k
+        for k in range(len(centroids))
+        if k == officer or (loudness[k] >= loudness[officer] - WEARER_MARGIN_DB and alike[k] >= WEARER_SIMILARITY)
+    }
 
 
 def _attribute(segment: Segment, speakers: Speakers) -> list[Segment]:
@@ -301,10 +308,15 @@ def _part(segment: Segment, run: list[tuple[Word, float]]) -> Segment:
     words = [w for w, _ in run]
     confidence = round(float(np.mean([c for _, c in run])), 3)
     whole = len(words) == len(segment.words)
-    return replace(segment, start=segment.start if whole else words[0].start,
-                   end=segment.end if whole else words[-1].end,
-                   text=segment.text if whole else " ".join(w.word for w in words),
-                   words=words, speaker=words[0].speaker, speaker_confidence=confidence)
+    return replace(
+        segment,
+        start=segment.start if whole else words[0].start,
+        end=segment.end if whole else words[-1].end,
+        text=segment.text if whole else " ".join(w.word for w in words),
+        words=words,
+        speaker=words[0].speaker,
+        speaker_confidence=confidence,
+    )
 
 
 def _vote(speakers: Speakers, start: float, end: float) -> tuple[str, float]:
@@ -353,14 +365,13 @@ def _covered_seconds(windows: list[tuple[float, float]]) -> float:
 
 
 def _level_db(audio: np.ndarray, window: tuple[float, float]) -> float:
-    piece = audio[int(window[0] * SAMPLE_RATE):int(window[1] * SAMPLE_RATE)]
+    piece = audio[int(window[0] * SAMPLE_RATE) : int(window[1] * SAMPLE_RATE)]
     if len(piece) < 400:
         return -120.0
     frames = piece[: len(piece) // 400 * 400].reshape(-1, 400).astype(np.float64)
-    rms = np.sqrt(np.mean(frames ** 2, axis=1))
+    rms = np.sqrt(np.mean(frames**2, axis=1))
     return float(20 * np.log10(max(np.percentile(rms, LOUDNESS_PERCENTILE), 1e-6)))
 
 
 def _label_order(label: str) -> tuple[int, int]:
     return (0, 0) if label == OFFICER else (1, int(label.split()[-1]))
-

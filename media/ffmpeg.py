@@ -52,13 +52,22 @@ class Limits:
 
     def fits(self, width: int, height: int) -> bool:
         """Whether a picture is within the caps, either way round (a rotated camera swaps them)."""
-        return (max(width, height) <= max(self.max_width, self.max_height)
-                and min(width, height) <= min(self.max_width, self.max_height))
+        return max(width, height) <= max(self.max_width, self.max_height) and min(width, height) <= min(
+            self.max_width, self.max_height
+        )
 
     def wrap(self, argv: list[str]) -> list[str]:
         """argv run under these rlimits: a small Python sets them, then becomes the tool (exec)."""
-        return [sys.executable, "-S", "-I", "-c", _SET_LIMITS_THEN_EXEC,
-                str(self.memory_bytes), str(self.cpu_seconds), *argv]
+        return [
+            sys.executable,
+            "-S",
+            "-I",
+            "-c",
+            _SET_LIMITS_THEN_EXEC,
+            str(self.memory_bytes),
+            str(self.cpu_seconds),
+            *argv,
+        ]
 
 
 DEFAULT_LIMITS = Limits()
@@ -91,12 +100,17 @@ def ffmpeg_version() -> str:
 def input_args(path: Path, *, skip_nonkey_frames: bool = False, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """The options that must precede every hostile input, then the input itself."""
     args = [
-        "-protocol_whitelist", "file",
-        "-format_whitelist", ",".join(ALLOWED_DEMUXERS),
-        "-probesize", str(PROBE_SIZE_BYTES),
-        "-analyzeduration", str(ANALYZE_MICROSECONDS),
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ",".join(ALLOWED_DEMUXERS),
+        "-probesize",
+        str(PROBE_SIZE_BYTES),
+        "-analyzeduration",
+        str(ANALYZE_MICROSECONDS),
         # A codec option: every decoder refuses a picture above it, whenever in the stream it comes.
-        "-max_pixels", str(limits.max_pixels),
+        "-max_pixels",
+        str(limits.max_pixels),
     ]
     if skip_nonkey_frames:
         args += ["-skip_frame", "nokey"]
@@ -133,8 +147,7 @@ def run(
     of its memory or CPU time, or meet a picture over the cap. The caller decides what any other
     non-zero exit means (`check_exit`).
     """
-    proc = spawn(argv, limits, stdout=subprocess.PIPE if read_stdout else subprocess.DEVNULL,
-                 stderr=subprocess.PIPE)
+    proc = spawn(argv, limits, stdout=subprocess.PIPE if read_stdout else subprocess.DEVNULL, stderr=subprocess.PIPE)
     watch = _StderrWatch(on_stderr_line)
     stderr_reader = threading.Thread(target=watch.drain, args=(proc.stderr,), daemon=True)
     stderr_reader.start()
@@ -173,8 +186,10 @@ def check_exit(done: Completed, failure: str) -> None:
 
 
 # Faults of this machine: they count when ffmpeg names one of our own files beside them.
-_SYSTEM_ERROR = re.compile(r"No space left|Disk quota|Read-only file system|Permission denied"
-                           r"|Too many open files|No such file or directory|Input/output error")
+_SYSTEM_ERROR = re.compile(
+    r"No space left|Disk quota|Read-only file system|Permission denied"
+    r"|Too many open files|No such file or directory|Input/output error"
+)
 _BUILD_ERROR = re.compile(r"Unknown encoder|Encoder not found|Unrecognized option")  # our argv or ffmpeg build
 
 
@@ -184,12 +199,22 @@ def _our_fault(line: str, argv: list[str]) -> bool:
     ours = [arg.removeprefix("file:") for arg in argv if arg.startswith("file:")]
     return bool(_SYSTEM_ERROR.search(line)) and any(path in line for path in ours)
 
+
 _PROGRESS = re.compile(r"^[a-z_0-9]+=\S*$")  # `-progress` key=value lines
 _OVERSIZE = re.compile(r"Picture size (\d+)x(\d+) (exceeds specified max pixel count|is invalid)")
 _OUT_OF_MEMORY = "Cannot allocate memory"
 # What a decoder does on a crafted file; SIGXCPU and SIGKILL are the CPU rlimit's soft and hard ends.
-_CRASHES = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGFPE, signal.SIGILL, signal.SIGXCPU,
-            signal.SIGKILL, signal.SIGSYS, signal.SIGTRAP}
+_CRASHES = {
+    signal.SIGSEGV,
+    signal.SIGBUS,
+    signal.SIGABRT,
+    signal.SIGFPE,
+    signal.SIGILL,
+    signal.SIGXCPU,
+    signal.SIGKILL,
+    signal.SIGSYS,
+    signal.SIGTRAP,
+}
 MAX_LINE_BYTES = 4096
 
 
@@ -224,13 +249,16 @@ def _reject_what_the_file_did(done: Completed, watch: _StderrWatch, limits: Limi
         width, height, over_cap = watch.oversize
         if not over_cap:
             raise MediaRejected(f"a picture in the video stream has an impossible size, {width}x{height}")
-        raise MediaRejected(f"a picture in the video stream needs {width}x{height} pixels; the largest "
-                            f"accepted is {limits.max_width}x{limits.max_height}")
+        raise MediaRejected(
+            f"a picture in the video stream needs {width}x{height} pixels; the largest "
+            f"accepted is {limits.max_width}x{limits.max_height}"
+        )
     if done.returncode < 0 and -done.returncode in _CRASHES:
         raise MediaRejected(_death(tool, signal.Signals(-done.returncode), limits))
     if done.returncode != 0 and watch.out_of_memory:
-        raise MediaRejected(f"{tool} needed more than the {limits.memory_bytes / GIB:.1f} GiB of memory "
-                            "one tool may use on this file")
+        raise MediaRejected(
+            f"{tool} needed more than the {limits.memory_bytes / GIB:.1f} GiB of memory one tool may use on this file"
+        )
 
 
 def _death(tool: str, sig: signal.Signals, limits: Limits) -> str:

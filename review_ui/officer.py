@@ -36,10 +36,16 @@ REVIEW_LABELS = {
 def upload_page(request: Request, principal: OfficerPage):
     """Drag in several files with the ingest fields; upload.js sends each one and follows it."""
     badge_editable = clips.files_for_any_badge(principal)
-    return render(request, "upload.html", principal,
-                  categories=[c.value for c in Category], accept=ACCEPT,
-                  badge=principal.badge_number or "", badge_editable=badge_editable,
-                  can_upload=badge_editable or bool(principal.badge_number))
+    return render(
+        request,
+        "upload.html",
+        principal,
+        categories=[c.value for c in Category],
+        accept=ACCEPT,
+        badge=principal.badge_number or "",
+        badge_editable=badge_editable,
+        can_upload=badge_editable or bool(principal.badge_number),
+    )
 
 
 @dataclass
@@ -54,19 +60,38 @@ class ClipRow(clips.MyClip):
 
 
 @router.get("/my")
-def my_footage(request: Request, principal: OfficerPage, session: SessionDep,
-               page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1, status: str | None = None,
-               clip: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None):
+def my_footage(
+    request: Request,
+    principal: OfficerPage,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
+    status: str | None = None,
+    clip: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+):
     """My clips and where they stand in review; my nominations and awards.
 
     `?clip=ID&at=SECONDS` (a link from the player) shows that one clip with its tag form open."""
     badge = principal.badge_number
     status = status if status in {s.value for s in ClipStatus} else None
-    mine = clips.my_clips(session, principal, status=status, clip_id=clip, limit=PAGE_SIZE,
-                          offset=offset_of(page, PAGE_SIZE))
+    mine = clips.my_clips(
+        session, principal, status=status, clip_id=clip, limit=PAGE_SIZE, offset=offset_of(page, PAGE_SIZE)
+    )
     nominations = awards.list_nominations(session, badge_number=badge).items if badge else []
     my_awards = awards.list_awards(session, principal, badge_number=badge).items if badge else []
-    return render(request, "my_footage.html", principal, rows=[ClipRow.of(row) for row in mine.items],
-                  total=mine.total, page=page, page_size=PAGE_SIZE, has_next=mine.has_next, status=status,
-                  only_clip=clip, statuses=[s.value for s in ClipStatus], badge=badge,
-                  categories=[c.value for c in Category], nominations=nominations, awards=my_awards)
+    return render(
+        request,
+        "my_footage.html",
+        principal,
+        rows=[ClipRow.of(row) for row in mine.items],
+        total=mine.total,
+        page=page,
+        page_size=PAGE_SIZE,
+        has_next=mine.has_next,
+        status=status,
+        only_clip=clip,
+        statuses=[s.value for s in ClipStatus],
+        badge=badge,
+        categories=[c.value for c in Category],
+        nominations=nominations,
+        awards=my_awards,
+    )

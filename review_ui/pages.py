@@ -42,22 +42,33 @@ def navigation(principal: Principal) -> list[tuple[str, str]]:
 
 def home_for(principal: Principal) -> str:
     """Each role's own starting page."""
-    for role, path in ((Role.REVIEWER, "/queue"), (Role.OFFICER, "/my"), (Role.COMMITTEE, "/nominations"),
-                       (Role.TRAINER, "/curriculum"), (Role.ADMIN, "/admin")):
+    for role, path in (
+        (Role.REVIEWER, "/queue"),
+        (Role.OFFICER, "/my"),
+        (Role.COMMITTEE, "/nominations"),
+        (Role.TRAINER, "/curriculum"),
+        (Role.ADMIN, "/admin"),
+    ):
         if role in principal.roles:
             return path
     return "/awards"
 
 
-def render(request: Request, template: str, principal: Principal | None, status_code: int = 200,
-           **context) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, {
-        "principal": principal,
-        "nav": navigation(principal) if principal else [],
-        "csrf_token": principal.auth_session.csrf_token if principal and principal.auth_session else "",
-        "path": request.url.path,
-        **context,
-    }, status_code=status_code)
+def render(
+    request: Request, template: str, principal: Principal | None, status_code: int = 200, **context
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "principal": principal,
+            "nav": navigation(principal) if principal else [],
+            "csrf_token": principal.auth_session.csrf_token if principal and principal.auth_session else "",
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 async def login_required_handler(request: Request, exc: LoginRequired):
@@ -74,5 +85,11 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException):
 
     if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
         return await http_exception_handler(request, exc)
-    return render(request, "error.html", None, status_code=exc.status_code, status=exc.status_code,
-                  message=exc.detail if isinstance(exc.detail, str) else "Something went wrong.")
+    return render(
+        request,
+        "error.html",
+        None,
+        status_code=exc.status_code,
+        status=exc.status_code,
+        message=exc.detail if isinstance(exc.detail, str) else "Something went wrong.",
+    )

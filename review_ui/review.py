@@ -90,8 +90,10 @@ class QueueLine(review.QueueRow):
     @classmethod
     def of(cls, row: review.QueueRow, moment: datetime) -> "QueueLine":
         processing = row.clip.status == ClipStatus.PROCESSING
-        return cls(**(vars(row) | {"progress": round(row.progress * 100) if processing else None}),
-                   age=human_age((moment - row.item.queued_at).total_seconds()))
+        return cls(
+            **(vars(row) | {"progress": round(row.progress * 100) if processing else None}),
+            age=human_age((moment - row.item.queued_at).total_seconds()),
+        )
 
 
 def _option(value: str, allowed, name: str, problems: list[str]):
@@ -115,18 +117,38 @@ def _day(value: str, name: str, problems: list[str]) -> date | None:
 
 
 @router.get("/queue")
-def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
-               state: str = "", category: str = "", division: str = "", badge_number: str = "",
-               date_from: str = "", date_to: str = "", text: str = "", order: str = "priority",
-               page: str = "1", empty: str = ""):
+def queue_page(
+    request: Request,
+    principal: ReviewerPage,
+    session: SessionDep,
+    state: str = "",
+    category: str = "",
+    division: str = "",
+    badge_number: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    text: str = "",
+    order: str = "priority",
+    page: str = "1",
+    empty: str = "",
+):
     """The review queue: filters, counts per state, one page of items.
 
     Filters come from a plain GET form, so every field arrives, empty or not; they are read
     leniently here (a bad value is ignored with a note) instead of answering a JSON 422.
     """
-    form = {name: value.strip()[:200] for name, value in (
-        ("state", state), ("category", category), ("division", division), ("badge_number", badge_number),
-        ("date_from", date_from), ("date_to", date_to), ("text", text))}
+    form = {
+        name: value.strip()[:200]
+        for name, value in (
+            ("state", state),
+            ("category", category),
+            ("division", division),
+            ("badge_number", badge_number),
+            ("date_from", date_from),
+            ("date_to", date_to),
+            ("text", text),
+        )
+    }
     form["order"] = order if order in ("priority", "oldest") else "priority"
     problems: list[str] = []
     where = review.QueueFilter(
@@ -150,11 +172,24 @@ def queue_page(request: Request, principal: ReviewerPage, session: SessionDep,
         return "/queue" + ("?" + urlencode(query) if query else "")
 
     return render(
-        request, "queue.html", principal,
-        rows=[QueueLine.of(row, moment) for row in found.items], total=found.total, counts=found.counts,
-        form=form, problems=problems, url=url, page=number, pages=found.pages, page_size=PAGE_SIZE,
-        states=STATE_LABELS, categories=[c.value for c in Category], divisions=clips.divisions(session),
-        queue_empty=bool(empty), when=when, clock=clock,
+        request,
+        "queue.html",
+        principal,
+        rows=[QueueLine.of(row, moment) for row in found.items],
+        total=found.total,
+        counts=found.counts,
+        form=form,
+        problems=problems,
+        url=url,
+        page=number,
+        pages=found.pages,
+        page_size=PAGE_SIZE,
+        states=STATE_LABELS,
+        categories=[c.value for c in Category],
+        divisions=clips.divisions(session),
+        queue_empty=bool(empty),
+        when=when,
+        clock=clock,
     )
 
 
@@ -211,11 +246,16 @@ def _transcript(data: dict | None, highlights: list) -> list[TranscriptSegment]:
     spans = [(float(_get(h, "start")), float(_get(h, "end")), _get(h, "label")) for h in highlights]
     segments = []
     for index, segment in enumerate(data.get("segments", [])):
-        words = segment.get("words") or [{"start": segment["start"], "end": segment["end"],
-                                           "word": segment.get("text", ""), "probability": 1.0}]
-        out = TranscriptSegment(start=float(segment["start"]), index=index, speaker=segment.get("speaker"),
-                                speaker_confidence=segment.get("speaker_confidence"),
-                                corrected=bool(segment.get("corrected")))
+        words = segment.get("words") or [
+            {"start": segment["start"], "end": segment["end"], "word": segment.get("text", ""), "probability": 1.0}
+        ]
+        out = TranscriptSegment(
+            start=float(segment["start"]),
+            index=index,
+            speaker=segment.get("speaker"),
+            speaker_confidence=segment.get("speaker_confidence"),
+            corrected=bool(segment.get("corrected")),
+        )
         for word in words:
             text = str(word.get("word", "")).strip()
             if not text:
@@ -224,8 +264,16 @@ def _transcript(data: dict | None, highlights: list) -> list[TranscriptSegment]:
             middle = (start + end) / 2
             cue = next((label for a, b, label in spans if a <= middle <= b), None)
             probability = word.get("probability")
-            out.words.append({"start": start, "end": end, "text": text, "cue": cue, "probability": probability,
-                              "unsure": probability is not None and probability < UNSURE_WORD})
+            out.words.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "text": text,
+                    "cue": cue,
+                    "probability": probability,
+                    "unsure": probability is not None and probability < UNSURE_WORD,
+                }
+            )
         if out.words:
             segments.append(out)
     return segments
@@ -238,8 +286,11 @@ def _get(obj, name: str):
 
 def _lessons(session) -> list[tuple]:
     """Every course that has lessons, with its lessons in order: where a segment may be added."""
-    return [(outline.course, [row.lesson for row in outline.lessons])
-            for outline in curriculum.course_tree(session) if outline.lessons]
+    return [
+        (outline.course, [row.lesson for row in outline.lessons])
+        for outline in curriculum.course_tree(session)
+        if outline.lessons
+    ]
 
 
 @router.get("/clips/{clip_id}")
@@ -263,34 +314,50 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     highlights = list(getattr(public, "highlights", None) or [])
     counter_cues = list(getattr(public, "counter_cues", None) or [])
     try:
-        transcript = _transcript(transcripts.read(session, clip_id), highlights) \
-            if "transcript.json" in public.assets else []
+        transcript = (
+            _transcript(transcripts.read(session, clip_id), highlights) if "transcript.json" in public.assets else []
+        )
     except (OSError, ValueError):
         transcript = []
     rubric = review.rubric(session, include_inactive=True)
     can_decide = reviewer and item is not None and held_by is None and clip.status != ClipStatus.PROCESSING
-    can_add_to_lesson = (principal.has(Role.TRAINER, Role.ADMIN) and item is not None
-                         and item.state == ReviewState.SELECTED_FOR_TRAINING)
+    can_add_to_lesson = (
+        principal.has(Role.TRAINER, Role.ADMIN) and item is not None and item.state == ReviewState.SELECTED_FOR_TRAINING
+    )
     repliers = users.display_names(session, {r.user_id for r in replies})
     officer = users.officer(session, clip.badge_number)
     last = decisions[-1] if decisions else None
     return render(
-        request, "clip.html", principal,
-        clip=public, item=item, held_by=held_by, state_label=STATE_LABELS.get(item.state) if item else None,
-        duration=(public.media or {}).get("duration"), officer=officer,
-        highlights=highlights, counter_cues=counter_cues, transcript=turns(transcript),
-        speaker_choices=speaker_choices(transcript), can_correct_speakers=can_decide,
+        request,
+        "clip.html",
+        principal,
+        clip=public,
+        item=item,
+        held_by=held_by,
+        state_label=STATE_LABELS.get(item.state) if item else None,
+        duration=(public.media or {}).get("duration"),
+        officer=officer,
+        highlights=highlights,
+        counter_cues=counter_cues,
+        transcript=turns(transcript),
+        speaker_choices=speaker_choices(transcript),
+        can_correct_speakers=can_decide,
         signals=list(getattr(public, "signals", None) or []),
-        can_decide=can_decide, can_add_to_lesson=can_add_to_lesson,
+        can_decide=can_decide,
+        can_add_to_lesson=can_add_to_lesson,
         own_clip=bool(principal.badge_number) and principal.badge_number == clip.badge_number,
-        decisions_buttons=DECISIONS, rubric=[r for r in rubric if r.active],
+        decisions_buttons=DECISIONS,
+        rubric=[r for r in rubric if r.active],
         rubric_labels={r.key: r.label for r in rubric},
         checked={key for key, value in (last.rubric if last else {}).items() if value},
-        decisions=decisions, replies_by_decision=_replies_by_decision(replies), repliers=repliers,
+        decisions=decisions,
+        replies_by_decision=_replies_by_decision(replies),
+        repliers=repliers,
         kind_labels={state.value: label for state, label in STATE_LABELS.items()},
         moments="\n".join(f"{clock(m.at)} {m.note}".strip() for m in public.markers),
         lessons=_lessons(session) if can_add_to_lesson else [],
-        clock=clock, when=when,
+        clock=clock,
+        when=when,
     )
 
 

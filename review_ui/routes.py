@@ -40,15 +40,18 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
-SESSION_ENDED = ("Your session has ended (30 minutes without activity, 12 hours since you signed in, "
-                 "or your account was changed). Sign in again to go on.")
+SESSION_ENDED = (
+    "Your session has ended (30 minutes without activity, 12 hours since you signed in, "
+    "or your account was changed). Sign in again to go on."
+)
 PASSWORD_SET = "Your new password is set. Sign in with it."
 FORM_EXPIRED = "The sign-in form had expired. Sign in again."
 Text = Annotated[str, Form(max_length=1000)]
 
 
-def _form_page(request: Request, session, template: str, status_code: int = 200, headers: dict | None = None,
-               **context):
+def _form_page(
+    request: Request, session, template: str, status_code: int = 200, headers: dict | None = None, **context
+):
     """A page with a form that anyone may send (sign-in, reset), and the form's CSRF token: in the
     form and in a cookie (api.auth's login CSRF)."""
     token = new_login_csrf(session)
@@ -59,22 +62,41 @@ def _form_page(request: Request, session, template: str, status_code: int = 200,
 
 
 @router.get("/login", dependencies=[Depends(public())])
-def login_page(request: Request, session: SessionDep, next: str | None = None, ended: bool = False,
-               reset: bool = False):
-    return _form_page(request, session, "login.html", next=_safe_next(next),
-                      message=SESSION_ENDED if ended else None, notice=PASSWORD_SET if reset else None)
+def login_page(
+    request: Request, session: SessionDep, next: str | None = None, ended: bool = False, reset: bool = False
+):
+    return _form_page(
+        request,
+        session,
+        "login.html",
+        next=_safe_next(next),
+        message=SESSION_ENDED if ended else None,
+        notice=PASSWORD_SET if reset else None,
+    )
 
 
 @router.post("/login", dependencies=[Depends(public())])
-def login_form(request: Request, session: SessionDep, username: Annotated[str, Form(max_length=100)],
-               password: Text, next: Annotated[str, Form()] = "/",
-               csrf_token: Annotated[str, Form(max_length=200)] = ""):
+def login_form(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Text,
+    next: Annotated[str, Form()] = "/",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+):
     if not login_csrf_ok(session, request, csrf_token):
         return _form_page(request, session, "login.html", status_code=403, next=_safe_next(next), message=FORM_EXPIRED)
     result = users.sign_in(session, username, password, client_address(request))
     if result.user is None:
-        return _form_page(request, session, "login.html", status_code=result.status, headers=result.headers,
-                          next=_safe_next(next), message=result.refusal)
+        return _form_page(
+            request,
+            session,
+            "login.html",
+            status_code=result.status,
+            headers=result.headers,
+            next=_safe_next(next),
+            message=result.refusal,
+        )
     # A one-time password is changed first: every other page would refuse it.
     target = "/account/password" if result.user.must_change_password else _safe_next(next)
     response = RedirectResponse(target, status_code=303)
@@ -101,18 +123,32 @@ def password_page(request: Request, principal: AnyPage):
 def reset_page(request: Request, session: SessionDep, code: Annotated[str, Query(max_length=200)] = ""):
     """Where a user chooses a new password with the one-time code an admin issued."""
     found = users.open_password_reset(session, code) if code else None
-    return _form_page(request, session, "reset.html", code=code, username=found[1].username if found else None,
-                      message=None if found or not code else users.BAD_RESET, min_length=users.MIN_LENGTH)
+    return _form_page(
+        request,
+        session,
+        "reset.html",
+        code=code,
+        username=found[1].username if found else None,
+        message=None if found or not code else users.BAD_RESET,
+        min_length=users.MIN_LENGTH,
+    )
 
 
 @router.post("/reset", dependencies=[Depends(public())])
-def reset_form(request: Request, session: SessionDep, code: Annotated[str, Form(max_length=200)],
-               new_password: Text, repeat_password: Text, csrf_token: Annotated[str, Form(max_length=200)] = ""):
+def reset_form(
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Form(max_length=200)],
+    new_password: Text,
+    repeat_password: Text,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+):
     found = users.open_password_reset(session, code)
     again = {"code": code, "username": found[1].username if found else None, "min_length": users.MIN_LENGTH}
     if not login_csrf_ok(session, request, csrf_token):
-        return _form_page(request, session, "reset.html", status_code=403, message="The form had expired; send it again.",
-                          **again)
+        return _form_page(
+            request, session, "reset.html", status_code=403, message="The form had expired; send it again.", **again
+        )
     if new_password != repeat_password:
         return _form_page(request, session, "reset.html", status_code=400, message="The two passwords differ.", **again)
     try:

@@ -17,18 +17,36 @@ LOCK = Path(__file__).resolve().parent.parent / "requirements.lock"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--service", default="pypi", choices=["pypi", "osv"],
-                        help="vulnerability database to ask (pip-audit's -s)")
+    parser.add_argument(
+        "--service", default="pypi", choices=["pypi", "osv"], help="vulnerability database to ask (pip-audit's -s)"
+    )
     args = parser.parse_args()
     result = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "-r", str(LOCK), "--disable-pip", "--format", "json",
-         "--progress-spinner", "off", "-s", args.service], capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            str(LOCK),
+            "--disable-pip",
+            "--format",
+            "json",
+            "--progress-spinner",
+            "off",
+            "-s",
+            args.service,
+        ],
+        capture_output=True,
+        text=True,
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"make audit: could not reach the {args.service} vulnerability database, so nothing was "
-              f"checked.\n  pip-audit said: {last}")
+        print(
+            f"make audit: could not reach the {args.service} vulnerability database, so nothing was "
+            f"checked.\n  pip-audit said: {last}"
+        )
         return 2
     return summarise(report["dependencies"], args.service)
 
@@ -41,12 +59,16 @@ def summarise(dependencies: list[dict], service: str) -> int:
             fixed = ", ".join(vuln.get("fix_versions") or []) or "no fixed release yet"
             print(f"VULNERABLE {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixed})")
     checked = len(dependencies) - len(skipped)
-    print(f"make audit: {checked} of {len(dependencies)} locked packages checked against {service}; "
-          f"{len(vulnerable)} with known vulnerabilities")
+    print(
+        f"make audit: {checked} of {len(dependencies)} locked packages checked against {service}; "
+        f"{len(vulnerable)} with known vulnerabilities"
+    )
     if skipped:
-        print(f"NOT CHECKED: the {service} vulnerability database gave no answer for {len(skipped)} packages "
-              f"(first: {skipped[0]['skip_reason']}).\n  This is not a clean result. Try `make audit "
-              f"AUDIT_SERVICE=osv`, or run it where {service} is reachable.")
+        print(
+            f"NOT CHECKED: the {service} vulnerability database gave no answer for {len(skipped)} packages "
+            f"(first: {skipped[0]['skip_reason']}).\n  This is not a clean result. Try `make audit "
+            f"AUDIT_SERVICE=osv`, or run it where {service} is reachable."
+        )
     return 1 if vulnerable else 2 if skipped else 0
 
 

@@ -64,7 +64,7 @@ AUDIO_NORM_TARGET_DBFS = -30
 # resemblyzer's rate is partials per second; 1.25 gives its frame_step of 80 frames: 50 % overlap.
 RATE = 1.25
 MIN_COVERAGE = 0.75
-INT16_MAX = (2 ** 15) - 1
+INT16_MAX = (2**15) - 1
 
 
 class TorchVoiceEncoder(nn.Module):
@@ -127,7 +127,7 @@ def wav_to_mel_spectrogram(wav: np.ndarray) -> np.ndarray:
 
 
 def cut(audio: np.ndarray, start: float, end: float) -> np.ndarray:
-    return audio[round(start * SAMPLING_RATE):round(end * SAMPLING_RATE)]
+    return audio[round(start * SAMPLING_RATE) : round(end * SAMPLING_RATE)]
 
 
 def window_partials(samples: np.ndarray) -> np.ndarray:
@@ -222,20 +222,25 @@ def main() -> None:
     partial_numpy = numpy_encoder.embed_partials(every)
 
     mel_samples = segments[MEL_WINDOW]
-    write_npz(REFERENCE, {
-        "windows": np.array(WINDOWS, np.float64),
-        "embeddings": reference,
-        "mel_window": np.int64(MEL_WINDOW),
-        "mel": wav_to_mel_spectrogram(mel_samples),
-        # The test checks that the fixture still decodes to these samples before comparing mels.
-        "mel_samples_sha256": np.array(hashlib.sha256(mel_samples.tobytes()).hexdigest()),
-    })
+    write_npz(
+        REFERENCE,
+        {
+            "windows": np.array(WINDOWS, np.float64),
+            "embeddings": reference,
+            "mel_window": np.int64(MEL_WINDOW),
+            "mel": wav_to_mel_spectrogram(mel_samples),
+            # The test checks that the fixture still decodes to these samples before comparing mels.
+            "mel_samples_sha256": np.array(hashlib.sha256(mel_samples.tobytes()).hexdigest()),
+        },
+    )
 
     figures = {
         "windows: torch float16-rounded weights vs float32, min cosine": cosines(half_embeds, reference).min(),
         "windows: NumPy encoder.npz vs torch float32, min cosine": cosines(numpy_embeds, reference).min(),
         f"{len(every)} partials: torch float16-rounded vs float32, min cosine": cosines(partial_f16, partial_f32).min(),
-        f"{len(every)} partials: NumPy encoder.npz vs torch float32, min cosine": cosines(partial_numpy, partial_f32).min(),
+        f"{len(every)} partials: NumPy encoder.npz vs torch float32, min cosine": cosines(
+            partial_numpy, partial_f32
+        ).min(),
         f"{len(every)} partials: NumPy vs torch float16-rounded, min cosine": cosines(partial_numpy, partial_f16).min(),
     }
     write_provenance(pretrained_sha, encoder_sha, figures)
@@ -247,7 +252,7 @@ def main() -> None:
 
 
 def sliding_partials(mel: np.ndarray, step: int = 20) -> list[np.ndarray]:
-    return [mel[i:i + PARTIALS_N_FRAMES] for i in range(0, len(mel) - PARTIALS_N_FRAMES + 1, step)]
+    return [mel[i : i + PARTIALS_N_FRAMES] for i in range(0, len(mel) - PARTIALS_N_FRAMES + 1, step)]
 
 
 def write_provenance(pretrained_sha: str, encoder_sha: str, figures: dict[str, float]) -> None:

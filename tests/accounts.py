@@ -9,8 +9,9 @@ from api.users import service
 PASSWORD = "correct-horse-battery-41"
 
 
-def make_user(username: str | None = None, roles=("officer",), badge: str | None = None,
-              password: str = PASSWORD) -> tuple[int, str]:
+def make_user(
+    username: str | None = None, roles=("officer",), badge: str | None = None, password: str = PASSWORD
+) -> tuple[int, str]:
     """Create a user and a personal API token; returns (user id, token)."""
     username = username or f"user-{uuid.uuid4().hex[:8]}"
     with session_scope() as session:

@@ -81,8 +81,13 @@ def provision_token(env: dict, username: str = "tester", roles=("admin", "review
     add = bestpart(*args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out, _ = add.communicate(TESTER_PASSWORD + "\n", timeout=60)
     assert add.returncode == 0, out
-    create = subprocess.run([sys.executable, "-m", "api.cli", "tokens", "create", f"{username}-token", "--user",
-                             username], env=env, capture_output=True, text=True, timeout=60)
+    create = subprocess.run(
+        [sys.executable, "-m", "api.cli", "tokens", "create", f"{username}-token", "--user", username],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert create.returncode == 0, create.stderr
     return create.stdout.strip().splitlines()[-1]
 
@@ -103,8 +108,11 @@ def serve_process(env: dict, log_path: Path, with_worker: bool = True, provision
     with open(log_path, "wb") as log:
         proc = bestpart(*args, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                  headers={"Authorization": f"Bearer {token}"} if token else {})
+            client = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=30,
+                headers={"Authorization": f"Bearer {token}"} if token else {},
+            )
             wait_until(lambda: _answers(client), 60, f"bestpart serve did not start; see {log_path}")
             yield proc, client
         finally:
@@ -134,6 +142,7 @@ def wait_until(condition, timeout: float, message: str, interval: float = 0.1):
 
 def wait_settled(client: httpx.Client, clip_id: int, timeout: float = 120) -> dict:
     """Poll a clip until it is no longer processing."""
+
     def settled():
         clip = client.get(f"/api/v1/clips/{clip_id}").json()
         return clip if clip["status"] != "processing" else None

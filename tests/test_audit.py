@@ -12,7 +12,9 @@ from tests.services import backend_env, bestpart
 
 
 def run(*args, env):
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -20,8 +22,19 @@ def audited(tmp_path):
     """A fresh database with a few audit records made through the real CLI."""
     env = backend_env("sqlite", tmp_path / "data")
     for name in ("ann", "bob", "cat"):
-        add = bestpart("users", "add", name, "--role", "reviewer", "--password-stdin", env=env,
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        add = bestpart(
+            "users",
+            "add",
+            name,
+            "--role",
+            "reviewer",
+            "--password-stdin",
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         add.communicate("a long enough password\n", timeout=60)
     return env, tmp_path / "data" / "bestpart.db"
 
@@ -32,24 +45,30 @@ def test_intact_log_verifies(audited):
     assert result.returncode == 0 and "intact" in result.stdout
 
 
-@pytest.mark.parametrize("statement, refusal", [
-    ("UPDATE audit_events SET actor = 'mallory'", "append-only"),
-    ("DELETE FROM audit_events", "append-only"),
-    ("UPDATE audit_head SET seq = seq - 1", "only moves forward"),
-    ("DELETE FROM audit_head", "only moves forward"),
-])
+@pytest.mark.parametrize(
+    "statement, refusal",
+    [
+        ("UPDATE audit_events SET actor = 'mallory'", "append-only"),
+        ("DELETE FROM audit_events", "append-only"),
+        ("UPDATE audit_head SET seq = seq - 1", "only moves forward"),
+        ("DELETE FROM audit_head", "only moves forward"),
+    ],
+)
 def test_the_database_refuses_updates_and_deletes(audited, statement, refusal):
     _, db = audited
     with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match=refusal):
         conn.execute(statement)
 
 
-@pytest.mark.parametrize("tamper, finding", [
-    ("UPDATE audit_events SET details = '{\"username\": \"mallory\"}' WHERE seq = 2", "record 2 was altered"),
-    ("UPDATE audit_events SET at = '2020-01-01 00:00:00.000000' WHERE seq = 1", "record 1 was altered"),
-    ("DELETE FROM audit_events WHERE seq = 2", "records 2..2 are missing"),
-    ("DELETE FROM audit_events WHERE seq = 3", "ends at 2"),
-])
+@pytest.mark.parametrize(
+    "tamper, finding",
+    [
+        ('UPDATE audit_events SET details = \'{"username": "mallory"}\' WHERE seq = 2', "record 2 was altered"),
+        ("UPDATE audit_events SET at = '2020-01-01 00:00:00.000000' WHERE seq = 1", "record 1 was altered"),
+        ("DELETE FROM audit_events WHERE seq = 2", "records 2..2 are missing"),
+        ("DELETE FROM audit_events WHERE seq = 3", "ends at 2"),
+    ],
+)
 def test_edited_or_deleted_records_are_detected(audited, tamper, finding):
     env, db = audited
     with sqlite3.connect(db) as conn:  # someone with the database file and the will to drop triggers
@@ -73,7 +92,9 @@ def test_a_cut_off_tail_with_the_head_wound_back_is_found_by_the_anchor(audited)
         conn.execute("UPDATE audit_head SET seq = 2, last_hash = (SELECT hash FROM audit_events WHERE seq = 2)")
     assert run("audit", "verify", env=env).returncode == 0  # the chain alone cannot tell
     result = run("audit", "verify", "--anchor", anchor, env=env)
-    assert result.returncode == 1 and f"before record {newest} that an earlier check saw" in result.stdout, result.stdout
+    assert result.returncode == 1 and f"before record {newest} that an earlier check saw" in result.stdout, (
+        result.stdout
+    )
     assert run("audit", "verify", "--anchor", "4:nonsense", env=env).returncode == 2
 
 

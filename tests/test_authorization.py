@@ -14,8 +14,15 @@ from fastapi.testclient import TestClient
 from api.users.models import Role
 from tests.accounts import bearer, fresh_copy, make_user
 
-PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/health"), ("GET", "/"), ("GET", "/login"),
-          ("POST", "/login"), ("GET", "/reset"), ("POST", "/reset")}  # "/" only redirects: to /login, or to the caller's start page
+PUBLIC = {
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/health"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/reset"),
+    ("POST", "/reset"),
+}  # "/" only redirects: to /login, or to the caller's start page
 POLICY_REFUSAL = "this needs the role"
 
 
@@ -37,8 +44,12 @@ def routes(app) -> list[tuple[str, str, APIRoute]]:
         found = [(ctx.path, ctx.route) for ctx in routing.iter_route_contexts(app.routes)]
     else:
         found = [(route.path, route) for route in app.routes]
-    return [(method, path, route) for path, route in found if isinstance(route, APIRoute)
-            for method in sorted(route.methods - {"HEAD"})]
+    return [
+        (method, path, route)
+        for path, route in found
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods - {"HEAD"})
+    ]
 
 
 def test_every_route_declares_exactly_one_policy(app):
@@ -73,12 +84,15 @@ def test_matrix(app, callers, caller):
         policy = policies(route)[0]
         if policy.allowed_roles is None:
             continue
-        allowed = (caller in {r.value for r in policy.allowed_roles}
-                   or (caller == "ingest-token" and policy.allowed_scope == "ingest"))
+        allowed = caller in {r.value for r in policy.allowed_roles} or (
+            caller == "ingest-token" and policy.allowed_scope == "ingest"
+        )
         response = client.request(method, concrete(path), json={}, follow_redirects=False)
         body = response.json() if "json" in response.headers.get("content-type", "") else None
         detail = body.get("detail", "") if isinstance(body, dict) else response.text  # pages answer in HTML
-        refused_by_policy = response.status_code == 401 or (response.status_code == 403 and POLICY_REFUSAL in str(detail))
+        refused_by_policy = response.status_code == 401 or (
+            response.status_code == 403 and POLICY_REFUSAL in str(detail)
+        )
         if caller == "anonymous" and getattr(policy, "page", False):
             ok = response.status_code == 303 and response.headers["location"].startswith("/login")
         elif caller == "anonymous":
@@ -99,8 +113,11 @@ def test_officer_object_rules(app, app_client, fixtures, tmp_path):
     from tests.services import upload
 
     clip_id = upload(owner, clip_file, badge_number="o-1").json()["id"]
-    officer_routes = [(m, p) for m, p, r in routes(app) if "{clip_id}" in p
-                      and Role.OFFICER in (policies(r)[0].allowed_roles or set())]
+    officer_routes = [
+        (m, p)
+        for m, p, r in routes(app)
+        if "{clip_id}" in p and Role.OFFICER in (policies(r)[0].allowed_roles or set())
+    ]
     assert len(officer_routes) >= 6
     for method, path in officer_routes:
         url = path.replace("{clip_id}", str(clip_id)).replace("{name}", "poster.jpg")

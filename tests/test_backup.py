@@ -68,17 +68,24 @@ def test_a_restored_data_dir_serves_the_same_clip_and_verifies(backed_up, tmp_pa
     assert restored.fixity_files == 7
 
     clip, env = backed_up["clip"], backend_env("sqlite", target)
-    audit = subprocess.run([sys.executable, "-m", "api.cli", "audit", "verify", "--anchor",
-                            backed_up["second"].audit_head], env=env, capture_output=True, text=True, timeout=60,
-                           check=False)
+    audit = subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", "verify", "--anchor", backed_up["second"].audit_head],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
     token = provision_token(env, "after-restore")
     with serve_process(env, target / "serve.log", with_worker=False, provision=False) as (_, client):
         client.headers["Authorization"] = f"Bearer {token}"
         again = client.get(f"/api/v1/clips/{clip['id']}").json()
         assert (again["sha256"], again["status"], again["assets"]) == (clip["sha256"], "ready", clip["assets"])
-        assert client.get(f"/api/v1/clips/{clip['id']}/transcript").json()["segments"] == \
-            backed_up["transcript"]["segments"]
+        assert (
+            client.get(f"/api/v1/clips/{clip['id']}/transcript").json()["segments"]
+            == backed_up["transcript"]["segments"]
+        )
         original = client.get(f"/api/v1/clips/{clip['id']}/original")
         assert hashlib.sha256(original.content).hexdigest() == clip["sha256"]
     with sessions(target) as scope:
@@ -145,9 +152,24 @@ def test_postgresql_is_backed_up_with_pg_dump_and_restored_into_an_empty_databas
         pytest.skip("pg_dump/pg_restore are not on PATH")
     url = fresh_postgres_database()  # skips when PostgreSQL is not reachable
     env = {**backend_env("sqlite", tmp_path / "data"), "BESTPART_DATABASE_URL": url}
-    ingest = subprocess.run([sys.executable, "-m", "api.cli", "ingest", str(fixtures / "speech.mp4"), "--badge", "4711",
-                             "--category", "de-escalation"], env=env, capture_output=True, text=True, timeout=120,
-                            check=False)
+    ingest = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "ingest",
+            str(fixtures / "speech.mp4"),
+            "--badge",
+            "4711",
+            "--category",
+            "de-escalation",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert ingest.returncode == 0, ingest.stdout + ingest.stderr
 
     manifest = backup(tmp_path / "backup", Settings(data_dir=tmp_path / "data", database_url=url))

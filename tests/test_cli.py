@@ -37,8 +37,19 @@ def test_help_lists_every_command(env):
 def test_ingest_reports_each_file_and_fails_when_any_failed(env, fixtures, tmp_path):
     notes = tmp_path / "notes.mp4"
     notes.write_text("not a video at all")
-    result = run("ingest", str(fixtures / "silent.mkv"), str(notes), str(tmp_path / "missing.mp4"),
-                 "--badge", "4711", "--category", "community-engagement", "--evidence-id", "EV-9", env=env)
+    result = run(
+        "ingest",
+        str(fixtures / "silent.mkv"),
+        str(notes),
+        str(tmp_path / "missing.mp4"),
+        "--badge",
+        "4711",
+        "--category",
+        "community-engagement",
+        "--evidence-id",
+        "EV-9",
+        env=env,
+    )
     assert result.returncode == 1
     assert "silent.mkv: clip 1" in result.stdout
     assert "1 added, 0 already present, 2 failed" in result.stdout
@@ -76,7 +87,7 @@ def test_import_reads_an_evidence_export_folder(env, fixtures, tmp_path):
         (export / name).write_bytes((fixtures / name).read_bytes())
     (export / "manifest.csv").write_text(
         "file,evidence_id,badge_number,recorded_at,categories,incident_number,division,note\n"
-        "speech.mp4,EV-1,101,2026-10-01T08:00:00Z,\"de-escalation,life-saving\",I-1,North,calm\n"
+        'speech.mp4,EV-1,101,2026-10-01T08:00:00Z,"de-escalation,life-saving",I-1,North,calm\n'
         "mjpeg_pcm.avi,EV-2,102,,community-engagement,,South,\n"
         "gone.mp4,EV-3,103,,de-escalation,,,\n"
         "../../etc/passwd,EV-4,104,,de-escalation,,,\n"
@@ -134,12 +145,38 @@ def test_first_serve_creates_an_admin_with_a_one_time_password(env, tmp_path):
 
 
 def test_users_tokens_and_audit_commands(env):
-    add = bestpart("users", "add", "lee", "--role", "reviewer", "--role", "trainer", "--password-stdin",
-                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    add = bestpart(
+        "users",
+        "add",
+        "lee",
+        "--role",
+        "reviewer",
+        "--role",
+        "trainer",
+        "--password-stdin",
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, err = add.communicate("too short\n", timeout=60)
     assert add.returncode == 1 and "at least 12" in err
-    add = bestpart("users", "add", "lee", "--role", "reviewer", "--role", "trainer", "--password-stdin",
-                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    add = bestpart(
+        "users",
+        "add",
+        "lee",
+        "--role",
+        "reviewer",
+        "--role",
+        "trainer",
+        "--password-stdin",
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, _ = add.communicate("a sufficiently long one\n", timeout=60)
     assert add.returncode == 0 and "created lee (reviewer, trainer)" in out
     personal = run("tokens", "create", "laptop", "--user", "lee", env=env)
@@ -156,6 +193,8 @@ def test_users_tokens_and_audit_commands(env):
     db = os.path.join(env["BESTPART_DATA_DIR"], "bestpart.db")
     with sqlite3.connect(db) as conn:  # an admin chose lee's password: lee must change it first
         assert conn.execute("SELECT must_change_password FROM users WHERE username = 'lee'").fetchone() == (1,)
-        assert conn.execute("SELECT expires_at IS NOT NULL FROM api_tokens WHERE name = 'for-a-month'").fetchone() == (1,)
+        assert conn.execute("SELECT expires_at IS NOT NULL FROM api_tokens WHERE name = 'for-a-month'").fetchone() == (
+            1,
+        )
     verify = run("audit", "verify", env=env)
     assert verify.returncode == 0 and "intact" in verify.stdout

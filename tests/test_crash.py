@@ -22,32 +22,64 @@ def query(db, sql: str, *params):
 def long_speech(fixtures, tmp_path):
     """The speech fixture four times over (about a minute): long enough to kill mid-way."""
     out = tmp_path / "long_speech.mp4"
-    subprocess.run([*ffmpeg.base_args(), "-stream_loop", "3", "-i", str(fixtures / "speech.mp4"),
-                    "-c", "copy", "-movflags", "+faststart", str(out)], check=True)
+    subprocess.run(
+        [
+            *ffmpeg.base_args(),
+            "-stream_loop",
+            "3",
+            "-i",
+            str(fixtures / "speech.mp4"),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
 def test_sigkill_mid_transcription_then_restart_gives_exactly_one_transcript(long_speech, tmp_path):
     # No vocabulary: this test is about the lease, not about what Whisper hears.
-    env = {**backend_env("sqlite", tmp_path / "data"), "BESTPART_STAGE_LEASE_SECONDS": LEASE_SECONDS,
-           "BESTPART_WHISPER_VOCABULARY": ""}
+    env = {
+        **backend_env("sqlite", tmp_path / "data"),
+        "BESTPART_STAGE_LEASE_SECONDS": LEASE_SECONDS,
+        "BESTPART_WHISPER_VOCABULARY": "",
+    }
     db = tmp_path / "data" / "bestpart.db"
-    ingest = bestpart("ingest", str(long_speech), "--badge", "77", "--category", "life-saving", env=env,
-                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ingest = bestpart(
+        "ingest",
+        str(long_speech),
+        "--badge",
+        "77",
+        "--category",
+        "life-saving",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     assert ingest.wait(timeout=60) == 0, ingest.stdout.read()
     (clip_id,) = query(db, "SELECT id FROM clips")[0]
 
     def transcript_stage():
-        return query(db, "SELECT state, progress, attempts, lease_owner FROM stages "
-                         "WHERE clip_id = ? AND name = 'transcript'", clip_id)[0]
+        return query(
+            db,
+            "SELECT state, progress, attempts, lease_owner FROM stages WHERE clip_id = ? AND name = 'transcript'",
+            clip_id,
+        )[0]
 
     logs = [open(tmp_path / f"worker{i}.log", "wb") for i in (1, 2)]
     first = bestpart("worker", env=env, stdout=logs[0], stderr=subprocess.STDOUT)
     try:
         # Mid-transcription, known from the stage's own progress (not from a pause that a faster
         # machine would outrun): some of the minute is transcribed, not all of it.
-        wait_until(lambda: transcript_stage()[0] == "running" and 0 < transcript_stage()[1] < 1, 180,
-                   "the transcription never reported progress mid-way", interval=0.05)
+        wait_until(
+            lambda: transcript_stage()[0] == "running" and 0 < transcript_stage()[1] < 1,
+            180,
+            "the transcription never reported progress mid-way",
+            interval=0.05,
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -58,8 +90,11 @@ def test_sigkill_mid_transcription_then_restart_gives_exactly_one_transcript(lon
 
     second = bestpart("worker", env=env, stdout=logs[1], stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: query(db, "SELECT status FROM clips WHERE id = ?", clip_id)[0][0] != "processing",
-                   180, "the clip never became ready after the restart")
+        wait_until(
+            lambda: query(db, "SELECT status FROM clips WHERE id = ?", clip_id)[0][0] != "processing",
+            180,
+            "the clip never became ready after the restart",
+        )
     finally:
         second.terminate()
         second.wait(timeout=30)

@@ -42,9 +42,19 @@ def make_clip(scope, store: Store, fixtures, derived: dict[str, bytes] = DERIVED
             temp = store.temp_path()
             temp.write_bytes(data)
             final = store.publish(temp, clip.sha256, kind)
-            session.add(Asset(clip_id=clip.id, kind=kind, path=store.relative(final), content_type="application/octet-stream",
-                              size_bytes=len(data), sha256=sha(data), parent_sha256=clip.sha256, tool="test",
-                              tool_version="1"))
+            session.add(
+                Asset(
+                    clip_id=clip.id,
+                    kind=kind,
+                    path=store.relative(final),
+                    content_type="application/octet-stream",
+                    size_bytes=len(data),
+                    sha256=sha(data),
+                    parent_sha256=clip.sha256,
+                    tool="test",
+                    tool_version="1",
+                )
+            )
         return clip.id, content
 
 
@@ -94,13 +104,18 @@ def test_a_flipped_byte_in_an_original_is_named_with_both_hashes_and_flags_the_c
 
     report = fixity.check(session_scope, clip_id)
 
-    assert [(m.clip_id, m.file, m.expected, m.actual) for m in report.mismatches] == \
-        [(clip_id, "original", sha(content), sha(altered))]
+    assert [(m.clip_id, m.file, m.expected, m.actual) for m in report.mismatches] == [
+        (clip_id, "original", sha(content), sha(altered))
+    ]
     assert report.files == len(DERIVED)  # the derived files are intact
     [mismatch] = events(session_scope, fixity.MISMATCH, clip_id)
     assert mismatch.outcome == "failure"
-    assert mismatch.details == {"file": "original", "path": store.relative(path), "expected": sha(content),
-                                "actual": sha(altered)}
+    assert mismatch.details == {
+        "file": "original",
+        "path": store.relative(path),
+        "expected": sha(content),
+        "actual": sha(altered),
+    }
     run = events(session_scope, fixity.RUN)[-1]
     assert (run.object_id, run.outcome, run.details["mismatches"]) == (f"clip {clip_id}", "failure", 1)
     with session_scope() as session:
@@ -153,8 +168,9 @@ def test_a_missing_derived_file_is_reported_as_missing_and_leaves_the_original_u
 
     report = fixity.check(scope, None, store=store)
 
-    assert [(m.clip_id, m.file, m.expected, m.actual) for m in report.mismatches] == \
-        [(clip_id, "proxy.mp4", sha(DERIVED["proxy.mp4"]), "missing")]
+    assert [(m.clip_id, m.file, m.expected, m.actual) for m in report.mismatches] == [
+        (clip_id, "proxy.mp4", sha(DERIVED["proxy.mp4"]), "missing")
+    ]
     assert [e.details["actual"] for e in events(scope, fixity.MISMATCH, clip_id)] == ["missing"]
     with scope() as session:
         assert fixity.original_problem(session, session.get(Clip, clip_id), store) is None
@@ -187,8 +203,11 @@ def test_the_sweep_checks_the_least_recently_swept_clips_and_goes_round(own, fix
     assert [int(e.object_id) for e in events(scope, fixity.MISMATCH)] == [ids[2]]
     assert fixity.sweep(2, scope, store) == 2  # clips 2 and 3
     runs = events(scope, fixity.RUN)
-    assert [(r.object_id, r.details["cursor"], r.details["clips"]) for r in runs] == \
-        [("sweep", ids[1], 2), ("sweep", ids[0], 2), ("sweep", ids[2], 2)]
+    assert [(r.object_id, r.details["cursor"], r.details["clips"]) for r in runs] == [
+        ("sweep", ids[1], 2),
+        ("sweep", ids[0], 2),
+        ("sweep", ids[2], 2),
+    ]
     with scope() as session:
         assert set(fixity.failed_originals(session)) == {ids[2]}
 

@@ -50,9 +50,11 @@ def outcome(tmp_path_factory, corpus) -> dict:
     for item, response in uploads:
         if response.status_code in (200, 201):
             by_id[response.json()["id"]].append(item)
-    print(f"\n{len(corpus)} hostile files in {time.monotonic() - started:.0f} s; uploads: "
-          f"{dict(collections.Counter(r.status_code for _, r in uploads))}; clips: "
-          f"{dict(collections.Counter(c['status'] for c in clips))}")
+    print(
+        f"\n{len(corpus)} hostile files in {time.monotonic() - started:.0f} s; uploads: "
+        f"{dict(collections.Counter(r.status_code for _, r in uploads))}; clips: "
+        f"{dict(collections.Counter(c['status'] for c in clips))}"
+    )
     return {"uploads": uploads, "clips": clips, "by_id": by_id, "data": data, "health": health}
 
 
@@ -80,15 +82,30 @@ def _recipes(outcome: dict, clip: dict) -> str:
 def test_the_corpus_is_large_and_deterministic(fixtures, corpus, secret):
     assert len(corpus) >= 300
     kinds = collections.Counter(item.kind for item in corpus)
-    assert {"bitflip", "truncate", "splice", "concat", "wrong-extension", "tiny", "giant-size", "giant-field",
-            "duration", "polyglot", "local-path", "resolution-change"} <= set(kinds)
+    assert {
+        "bitflip",
+        "truncate",
+        "splice",
+        "concat",
+        "wrong-extension",
+        "tiny",
+        "giant-size",
+        "giant-field",
+        "duration",
+        "polyglot",
+        "local-path",
+        "resolution-change",
+    } <= set(kinds)
     again = build_corpus(fixtures, SEED, ffmpeg_exe(), secret[0])
     assert [item.data for item in again] == [item.data for item in corpus]
 
 
 def test_no_upload_gets_a_server_error(outcome):
-    unexpected = [(item.recipe, r.status_code, r.text[:200]) for item, r in outcome["uploads"]
-                  if r.status_code not in UPLOAD_STATUSES]
+    unexpected = [
+        (item.recipe, r.status_code, r.text[:200])
+        for item, r in outcome["uploads"]
+        if r.status_code not in UPLOAD_STATUSES
+    ]
     assert unexpected == []
     assert outcome["health"].json() == {"status": "ok"}
 
@@ -102,8 +119,11 @@ def test_every_clip_settles_ready_or_rejected_never_failed(outcome):
 
 
 def test_every_rejection_says_why(outcome):
-    vague = [(clip["reason"], _recipes(outcome, clip)) for clip in outcome["clips"]
-             if clip["status"] == "rejected" and len(clip["reason"] or "") < 15]
+    vague = [
+        (clip["reason"], _recipes(outcome, clip))
+        for clip in outcome["clips"]
+        if clip["status"] == "rejected" and len(clip["reason"] or "") < 15
+    ]
     assert vague == []
     refused = [r for _, r in outcome["uploads"] if r.status_code == 415]
     assert refused and all(len(r.json()["detail"]) >= 15 for r in refused)

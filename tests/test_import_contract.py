@@ -33,9 +33,12 @@ ONLY_NAMES = {"api.db": {"SessionDep"}}  # not the engine, not session_scope: no
 FORBIDDEN = ("sqlmodel", "sqlalchemy")
 # Imports that break the contract for a reason outside review_ui, each with its way out.
 EXCEPTIONS = {
-    ("routes.py", "api.users.routes"): ({"set_session_cookie"}, "the sign-in page sets the same cookie as "
-                                        "POST /api/v1/auth/login; it belongs in api/auth.py, beside "
-                                        "set_login_csrf_cookie, which this change could not edit"),
+    ("routes.py", "api.users.routes"): (
+        {"set_session_cookie"},
+        "the sign-in page sets the same cookie as "
+        "POST /api/v1/auth/login; it belongs in api/auth.py, beside "
+        "set_login_csrf_cookie, which this change could not edit",
+    ),
 }
 
 
@@ -115,8 +118,10 @@ def test_an_exception_holds_for_its_own_page_and_names_only():
 
 
 def test_services_and_schemas_pass_and_relative_imports_resolve():
-    source = ("from api.awards import service as awards\nfrom api.users.schemas import Role\n"
-              "from api.db import SessionDep\nfrom . import charts\nfrom .pages import render\n")
+    source = (
+        "from api.awards import service as awards\nfrom api.users.schemas import Role\n"
+        "from api.db import SessionDep\nfrom . import charts\nfrom .pages import render\n"
+    )
     assert breaches("awards.py", source) == []
     modules = {module for _, module, _ in imports_of(source)}
     assert {"api.awards.service", "review_ui.charts", "review_ui.pages"} <= modules

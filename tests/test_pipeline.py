@@ -34,7 +34,7 @@ def damaged(fixtures, tmp_path_factory) -> dict:
     speech = (fixtures / "speech.mp4").read_bytes()
     corrupt = bytearray(speech)
     middle = len(corrupt) // 2
-    corrupt[middle - 20000:middle + 20000] = random.Random(5).randbytes(40000)
+    corrupt[middle - 20000 : middle + 20000] = random.Random(5).randbytes(40000)
     silent = (fixtures / "silent.mkv").read_bytes()
     scale = find_elements(silent, b"\x2a\xd7\xb1")[0]  # TimestampScale of 1 ns: its 3 s last 3 µs
     files = {
@@ -43,7 +43,7 @@ def damaged(fixtures, tmp_path_factory) -> dict:
         "oversize_8k.mp4": (fixtures / "oversize_8k.mp4").read_bytes(),
         # 64x64 in the header the probe reads, 4128x4128 from a keyframe at 1 s on.
         "grows_mid_stream.mp4": size_change(ffmpeg_exe(), folder, (OVERSIZE,)),
-        "zero_duration.mkv": silent[:scale.body] + b"\x00\x00\x01" + silent[scale.end:],
+        "zero_duration.mkv": silent[: scale.body] + b"\x00\x00\x01" + silent[scale.end :],
     }
     for name, content in files.items():
         (folder / name).write_bytes(content)
@@ -70,7 +70,8 @@ def test_supported_sources_become_ready_with_every_asset(service, processed, nam
     clip = processed[name]
     assert clip["status"] == "ready", clip
     assert {s["name"]: s["state"] for s in clip["stages"]} == dict.fromkeys(
-        ["probe", "thumbnails", "proxy", "transcript", "recognize"], "done")
+        ["probe", "thumbnails", "proxy", "transcript", "recognize"], "done"
+    )
     assert set(clip["assets"]) == ASSETS
     assert clip["media"]["duration"] > 1 and clip["progress"] == 1.0 and clip["ready_at"]
     assert all(client.get(url).status_code == 200 for url in clip["assets"].values())
@@ -104,8 +105,12 @@ def test_poster_is_not_the_black_opening(service, processed):
 
 def test_media_have_the_right_content_types(service, processed):
     client, _ = service
-    types = {"proxy.mp4": "video/mp4", "sprite.jpg": "image/jpeg",
-             "thumbnails.vtt": "text/vtt", "captions.vtt": "text/vtt"}
+    types = {
+        "proxy.mp4": "video/mp4",
+        "sprite.jpg": "image/jpeg",
+        "thumbnails.vtt": "text/vtt",
+        "captions.vtt": "text/vtt",
+    }
     for name, expected in types.items():
         response = client.get(processed["speech.mp4"]["assets"][name])
         assert response.status_code == 200 and response.headers["content-type"].startswith(expected)
@@ -143,13 +148,16 @@ def test_provenance_names_parent_tool_and_arguments(service, processed):
     assert "speakers resemblyzer" in records["transcript.json"]["tool_version"]
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("truncated.mp4", "truncated"),
-    ("corrupt_middle.mp4", "damaged"),
-    ("oversize_8k.mp4", "8192x4320"),
-    ("grows_mid_stream.mp4", "4128x4128"),
-    ("zero_duration.mkv", "no duration"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("truncated.mp4", "truncated"),
+        ("corrupt_middle.mp4", "damaged"),
+        ("oversize_8k.mp4", "8192x4320"),
+        ("grows_mid_stream.mp4", "4128x4128"),
+        ("zero_duration.mkv", "no duration"),
+    ],
+)
 def test_damaged_media_is_rejected_with_a_reason(processed, name, reason):
     clip = processed[name]
     assert clip["status"] == "rejected" and reason in clip["reason"], clip
@@ -160,8 +168,7 @@ def test_playlists_never_read_local_files(service, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     outputs = []
-    for body in (f"#EXTM3U\n#EXTINF:1,\nfile:{secret}\n#EXT-X-ENDLIST\n",
-                 f"ffconcat version 1.0\nfile '{secret}'\n"):
+    for body in (f"#EXTM3U\n#EXTINF:1,\nfile:{secret}\n#EXT-X-ENDLIST\n", f"ffconcat version 1.0\nfile '{secret}'\n"):
         playlist = tmp_path / "evil.mp4"
         playlist.write_text(body)
         response = upload(client, playlist)
@@ -177,8 +184,12 @@ def test_playlists_never_read_local_files(service, tmp_path):
 def test_duplicate_upload_returns_the_existing_clip(service, processed, fixtures):
     client, data = service
     first = processed["speech.mp4"]
-    again = upload(client, fixtures / "speech.mp4", categories="life-saving",
-                   markers=json.dumps([{"at": 4, "note": "checks on the passenger"}]))
+    again = upload(
+        client,
+        fixtures / "speech.mp4",
+        categories="life-saving",
+        markers=json.dumps([{"at": 4, "note": "checks on the passenger"}]),
+    )
     assert again.status_code == 200
     body = again.json()
     assert body["duplicate"] is True and body["id"] == first["id"] and body["status"] == "ready"

@@ -17,8 +17,11 @@ def service(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("recognize-" + request.param.replace("+", "-"))
     rules = data / "edited-rules.json"
     shutil.copy(DEFAULT_RULES_PATH, rules)
-    env = {**backend_env(request.param, data), "BESTPART_RULES_PATH": str(rules),
-           "BESTPART_STAGE_LEASE_SECONDS": "2"}  # the reconciler (and its rules check) every second
+    env = {
+        **backend_env(request.param, data),
+        "BESTPART_RULES_PATH": str(rules),
+        "BESTPART_STAGE_LEASE_SECONDS": "2",
+    }  # the reconciler (and its rules check) every second
     with running_service(env, data / "serve.log") as client:
         yield client, env, rules
 

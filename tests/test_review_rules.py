@@ -14,10 +14,12 @@ from tests.ui.test_other_pages import client_for, mark_ready, unique, upload_cli
 @pytest.fixture
 def ready_clip(app_client, fixtures, tmp_path):
     """A ready clip of a fresh officer's, in the queue."""
+
     def make(badge: str | None = None) -> dict:
         clip = upload_clip(app_client, fixtures, tmp_path, badge or unique("b"))
         mark_ready(clip["id"])
         return clip
+
     return make
 
 
@@ -35,8 +37,9 @@ def test_an_expired_claim_goes_back_to_the_queue(app, ready_clip):
     set_review_item(clip["id"], claim_expires_at=datetime.now(UTC) - timedelta(seconds=1))
     taken = second.post(f"/api/v1/review/{clip['id']}/claim")
     assert taken.status_code == 200 and taken.json()["state"] == "in_review"
-    assert first.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "selected_for_training"}
-                      ).status_code == 409
+    assert (
+        first.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "selected_for_training"}).status_code == 409
+    )
 
 
 def test_dismissing_needs_a_reason(app_client, ready_clip):
@@ -44,27 +47,39 @@ def test_dismissing_needs_a_reason(app_client, ready_clip):
     app_client.post(f"/api/v1/review/{clip['id']}/claim")
     refused = app_client.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "dismissed"})
     assert refused.status_code == 422 and "reason" in refused.json()["detail"]
-    dismissed = app_client.post(f"/api/v1/review/{clip['id']}/decisions",
-                                json={"kind": "dismissed", "reason": "no interaction on camera"})
+    dismissed = app_client.post(
+        f"/api/v1/review/{clip['id']}/decisions", json={"kind": "dismissed", "reason": "no interaction on camera"}
+    )
     assert dismissed.status_code == 201 and dismissed.json()["reason"] == "no interaction on camera"
 
 
 def test_admins_add_and_retire_rubric_items(app, app_client):
     key = unique("kept_calm").replace("-", "_")
-    added = app_client.put(f"/api/v1/review/rubric/{key}",
-                           json={"key": key, "label": "Kept a calm voice", "position": 99, "active": True})
+    added = app_client.put(
+        f"/api/v1/review/rubric/{key}", json={"key": key, "label": "Kept a calm voice", "position": 99, "active": True}
+    )
     assert added.status_code == 200, added.text
     assert key in [item["key"] for item in app_client.get("/api/v1/review/rubric").json()]
-    assert app_client.put(f"/api/v1/review/rubric/{key}",
-                          json={"key": "other", "label": "x", "position": 1, "active": True}).status_code == 422
-    app_client.put(f"/api/v1/review/rubric/{key}", json={"key": key, "label": "Kept a calm voice", "position": 99,
-                                                         "active": False})
+    assert (
+        app_client.put(
+            f"/api/v1/review/rubric/{key}", json={"key": "other", "label": "x", "position": 1, "active": True}
+        ).status_code
+        == 422
+    )
+    app_client.put(
+        f"/api/v1/review/rubric/{key}", json={"key": key, "label": "Kept a calm voice", "position": 99, "active": False}
+    )
     assert key not in [item["key"] for item in app_client.get("/api/v1/review/rubric").json()]
-    assert key in [item["key"] for item in
-                   app_client.get("/api/v1/review/rubric", params={"include_inactive": True}).json()]
+    assert key in [
+        item["key"] for item in app_client.get("/api/v1/review/rubric", params={"include_inactive": True}).json()
+    ]
     reviewer = client_for(app, ["reviewer"])
-    assert reviewer.put(f"/api/v1/review/rubric/{key}", json={"key": key, "label": "x", "position": 1,
-                                                              "active": True}).status_code == 403
+    assert (
+        reviewer.put(
+            f"/api/v1/review/rubric/{key}", json={"key": key, "label": "x", "position": 1, "active": True}
+        ).status_code
+        == 403
+    )
 
 
 def test_priority_orders_the_queue_and_next_takes_the_highest(app, app_client, ready_clip):
@@ -84,9 +99,14 @@ def test_priority_orders_the_queue_and_next_takes_the_highest(app, app_client, r
 
 
 def nominate(app_client, badge: str, clip_id: int) -> dict:
-    response = app_client.post("/api/v1/nominations", json={
-        "officers": [badge], "clips": [{"clip_id": clip_id, "moments": [{"at": 1.0, "note": "steps in"}]}],
-        "narrative": "Stepped in before anyone was hurt."})
+    response = app_client.post(
+        "/api/v1/nominations",
+        json={
+            "officers": [badge],
+            "clips": [{"clip_id": clip_id, "moments": [{"at": 1.0, "note": "steps in"}]}],
+            "narrative": "Stepped in before anyone was hurt.",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -131,8 +151,10 @@ def test_who_may_see_nominations_and_clips(app, app_client, ready_clip):
 
 def test_a_clip_still_processing_cannot_be_claimed_or_decided(app_client, fixtures, tmp_path):
     clip = upload_clip(app_client, fixtures, tmp_path, unique("b"))  # no worker in-process: it stays processing
-    for path, body in ((f"/api/v1/review/{clip['id']}/claim", None),
-                       (f"/api/v1/review/{clip['id']}/decisions", {"kind": "selected_for_training"})):
+    for path, body in (
+        (f"/api/v1/review/{clip['id']}/claim", None),
+        (f"/api/v1/review/{clip['id']}/decisions", {"kind": "selected_for_training"}),
+    ):
         refused = app_client.post(path, json=body)
         assert refused.status_code == 409 and "still processing" in refused.json()["detail"]
     mark_ready(clip["id"])
@@ -141,8 +163,11 @@ def test_a_clip_still_processing_cannot_be_claimed_or_decided(app_client, fixtur
 
 def test_the_queue_text_filter_reads_what_is_written_about_a_clip(app, app_client, fixtures, tmp_path):
     badge, division = unique("b"), unique("Division")
-    app_client.post("/api/v1/officers/import", content=f"badge_number,name,division\n{badge},Imani Okafor,{division}\n",
-                    headers={"Content-Type": "text/csv"})
+    app_client.post(
+        "/api/v1/officers/import",
+        content=f"badge_number,name,division\n{badge},Imani Okafor,{division}\n",
+        headers={"Content-Type": "text/csv"},
+    )
     noted = upload_clip(app_client, fixtures, tmp_path, badge, division=division, note="offered the driver water")
     other = upload_clip(app_client, fixtures, tmp_path, badge, division=division, evidence_id=f"EV-{division}-77")
 

@@ -12,8 +12,7 @@ from tests.accounts import bearer, make_user
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 CHECKS = [not_a_server_error, response_schema_conformance]
-FUZZ = settings(max_examples=8, deadline=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="module")

@@ -12,56 +12,82 @@ def service(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("workflow")
     env = backend_env(request.param, data)
     with running_service(env, data / "serve.log") as admin:
-        people = {role: provision_token(env, f"{role}1", roles=(role,), badge=badge)
-                  for role, badge in (("officer", "4711"), ("reviewer", "r1"), ("committee", "c1"))}
-        clients = {role: httpx.Client(base_url=admin.base_url, headers={"Authorization": f"Bearer {token}"},
-                                      timeout=30) for role, token in people.items()}
+        people = {
+            role: provision_token(env, f"{role}1", roles=(role,), badge=badge)
+            for role, badge in (("officer", "4711"), ("reviewer", "r1"), ("committee", "c1"))
+        }
+        clients = {
+            role: httpx.Client(base_url=admin.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            for role, token in people.items()
+        }
         yield admin, clients
 
 
 def test_review_nomination_award_path(service, fixtures):
     admin, people = service
     officer, reviewer, committee = people["officer"], people["reviewer"], people["committee"]
-    imported = admin.post("/api/v1/officers/import", content="badge_number,name,division\n4711,Dana Reyes,Metro\n",
-                          headers={"Content-Type": "text/csv"})
+    imported = admin.post(
+        "/api/v1/officers/import",
+        content="badge_number,name,division\n4711,Dana Reyes,Metro\n",
+        headers={"Content-Type": "text/csv"},
+    )
     assert imported.json() == {"imported": 1, "problems": []}
 
     clip = upload(officer, fixtures / "speech.mp4", badge_number="4711", division="Metro").json()
     assert wait_settled(officer, clip["id"])["status"] == "ready"
-    tagged = officer.post(f"/api/v1/clips/{clip['id']}/tags",
-                          json={"categories": ["community-engagement"], "markers": [{"at": 9.5, "note": "reassures"}]})
+    tagged = officer.post(
+        f"/api/v1/clips/{clip['id']}/tags",
+        json={"categories": ["community-engagement"], "markers": [{"at": 9.5, "note": "reassures"}]},
+    )
     assert tagged.status_code == 201 and "community-engagement" in tagged.json()["categories"]
 
     queue = reviewer.get("/api/v1/review/queue", params={"category": "de-escalation"}).json()
     assert [i["clip_id"] for i in queue["items"]] == [clip["id"]] and queue["counts"]["queued"] == 1
     claimed = reviewer.post("/api/v1/review/next").json()
     assert claimed["clip_id"] == clip["id"] and claimed["state"] == "in_review"
-    assert admin.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "dismissed", "reason": "x"}).status_code == 409
+    assert (
+        admin.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "dismissed", "reason": "x"}).status_code
+        == 409
+    )
 
     no_reason = reviewer.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "needs_info"})
     assert no_reason.status_code == 422 and "question" in no_reason.json()["detail"]
-    asked = reviewer.post(f"/api/v1/review/{clip['id']}/decisions",
-                          json={"kind": "needs_info", "reason": "Who called the medic?"})
+    asked = reviewer.post(
+        f"/api/v1/review/{clip['id']}/decisions", json={"kind": "needs_info", "reason": "Who called the medic?"}
+    )
     assert asked.status_code == 201
-    assert officer.post(f"/api/v1/clips/{clip['id']}/replies", json={"text": "Dispatch did, at my request."}).status_code == 201
+    assert (
+        officer.post(f"/api/v1/clips/{clip['id']}/replies", json={"text": "Dispatch did, at my request."}).status_code
+        == 201
+    )
 
     reviewer.post(f"/api/v1/review/{clip['id']}/claim")
     rubric = {"introduced_self": True, "showed_empathy": True, "offered_resources": True}
-    nominated = reviewer.post(f"/api/v1/review/{clip['id']}/decisions",
-                              json={"kind": "nominated", "rubric": rubric, "notes": "textbook"}).json()
+    nominated = reviewer.post(
+        f"/api/v1/review/{clip['id']}/decisions", json={"kind": "nominated", "rubric": rubric, "notes": "textbook"}
+    ).json()
     assert nominated["revises_id"] == asked.json()["id"]
-    nomination = reviewer.post("/api/v1/nominations", json={
-        "officers": ["4711"], "clips": [{"clip_id": clip["id"], "moments": [{"at": 3.0, "note": "introduces himself"}]}],
-        "narrative": "Calm, kind and clear with a frightened driver."}).json()
+    nomination = reviewer.post(
+        "/api/v1/nominations",
+        json={
+            "officers": ["4711"],
+            "clips": [{"clip_id": clip["id"], "moments": [{"at": 3.0, "note": "introduces himself"}]}],
+            "narrative": "Calm, kind and clear with a frightened driver.",
+        },
+    ).json()
     assert nomination["state"] == "pending"
 
     pending = committee.get("/api/v1/nominations", params={"state": "pending"}).json()
     assert [n["id"] for n in pending] == [nomination["id"]]
     assert committee.get(f"/api/v1/clips/{clip['id']}").status_code == 200  # the committee sees nominated clips
-    declined_without_reason = committee.post(f"/api/v1/nominations/{nomination['id']}/decision", json={"approve": False})
+    declined_without_reason = committee.post(
+        f"/api/v1/nominations/{nomination['id']}/decision", json={"approve": False}
+    )
     assert declined_without_reason.status_code == 422
-    approved = committee.post(f"/api/v1/nominations/{nomination['id']}/decision",
-                              json={"approve": True, "award_name": "Act of Excellence", "awarded_on": "2026-11-20"})
+    approved = committee.post(
+        f"/api/v1/nominations/{nomination['id']}/decision",
+        json={"approve": True, "award_name": "Act of Excellence", "awarded_on": "2026-11-20"},
+    )
     assert approved.json()["state"] == "approved"
 
     mine = officer.get("/api/v1/officers/4711/recognition").json()
@@ -79,6 +105,15 @@ def test_review_nomination_award_path(service, fixtures):
     assert sum(stats["tags_per_month"][next(iter(stats["tags_per_month"]))].values()) == 2
 
     actions = {e["action"] for e in admin.get("/api/v1/audit", params={"limit": 1000}).json()}
-    assert {"clip.upload", "clip.tag", "review.claim", "review.decide", "review.reply", "nomination.create",
-            "nomination.decide", "award.create", "clip.view"} <= actions
+    assert {
+        "clip.upload",
+        "clip.tag",
+        "review.claim",
+        "review.decide",
+        "review.reply",
+        "nomination.create",
+        "nomination.decide",
+        "award.create",
+        "clip.view",
+    } <= actions
     assert admin.get("/api/v1/audit/verify").json()["intact"] is True

@@ -74,8 +74,14 @@ def _cut(plan: ExportPlan, segment: SegmentPlan, work: Path, progress: "Progress
     stem = f"{segment.position + 1:02d}-{_slug(segment.title) or f'clip-{segment.clip_id}'}"
     video, captions = work / f"{stem}.mp4", work / f"{stem}.vtt"
     progress.at(segment.position, 0.0)
-    cut.cut_segment(segment.proxy_path, video, segment.in_point, segment.out_point,
-                    get_settings().ffmpeg_timeout_seconds, lambda f: progress.at(segment.position, f))
+    cut.cut_segment(
+        segment.proxy_path,
+        video,
+        segment.in_point,
+        segment.out_point,
+        get_settings().ffmpeg_timeout_seconds,
+        lambda f: progress.at(segment.position, f),
+    )
     captions.write_text(cut.segment_captions(segment.transcript, segment.in_point, segment.out_point))
     progress.at(segment.position, 1.0)
     return manifest_item(segment, video.name, captions.name, sha256_file(video))
@@ -107,8 +113,7 @@ def manifest_item(segment: SegmentPlan, video: str, captions: str, video_sha256:
         "file": video,
         "file_sha256": video_sha256,
         "captions": captions,
-        "annotations": [{**note, "offset": round(note["at"] - segment.in_point, 3)}
-                        for note in segment.annotations],
+        "annotations": [{**note, "offset": round(note["at"] - segment.in_point, 3)} for note in segment.annotations],
     }
 
 
@@ -149,8 +154,7 @@ class Progress:
             return
         self.written_at = moment
         with session_scope() as session:
-            service.set_export_progress(session, self.export_id,
-                                        CUTTING_SHARE * (segment + fraction) / self.segments)
+            service.set_export_progress(session, self.export_id, CUTTING_SHARE * (segment + fraction) / self.segments)
 
 
 def _slug(title: str | None) -> str:

@@ -31,19 +31,23 @@ def transcribe_options() -> transcribe.TranscribeOptions:
     return transcribe.TranscribeOptions(initial_prompt=transcribe.vocabulary_prompt(get_settings().whisper_vocabulary))
 
 
-def hear(samples: np.ndarray, model: whisper_models.ResolvedModel, voiceprint: np.ndarray | None = None,
-         on_progress=None) -> Heard:
+def hear(
+    samples: np.ndarray, model: whisper_models.ResolvedModel, voiceprint: np.ndarray | None = None, on_progress=None
+) -> Heard:
     """Words with times and probabilities, then a speaker on every segment and word."""
     settings = get_settings()
-    whisper = transcribe.load_model(model.path, settings.whisper_device, settings.whisper_compute_type,
-                                    settings.whisper_threads)
+    whisper = transcribe.load_model(
+        model.path, settings.whisper_device, settings.whisper_compute_type, settings.whisper_threads
+    )
     started = time.perf_counter()
     heard = transcribe.transcribe(whisper, samples, model.name, transcribe_options(), on_progress)
     transcribed = time.perf_counter()
     heard, speakers = diarize.diarize(heard, samples, voice_encoder.load_encoder(), voiceprint)
     # Wall time of each step, kept in the transcript: what the speakers cost beside Whisper.
-    heard.coverage["seconds"] = {"transcribe": round(transcribed - started, 3),
-                                 "diarize": round(time.perf_counter() - transcribed, 3)}
+    heard.coverage["seconds"] = {
+        "transcribe": round(transcribed - started, 3),
+        "diarize": round(time.perf_counter() - transcribed, 3),
+    }
     return Heard(heard, speakers)
 
 

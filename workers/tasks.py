@@ -56,15 +56,24 @@ class StageContext:
     def report(self, fraction: float) -> None:
         self.progress = fraction
 
-    def publish(self, temp: Path, name: str, content_type: str, tool: str, tool_version: str,
-                arguments: list[str]) -> None:
+    def publish(
+        self, temp: Path, name: str, content_type: str, tool: str, tool_version: str, arguments: list[str]
+    ) -> None:
         final = get_store().publish(temp, self.sha256, name)
-        self.assets.append(Asset(
-            clip_id=self.clip_id, kind=name, path=get_store().relative(final),
-            content_type=content_type, size_bytes=final.stat().st_size, sha256=sha256_file(final),
-            parent_sha256=self.sha256, tool=tool, tool_version=tool_version,
-            arguments=_by_role(arguments, {str(self.original): "<original>", str(temp): "<output>"}),
-        ))
+        self.assets.append(
+            Asset(
+                clip_id=self.clip_id,
+                kind=name,
+                path=get_store().relative(final),
+                content_type=content_type,
+                size_bytes=final.stat().st_size,
+                sha256=sha256_file(final),
+                parent_sha256=self.sha256,
+                tool=tool,
+                tool_version=tool_version,
+                arguments=_by_role(arguments, {str(self.original): "<original>", str(temp): "<output>"}),
+            )
+        )
 
 
 def run_stage(clip_id: int, stage: StageName, body: Callable[[StageContext], None]) -> None:
@@ -146,14 +155,17 @@ def _by_role(arguments: list[str], roles: dict[str, str]) -> list[str]:
 def child_limits() -> ffmpeg.Limits:
     """What every child process on a clip may use, and the largest picture any decoder accepts."""
     settings = get_settings()
-    return ffmpeg.Limits(memory_bytes=settings.child_memory_bytes, cpu_seconds=settings.child_cpu_seconds,
-                         max_width=settings.max_width, max_height=settings.max_height)
+    return ffmpeg.Limits(
+        memory_bytes=settings.child_memory_bytes,
+        cpu_seconds=settings.child_cpu_seconds,
+        max_width=settings.max_width,
+        max_height=settings.max_height,
+    )
 
 
 def probe_body(ctx: StageContext) -> None:
     settings = get_settings()
-    limits = ProbeLimits(settings.max_width, settings.max_height,
-                         settings.max_duration_seconds, settings.max_streams)
+    limits = ProbeLimits(settings.max_width, settings.max_height, settings.max_duration_seconds, settings.max_streams)
     ctx.media_info = probe(ctx.original, limits, child_limits=ctx.limits).to_dict()
 
 
@@ -201,8 +213,9 @@ def transcript_body(ctx: StageContext) -> None:
     as_json.write_text(json.dumps(result.to_dict()))
     captions.write_text(transcribe.captions_vtt(result))
     arguments = [f"{key}={value}" for key, value in hearing.transcribe_options().as_kwargs().items()]
-    version = (f"faster-whisper {_version('faster-whisper')}, model {model.name}, "
-               "speakers resemblyzer 0.1.4 encoder (NumPy)")
+    version = (
+        f"faster-whisper {_version('faster-whisper')}, model {model.name}, speakers resemblyzer 0.1.4 encoder (NumPy)"
+    )
     ctx.publish(as_json, "transcript.json", "application/json", "faster-whisper", version, arguments)
     ctx.publish(captions, "captions.vtt", "text/vtt", "faster-whisper", version, arguments)
 
@@ -265,6 +278,7 @@ def _every(minutes: int):
 
 
 if get_settings().fixity_interval_minutes > 0:
+
     @huey.periodic_task(_every(get_settings().fixity_interval_minutes), name="fixity.sweep")
     @huey.lock_task("fixity.sweep")  # a sweep that outlasts the interval is not joined by a second
     def fixity_sweep_task() -> None:

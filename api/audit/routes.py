@@ -41,12 +41,21 @@ def _filter(actor, action, object_type, object_id, outcome, since, until) -> ser
 
 
 @router.get("", response_model=list[AuditEventPublic], responses={401: ERRORS, 403: ERRORS})
-def list_events(principal: Admin, session: SessionDep, response: Response, actor: str | None = None,
-                action: str | None = None, object_type: str | None = None, object_id: str | None = None,
-                outcome: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                limit: int = Query(100, ge=1, le=1000),
-                before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="records older than this seq")] = None,
-                offset: Offset = 0):
+def list_events(
+    principal: Admin,
+    session: SessionDep,
+    response: Response,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="records older than this seq")] = None,
+    offset: Offset = 0,
+):
     """The newest matching records first. The next page: `before` = the X-Next-Before header (absent
     on the last page); unlike `offset`, it does not shift as records arrive."""
     where = _filter(actor, action, object_type, object_id, outcome, since, until)
@@ -56,13 +65,25 @@ def list_events(principal: Admin, session: SessionDep, response: Response, actor
 
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={401: ERRORS, 403: ERRORS})
-def export_csv(principal: Admin, session: SessionDep, actor: str | None = None, action: str | None = None,
-               object_type: str | None = None, object_id: str | None = None, outcome: str | None = None,
-               since: datetime | None = None, until: datetime | None = None):
-    events = service.export(session, principal.actor, _filter(actor, action, object_type, object_id, outcome,
-                                                              since, until))
-    return StreamingResponse(service.as_csv(events), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="bestpart-audit.csv"'})
+def export_csv(
+    principal: Admin,
+    session: SessionDep,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    events = service.export(
+        session, principal.actor, _filter(actor, action, object_type, object_id, outcome, since, until)
+    )
+    return StreamingResponse(
+        service.as_csv(events),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="bestpart-audit.csv"'},
+    )
 
 
 @router.get("/verify", response_model=VerifyOut, responses={401: ERRORS, 403: ERRORS})

@@ -36,17 +36,34 @@ def now_centiseconds() -> datetime:
     return at.replace(microsecond=at.microsecond // 10_000 * 10_000)
 
 
-def record(session: Session, actor: Actor, action: str, *, object_type: str | None = None,
-           object_id: object = None, outcome: str = "success", details: dict | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    outcome: str = "success",
+    details: dict | None = None,
+) -> AuditEvent:
     """Append one record, chained to the one before it."""
     # The UPDATE takes the head's row lock (the write lock on SQLite) before we read it, so two
     # writers can never chain onto the same record.
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)).one()
     event = AuditEvent(
-        seq=head.seq, at=now_centiseconds(), actor=actor.name, actor_user_id=actor.user_id,
-        action=action, object_type=object_type, object_id=None if object_id is None else str(object_id),
-        outcome=outcome, source=actor.source, details=details or {}, prev_hash=head.last_hash, hash="",
+        seq=head.seq,
+        at=now_centiseconds(),
+        actor=actor.name,
+        actor_user_id=actor.user_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        outcome=outcome,
+        source=actor.source,
+        details=details or {},
+        prev_hash=head.last_hash,
+        hash="",
     )
     event.hash = event_hash(event)
     session.add(event)
@@ -57,12 +74,24 @@ def record(session: Session, actor: Actor, action: str, *, object_type: str | No
 
 
 def event_hash(event: AuditEvent) -> str:
-    body = json.dumps({
-        "seq": event.seq, "at": event.at.astimezone(UTC).isoformat(timespec="milliseconds"),
-        "actor": event.actor, "actor_user_id": event.actor_user_id, "action": event.action,
-        "object_type": event.object_type, "object_id": event.object_id, "outcome": event.outcome,
-        "source": event.source, "details": event.details, "prev_hash": event.prev_hash,
-    }, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(
+        {
+            "seq": event.seq,
+            "at": event.at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "actor": event.actor,
+            "actor_user_id": event.actor_user_id,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "outcome": event.outcome,
+            "source": event.source,
+            "details": event.details,
+            "prev_hash": event.prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -90,8 +119,10 @@ def verify(session: Session, anchor: tuple[int, str] | None = None) -> list[str]
     elif head and head.last_hash != prev:
         problems.append("the last record is not the one the log last wrote")
     if anchor and anchor[0] >= expected_seq:
-        problems.append(f"the log ends at record {expected_seq - 1}, before record {anchor[0]} that an earlier "
-                        "check saw (records removed?)")
+        problems.append(
+            f"the log ends at record {expected_seq - 1}, before record {anchor[0]} that an earlier "
+            "check saw (records removed?)"
+        )
     return problems
 
 
@@ -135,15 +166,17 @@ def _matching(where: AuditFilter):
     return query
 
 
-def search(session: Session, where: AuditFilter, *, limit: int | None = 100, before: int | None = None,
-           offset: int = 0) -> KeysetPage[AuditEvent]:
+def search(
+    session: Session, where: AuditFilter, *, limit: int | None = 100, before: int | None = None, offset: int = 0
+) -> KeysetPage[AuditEvent]:
     """The matching records, newest first: those older than record `before` (keyset paging: the
     log grows while it is read), at most `limit` (all with None), after skipping `offset`."""
     return keyset_page(session, _matching(where).offset(offset), AuditEvent.seq, before=before, limit=limit)
 
 
-def view(session: Session, actor: Actor, where: AuditFilter, *, limit: int, before: int | None = None,
-         offset: int = 0) -> KeysetPage[AuditEvent]:
+def view(
+    session: Session, actor: Actor, where: AuditFilter, *, limit: int, before: int | None = None, offset: int = 0
+) -> KeysetPage[AuditEvent]:
     """A search of the log, itself audited with its filters; recorded after the search, so the
     page read does not show its own record."""
     found = search(session, where, limit=limit, before=before, offset=offset)
@@ -158,8 +191,19 @@ def export(session: Session, actor: Actor, where: AuditFilter) -> list[AuditEven
     return search(session, where, limit=None).items
 
 
-CSV_COLUMNS = ["seq", "at", "actor", "action", "object_type", "object_id", "outcome", "source", "details",
-               "prev_hash", "hash"]
+CSV_COLUMNS = [
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "source",
+    "details",
+    "prev_hash",
+    "hash",
+]
 
 
 def as_csv(events: Iterable[AuditEvent]) -> Iterator[str]:

@@ -45,11 +45,20 @@ def nominate(session: Session, actor: Actor, body: NominationIn) -> Nomination:
     for badge in sorted({b.strip() for b in body.officers if b.strip()}):
         session.add(NominationOfficer(nomination_id=nomination.id, badge_number=badge))
     for clip in body.clips:
-        session.add(NominationClip(nomination_id=nomination.id, clip_id=clip.clip_id,
-                                   moments=[m.model_dump() for m in clip.moments]))
+        session.add(
+            NominationClip(
+                nomination_id=nomination.id, clip_id=clip.clip_id, moments=[m.model_dump() for m in clip.moments]
+            )
+        )
     session.flush()
-    record(session, actor, "nomination.create", object_type="nomination", object_id=nomination.id,
-           details={"officers": body.officers, "clips": [c.clip_id for c in body.clips]})
+    record(
+        session,
+        actor,
+        "nomination.create",
+        object_type="nomination",
+        object_id=nomination.id,
+        details={"officers": body.officers, "clips": [c.clip_id for c in body.clips]},
+    )
     return nomination
 
 
@@ -66,29 +75,55 @@ def decide(session: Session, actor: Actor, nomination: Nomination, body: Committ
         nomination.award_name = body.award_name.strip()
         for badge in officers_of(session, nomination.id):
             officer = session.get(Officer, badge)
-            session.add(Award(nomination_id=nomination.id, badge_number=badge, award_name=nomination.award_name,
-                              awarded_on=body.awarded_on or date.today(),
-                              division=officer.division if officer else None))
+            session.add(
+                Award(
+                    nomination_id=nomination.id,
+                    badge_number=badge,
+                    award_name=nomination.award_name,
+                    awarded_on=body.awarded_on or date.today(),
+                    division=officer.division if officer else None,
+                )
+            )
     session.flush()
-    record(session, actor, "nomination.decide", object_type="nomination", object_id=nomination.id,
-           details={"approved": body.approve, "award_name": nomination.award_name})
+    record(
+        session,
+        actor,
+        "nomination.decide",
+        object_type="nomination",
+        object_id=nomination.id,
+        details={"approved": body.approve, "award_name": nomination.award_name},
+    )
     if body.approve:
-        record(session, actor, "award.create", object_type="nomination", object_id=nomination.id,
-               details={"officers": officers_of(session, nomination.id)})
+        record(
+            session,
+            actor,
+            "award.create",
+            object_type="nomination",
+            object_id=nomination.id,
+            details={"officers": officers_of(session, nomination.id)},
+        )
     return nomination
 
 
 def officers_of(session: Session, nomination_id: int) -> list[str]:
-    return list(session.exec(select(NominationOfficer.badge_number)
-                             .where(NominationOfficer.nomination_id == nomination_id)
-                             .order_by(NominationOfficer.badge_number)))
+    return list(
+        session.exec(
+            select(NominationOfficer.badge_number)
+            .where(NominationOfficer.nomination_id == nomination_id)
+            .order_by(NominationOfficer.badge_number)
+        )
+    )
 
 
 def public(session: Session, nomination: Nomination) -> NominationPublic:
-    clips = session.exec(select(NominationClip).where(NominationClip.nomination_id == nomination.id)
-                         .order_by(NominationClip.id))
-    return NominationPublic(**nomination.model_dump(), officers=officers_of(session, nomination.id),
-                            clips=[NominatedClip(clip_id=c.clip_id, moments=c.moments) for c in clips])
+    clips = session.exec(
+        select(NominationClip).where(NominationClip.nomination_id == nomination.id).order_by(NominationClip.id)
+    )
+    return NominationPublic(
+        **nomination.model_dump(),
+        officers=officers_of(session, nomination.id),
+        clips=[NominatedClip(clip_id=c.clip_id, moments=c.moments) for c in clips],
+    )
 
 
 ORDERS = {
@@ -98,19 +133,30 @@ ORDERS = {
 }
 
 
-def list_nominations(session: Session, state: NominationState | None = None, badge_number: str | None = None, *,
-                     decided: bool | None = None, order: NominationOrder = NominationOrder.NEWEST,
-                     limit: int | None = None, offset: int = 0) -> Page[Nomination]:
+def list_nominations(
+    session: Session,
+    state: NominationState | None = None,
+    badge_number: str | None = None,
+    *,
+    decided: bool | None = None,
+    order: NominationOrder = NominationOrder.NEWEST,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[Nomination]:
     """Nominations in a state (or `decided` either way), naming an officer; a page of them."""
     query = select(Nomination)
     if state:
         query = query.where(Nomination.state == state)
     if decided is not None:
-        query = query.where((Nomination.state != NominationState.PENDING) if decided
-                            else (Nomination.state == NominationState.PENDING))
+        query = query.where(
+            (Nomination.state != NominationState.PENDING) if decided else (Nomination.state == NominationState.PENDING)
+        )
     if badge_number:
-        query = query.where(Nomination.id.in_(select(NominationOfficer.nomination_id)
-                                              .where(NominationOfficer.badge_number == badge_number)))
+        query = query.where(
+            Nomination.id.in_(
+                select(NominationOfficer.nomination_id).where(NominationOfficer.badge_number == badge_number)
+            )
+        )
     return offset_page(session, query, ORDERS[order], limit=limit, offset=offset)
 
 
@@ -148,23 +194,32 @@ def nomination_cards(session: Session, nominations: list[Nomination]) -> list[No
     officers = _officers_by_nomination(session, ids)
     names = officer_names(session, {badge for found in officers.values() for badge in found})
     clips: dict[int, list[NominationClip]] = defaultdict(list)
-    for row in session.exec(select(NominationClip).where(NominationClip.nomination_id.in_(ids))
-                            .order_by(NominationClip.id)):
+    for row in session.exec(
+        select(NominationClip).where(NominationClip.nomination_id.in_(ids)).order_by(NominationClip.id)
+    ):
         clips[row.nomination_id].append(row)
     clip_ids = {row.clip_id for rows in clips.values() for row in rows}
     facts = {c.id: c for c in session.exec(select(Clip).where(Clip.id.in_(clip_ids)))} if clip_ids else {}
-    return [NominationCard(
-        nomination=n,
-        officers=[(badge, names.get(badge)) for badge in officers[n.id]],
-        clips=[NominatedClipRow(row.clip_id, sorted(row.moments, key=lambda m: m.get("at", 0)), facts.get(row.clip_id))
-               for row in clips[n.id]],
-    ) for n in nominations]
+    return [
+        NominationCard(
+            nomination=n,
+            officers=[(badge, names.get(badge)) for badge in officers[n.id]],
+            clips=[
+                NominatedClipRow(row.clip_id, sorted(row.moments, key=lambda m: m.get("at", 0)), facts.get(row.clip_id))
+                for row in clips[n.id]
+            ],
+        )
+        for n in nominations
+    ]
 
 
 def _officers_by_nomination(session: Session, ids: list[int]) -> dict[int, list[str]]:
     officers: dict[int, list[str]] = defaultdict(list)
-    for row in session.exec(select(NominationOfficer).where(NominationOfficer.nomination_id.in_(ids))
-                            .order_by(NominationOfficer.badge_number)):
+    for row in session.exec(
+        select(NominationOfficer)
+        .where(NominationOfficer.nomination_id.in_(ids))
+        .order_by(NominationOfficer.badge_number)
+    ):
         officers[row.nomination_id].append(row.badge_number)
     return officers
 
@@ -173,8 +228,15 @@ def sees_every_award(viewer: Principal) -> bool:
     return viewer.has(*AWARD_READERS)
 
 
-def list_awards(session: Session, viewer: Principal, badge_number: str | None = None, division: str | None = None,
-                *, limit: int | None = None, offset: int = 0) -> Page[AwardPublic]:
+def list_awards(
+    session: Session,
+    viewer: Principal,
+    badge_number: str | None = None,
+    division: str | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[AwardPublic]:
     """The record of Acts of Excellence, newest first, filtered by officer and division; a viewer
     who may not see every award sees their own (none without a badge), whatever the filters say."""
     if not sees_every_award(viewer):
@@ -193,7 +255,12 @@ def list_awards(session: Session, viewer: Principal, badge_number: str | None = 
 def award_filter_choices(session: Session) -> tuple[list[str], list[tuple[str, str | None]]]:
     """The divisions and the officers (badge, name) that have awards: what the filters offer."""
     divisions = [d for d in session.exec(select(Award.division).distinct().order_by(Award.division)) if d]
-    officers = list(session.exec(
-        select(Award.badge_number, Officer.name).join(Officer, Officer.badge_number == Award.badge_number,
-                                                      isouter=True).distinct().order_by(Award.badge_number)))
+    officers = list(
+        session.exec(
+            select(Award.badge_number, Officer.name)
+            .join(Officer, Officer.badge_number == Award.badge_number, isouter=True)
+            .distinct()
+            .order_by(Award.badge_number)
+        )
+    )
     return divisions, [tuple(row) for row in officers]

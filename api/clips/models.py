@@ -33,7 +33,6 @@ def text_enum(enum: type[StrEnum]) -> sa.Enum:
     return sa.Enum(enum, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
 
 
-
 class Category(StrEnum):
     DE_ESCALATION = "de-escalation"
     COMMUNITY_ENGAGEMENT = "community-engagement"

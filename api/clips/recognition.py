@@ -86,8 +86,11 @@ def replace_rules(text: str) -> Rules:
 
 def store_recognition(session: Session, clip_id: int, found: Recognition, rules: Rules) -> None:
     """Keep the result on the clip; its score orders the review queue."""
-    session.execute(update(Clip).where(Clip.id == clip_id).values(
-        recognition=found.to_dict(), recognition_score=round(found.score, 6), rules_digest=rules.digest))
+    session.execute(
+        update(Clip)
+        .where(Clip.id == clip_id)
+        .values(recognition=found.to_dict(), recognition_score=round(found.score, 6), rules_digest=rules.digest)
+    )
     session.execute(update(ReviewItem).where(ReviewItem.clip_id == clip_id).values(priority=round(found.score, 6)))
 
 
@@ -120,12 +123,18 @@ def rescore_clip(session: Session, clip_id: int, rules: Rules) -> bool:
 def stale_clip_ids(session: Session, digest: str, after_id: int = 0, limit: int = RESCORE_BATCH) -> list[int]:
     """Ready clips scored by other rules (or never), in id order from after_id: a job walks them in
     batches and always moves forward, even past a clip it could not score."""
-    return list(session.exec(
-        select(Clip.id)
-        .where(Clip.status == ClipStatus.READY, Clip.id > after_id,
-               or_(Clip.rules_digest.is_(None), Clip.rules_digest != digest))
-        .order_by(Clip.id).limit(limit)
-    ))
+    return list(
+        session.exec(
+            select(Clip.id)
+            .where(
+                Clip.status == ClipStatus.READY,
+                Clip.id > after_id,
+                or_(Clip.rules_digest.is_(None), Clip.rules_digest != digest),
+            )
+            .order_by(Clip.id)
+            .limit(limit)
+        )
+    )
 
 
 def rescore_needed(session: Session, digest: str) -> bool:

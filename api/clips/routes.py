@@ -47,27 +47,41 @@ MEDIA_TYPES = {
 UPLOAD_SCHEMA = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file", "badge_number", "categories"],
-            "properties": {
-                "file": {"type": "string", "format": "binary"},
-                "badge_number": {"type": "string"},
-                "categories": {"type": "array", "items": {
-                    "type": "string", "enum": ["de-escalation", "community-engagement", "life-saving"]}},
-                "evidence_id": {"type": "string"},
-                "recorded_at": {"type": "string", "format": "date-time"},
-                "incident_number": {"type": "string"},
-                "division": {"type": "string"},
-                "note": {"type": "string"},
-                "markers": {"type": "string", "description": 'JSON list of {"at": seconds, "note": text}'},
-            },
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "badge_number", "categories"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "badge_number": {"type": "string"},
+                        "categories": {
+                            "type": "array",
+                            "items": {
+                                "type": "string",
+                                "enum": ["de-escalation", "community-engagement", "life-saving"],
+                            },
+                        },
+                        "evidence_id": {"type": "string"},
+                        "recorded_at": {"type": "string", "format": "date-time"},
+                        "incident_number": {"type": "string"},
+                        "division": {"type": "string"},
+                        "note": {"type": "string"},
+                        "markers": {"type": "string", "description": 'JSON list of {"at": seconds, "note": text}'},
+                    },
+                }
+            }
+        },
     }
 }
 ERRORS = {status: {"model": RejectedPublic} for status in (400, 401, 403, 404, 413, 415, 422)}
-BUSY = {503: {"model": RejectedPublic, "description": "the database is busy: nothing was kept; send it again "
-                                                       "after Retry-After (the same bytes are recognised)"}}
+BUSY = {
+    503: {
+        "model": RejectedPublic,
+        "description": "the database is busy: nothing was kept; send it again "
+        "after Retry-After (the same bytes are recognised)",
+    }
+}
 # Uploads wait their turn for the database's writer (SQLite has one) on a few threads of their own.
 # A flood of uploads then never holds all of the app's shared thread pool, which a transaction
 # holding the lock may need before it commits (a sync route serialises its answer there first):
@@ -79,9 +93,13 @@ INGEST_THREADS = anyio.CapacityLimiter(4)
 RELEASE_THREADS = anyio.CapacityLimiter(4)
 
 
-@router.post("", status_code=201, response_model=ClipPublic, openapi_extra=UPLOAD_SCHEMA,
-             responses={200: {"model": ClipPublic, "description": "the same bytes were already here"},
-                        **ERRORS, **BUSY})
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClipPublic,
+    openapi_extra=UPLOAD_SCHEMA,
+    responses={200: {"model": ClipPublic, "description": "the same bytes were already here"}, **ERRORS, **BUSY},
+)
 async def upload_clip(request: Request, session: SessionDep, principal: Uploader):
     """Upload a tagged clip (multipart, streamed to disk). Same bytes again: 200 with tags merged.
 
@@ -94,8 +112,9 @@ async def upload_clip(request: Request, session: SessionDep, principal: Uploader
         try:
             received = await receive_upload(request, writer)
         except UploadError as exc:
-            return await _write(session, _refuse, session, principal, exc.status, exc.detail, None, writer.size,
-                                None, None)
+            return await _write(
+                session, _refuse, session, principal, exc.status, exc.detail, None, writer.size, None, None
+            )
         return await _write(session, _accept, session, principal, writer, received)
     finally:
         # Kept in the store, refused, or turned away by a busy database (503, and the client sends
@@ -107,6 +126,7 @@ async def _write(session, work, *args) -> JSONResponse:
     """`work` and its commit in one call on the ingest threads: the upload's one write transaction,
     spanning the ingest alone. A busy database fails it here (answered 503 by app.py) while the
     temp file is still ours to remove, not after the answer is decided."""
+
     def work_and_commit() -> JSONResponse:
         response = work(*args)
         session.commit()
@@ -128,10 +148,17 @@ def _accept(session, principal: Principal, writer: HashingWriter, received) -> J
         status = {UploadError: getattr(exc, "status", 400), MediaRejected: 415, InvalidTags: 422}[type(exc)]
         badge = (fields.get("badge_number") or [None])[-1]
         return _refuse(session, principal, status, str(exc), received.sha256, writer.size, received.filename, badge)
-    result = service.ingest(session, writer.path, received.sha256, writer.size, tags,
-                            source="api", submitted_from=principal.source)
-    record(session, principal.actor, "clip.upload", object_type="clip", object_id=result.clip.id,
-           details={"sha256": received.sha256, "duplicate": result.duplicate})
+    result = service.ingest(
+        session, writer.path, received.sha256, writer.size, tags, source="api", submitted_from=principal.source
+    )
+    record(
+        session,
+        principal.actor,
+        "clip.upload",
+        object_type="clip",
+        object_id=result.clip.id,
+        details={"sha256": received.sha256, "duplicate": result.duplicate},
+    )
     body = service.clip_public(session, result.clip, duplicate=result.duplicate)
     return JSONResponse(json.loads(body.model_dump_json()), status_code=200 if result.duplicate else 201)
 
@@ -143,35 +170,60 @@ def _check_own_footage(principal: Principal, badge_number: str) -> None:
         raise UploadError(403, "officers upload their own footage: badge_number must be yours")
 
 
-def _refuse(session, principal: Principal, status: int, detail: str, sha256, size: int, filename, badge) -> JSONResponse:
+def _refuse(
+    session, principal: Principal, status: int, detail: str, sha256, size: int, filename, badge
+) -> JSONResponse:
     """Record the refusal (so the session must commit: no exception) and answer with the reason."""
-    service.record_rejected_upload(session, sha256, size, detail, filename=filename, badge_number=badge,
-                                   submitted_from=principal.source)
-    record(session, principal.actor, "clip.upload", outcome="failure",
-           details={"reason": detail, "sha256": sha256, "size": size})
+    service.record_rejected_upload(
+        session, sha256, size, detail, filename=filename, badge_number=badge, submitted_from=principal.source
+    )
+    record(
+        session,
+        principal.actor,
+        "clip.upload",
+        outcome="failure",
+        details={"reason": detail, "sha256": sha256, "size": size},
+    )
     return JSONResponse({"detail": detail}, status_code=status)
 
 
 @router.get("", response_model=list[ClipPublic])
-def list_clips(principal: AnyUser, session: SessionDep, status: ClipStatus | None = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Offset = 0):
+def list_clips(
+    principal: AnyUser,
+    session: SessionDep,
+    status: ClipStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+):
     """The clips you may see, newest first (officers: their own)."""
     clips = visible_clips(session, principal, status=status, limit=limit, offset=offset)
     return service.clips_public(session, clips)
 
 
 @router.get("/mine", response_model=list[MyClipPublic])
-def my_clips(principal: AnyUser, session: SessionDep, response: Response, status: ClipStatus | None = None,
-             clip_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, limit: Limit = None, offset: Offset = 0):
+def my_clips(
+    principal: AnyUser,
+    session: SessionDep,
+    response: Response,
+    status: ClipStatus | None = None,
+    clip_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+):
     """The clips recorded under my badge, newest first, and where each stands in review (what My
     footage shows); the total in X-Total-Count."""
     page = service.my_clips(session, principal, status=status, clip_id=clip_id, limit=limit, offset=offset)
     response.headers.update(paging_headers(page))
-    return [MyClipPublic(**vars(row) | {
-        "decision": DecisionPublic.model_validate(row.decision, from_attributes=True) if row.decision else None,
-        "last_reply": row.last_reply.model_dump(mode="json") if row.last_reply else None,
-    }) for row in page.items]
+    return [
+        MyClipPublic(
+            **vars(row)
+            | {
+                "decision": DecisionPublic.model_validate(row.decision, from_attributes=True) if row.decision else None,
+                "last_reply": row.last_reply.model_dump(mode="json") if row.last_reply else None,
+            }
+        )
+        for row in page.items
+    ]
 
 
 @router.get("/{clip_id}", response_model=ClipPublic, responses={404: {"model": RejectedPublic}})
@@ -182,8 +234,12 @@ def get_clip(clip_id: Id, principal: AnyUser, session: SessionDep):
     return service.clip_public(session, clip).model_copy(update=fixity_fields(session, clip))
 
 
-@router.post("/{clip_id}/tags", response_model=ClipPublic, status_code=201,
-             responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic}})
+@router.post(
+    "/{clip_id}/tags",
+    response_model=ClipPublic,
+    status_code=201,
+    responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic}},
+)
 def tag_clip(clip_id: Id, body: OfficerTagIn, principal: AnyUser, session: SessionDep):
     """The recording officer tags their clip (categories, moment markers, note): it goes to review."""
     clip = visible_clip(session, principal, clip_id)
@@ -191,13 +247,18 @@ def tag_clip(clip_id: Id, body: OfficerTagIn, principal: AnyUser, session: Sessi
         raise HTTPException(403, "only the recording officer (or an admin) tags a clip")
     tags = TagInput(badge_number=principal.badge_number or clip.badge_number or principal.name, **body.model_dump())
     service.add_tag(session, clip, tags, source="officer", submitted_from=principal.source)
-    record(session, principal.actor, "clip.tag", object_type="clip", object_id=clip_id,
-           details={"categories": [c.value for c in body.categories], "markers": len(body.markers)})
+    record(
+        session,
+        principal.actor,
+        "clip.tag",
+        object_type="clip",
+        object_id=clip_id,
+        details={"categories": [c.value for c in body.categories], "markers": len(body.markers)},
+    )
     return service.clip_public(session, clip)
 
 
-@router.get("/{clip_id}/transcript", response_model=TranscriptPublic,
-            responses={404: {"model": RejectedPublic}})
+@router.get("/{clip_id}/transcript", response_model=TranscriptPublic, responses={404: {"model": RejectedPublic}})
 def get_transcript(clip_id: Id, principal: AnyUser, session: SessionDep):
     visible_clip(session, principal, clip_id)
     transcript = transcripts.read(session, clip_id)
@@ -207,31 +268,44 @@ def get_transcript(clip_id: Id, principal: AnyUser, session: SessionDep):
     return transcript
 
 
-@router.put("/{clip_id}/transcript/speakers", response_model=TranscriptPublic,
-            responses={404: {"model": RejectedPublic}, 409: {"model": RejectedPublic}, 422: {"model": RejectedPublic}})
+@router.put(
+    "/{clip_id}/transcript/speakers",
+    response_model=TranscriptPublic,
+    responses={404: {"model": RejectedPublic}, 409: {"model": RejectedPublic}, 422: {"model": RejectedPublic}},
+)
 def correct_speakers(clip_id: Id, body: SpeakerCorrectionIn, principal: Reviewer, session: SessionDep):
     """A reviewer says who spoke a turn ("officer" or "person N"). Audited; the clip is scored again
     (officer cues count on officer speech only), and a turn set to the officer refines the
     officer's voiceprint."""
     clip = visible_clip(session, principal, clip_id)
     transcript = transcripts.correct_speakers(session, clip, body.segments, body.speaker, principal.actor.user_id)
-    record(session, principal.actor, "clip.speaker_correct", object_type="clip", object_id=clip_id,
-           details={"segments": sorted(set(body.segments)), "speaker": transcript["segments"][body.segments[0]]["speaker"]})
+    record(
+        session,
+        principal.actor,
+        "clip.speaker_correct",
+        object_type="clip",
+        object_id=clip_id,
+        details={
+            "segments": sorted(set(body.segments)),
+            "speaker": transcript["segments"][body.segments[0]]["speaker"],
+        },
+    )
     recognition.rescore_clip(session, clip_id, recognition.current_rules())
     return transcript
 
 
-@router.get("/{clip_id}/provenance", response_model=list[AssetProvenance],
-            responses={404: {"model": RejectedPublic}})
+@router.get("/{clip_id}/provenance", response_model=list[AssetProvenance], responses={404: {"model": RejectedPublic}})
 def get_provenance(clip_id: Id, principal: AnyUser, session: SessionDep):
     """Every derived file: its hash, the original it came from, the tool, version and arguments."""
     visible_clip(session, principal, clip_id)
     return service.list_assets(session, clip_id)
 
 
-@router.get("/{clip_id}/media/{name}", response_class=FileResponse,
-            responses={206: {"description": "partial content (HTTP Range)"},
-                       404: {"model": RejectedPublic}})
+@router.get(
+    "/{clip_id}/media/{name}",
+    response_class=FileResponse,
+    responses={206: {"description": "partial content (HTTP Range)"}, 404: {"model": RejectedPublic}},
+)
 def get_media(clip_id: Id, name: str, request: Request, principal: AnyUser, session: SessionDep):
     """Derived media, with HTTP Range. Originals are never served inline."""
     if name not in MEDIA_TYPES:
@@ -243,14 +317,23 @@ def get_media(clip_id: Id, name: str, request: Request, principal: AnyUser, sess
     if name == "proxy.mp4" and request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
         # One record per playback start, not one per range request the player makes.
         record(session, principal.actor, "clip.stream", object_type="clip", object_id=clip_id)
-    return FileResponse(service.get_store().absolute(asset.path), media_type=MEDIA_TYPES[name],
-                        headers={"Cache-Control": "private, max-age=3600",
-                                 "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        service.get_store().absolute(asset.path),
+        media_type=MEDIA_TYPES[name],
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
-@router.get("/{clip_id}/original", response_class=FileResponse,
-            responses={401: {"model": RejectedPublic}, 403: {"model": RejectedPublic}, 404: {"model": RejectedPublic},
-                       409: {"model": RejectedPublic}})
+@router.get(
+    "/{clip_id}/original",
+    response_class=FileResponse,
+    responses={
+        401: {"model": RejectedPublic},
+        403: {"model": RejectedPublic},
+        404: {"model": RejectedPublic},
+        409: {"model": RejectedPublic},
+    },
+)
 def download_original(clip_id: Id, principal: Reviewer, session: SessionDep):
     """The original as uploaded, as an attachment (never inline), for the review team and admins;
     never one that failed fixity (409 with the reason)."""
@@ -266,11 +349,17 @@ def download_original(clip_id: Id, principal: Reviewer, session: SessionDep):
         reason = record_original_mismatch(session, principal.actor, clip, store, served)
         # Answered, not raised: the mismatch must be committed with the answer.
         return JSONResponse({"detail": f"the original is not served: {reason}"}, status_code=409)
-    record(session, principal.actor, "clip.download", object_type="clip", object_id=clip_id,
-           details={"sha256": served})
-    return StreamingResponse(_chunks(original), media_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="clip-{clip_id}-{clip.sha256[:12]}.bin"',
-        "Content-Length": str(clip.size_bytes), "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    record(session, principal.actor, "clip.download", object_type="clip", object_id=clip_id, details={"sha256": served})
+    return StreamingResponse(
+        _chunks(original),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="clip-{clip_id}-{clip.sha256[:12]}.bin"',
+            "Content-Length": str(clip.size_bytes),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _chunks(file):

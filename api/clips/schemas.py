@@ -60,7 +60,9 @@ class TagInput(BaseModel):
             try:
                 data["markers"] = json.loads(data["markers"]) if data["markers"].strip() else []
             except ValueError:
-                raise InvalidTags("markers: not valid JSON (expected a list of {\"at\": seconds, \"note\": text})") from None
+                raise InvalidTags(
+                    'markers: not valid JSON (expected a list of {"at": seconds, "note": text})'
+                ) from None
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -110,7 +112,9 @@ class HighlightPublic(BaseModel):
     words: list[str]
     confidence: float = Field(description="geometric mean of Whisper's probabilities for these words")
     uncertain: bool = Field(description="Whisper was unsure of a word here: check the video before relying on it")
-    speaker: str | None = Field(None, description='who said it: "officer" or "person N" (null before speakers were told apart)')
+    speaker: str | None = Field(
+        None, description='who said it: "officer" or "person N" (null before speakers were told apart)'
+    )
 
 
 class ClipPublic(BaseModel):
@@ -139,12 +143,18 @@ class ClipPublic(BaseModel):
     category_scores: dict[str, float] = Field(default_factory=dict)
     suggested_categories: list[str] = Field(default_factory=list)
     highlights: list[HighlightPublic] = Field(default_factory=list)
-    counter_cues: list[HighlightPublic] = Field(default_factory=list, description='evidence against, e.g. "stop resisting"')
-    signals: list[HighlightPublic] = Field(default_factory=list,
-                                           description='what others said of the officer ("thank you, officer"): shown, not scored')
+    counter_cues: list[HighlightPublic] = Field(
+        default_factory=list, description='evidence against, e.g. "stop resisting"'
+    )
+    signals: list[HighlightPublic] = Field(
+        default_factory=list, description='what others said of the officer ("thank you, officer"): shown, not scored'
+    )
     rules_version: int | None = None
-    fixity: str = Field(default="ok", description='"failed" when the original failed its latest fixity check, '
-                                                  'is missing or changed size: it is then not served')
+    fixity: str = Field(
+        default="ok",
+        description='"failed" when the original failed its latest fixity check, '
+        "is missing or changed size: it is then not served",
+    )
     fixity_reason: str | None = None
 
 
@@ -189,12 +199,17 @@ class TranscriptPublic(BaseModel):
     model: str
     segments: list[SegmentPublic]
     speakers: list[SpeakerPublic] = []
-    coverage: dict = Field({}, description="speech regions, regions decoded again, speech still unheard, "
-                                           "words the hallucination guards removed")
+    coverage: dict = Field(
+        {},
+        description="speech regions, regions decoded again, speech still unheard, "
+        "words the hallucination guards removed",
+    )
 
 
 class SpeakerCorrectionIn(BaseModel):
-    segments: list[int] = Field(min_length=1, max_length=500, description="indexes into the transcript's segments: one turn")
+    segments: list[int] = Field(
+        min_length=1, max_length=500, description="indexes into the transcript's segments: one turn"
+    )
     speaker: str = Field(max_length=20, description='"officer" or "person N"')
 
 

@@ -40,8 +40,16 @@ class Ingested:
     duplicate: bool
 
 
-def ingest(session: Session, temp: Path, sha256: str, size: int, tags: TagInput, *,
-           source: str, submitted_from: str | None = None) -> Ingested:
+def ingest(
+    session: Session,
+    temp: Path,
+    sha256: str,
+    size: int,
+    tags: TagInput,
+    *,
+    source: str,
+    submitted_from: str | None = None,
+) -> Ingested:
     """Turn a hashed, sniffed upload into a clip, or add its tags to the clip with the same bytes."""
     existing = clip_by_sha(session, sha256)
     if existing is None:
@@ -79,16 +87,18 @@ def _new_clip(session: Session, sha256: str, size: int, tags: TagInput) -> Clip:
 
 
 def add_tag(session: Session, clip: Clip, tags: TagInput, source: str, submitted_from: str | None) -> None:
-    session.add(ClipTag(
-        clip_id=clip.id,
-        badge_number=tags.badge_number,
-        evidence_id=tags.evidence_id,
-        categories=[c.value for c in tags.categories],
-        markers=[m.model_dump() for m in tags.markers],
-        note=tags.note,
-        source=source,
-        submitted_from=submitted_from,
-    ))
+    session.add(
+        ClipTag(
+            clip_id=clip.id,
+            badge_number=tags.badge_number,
+            evidence_id=tags.evidence_id,
+            categories=[c.value for c in tags.categories],
+            markers=[m.model_dump() for m in tags.markers],
+            note=tags.note,
+            source=source,
+            submitted_from=submitted_from,
+        )
+    )
     session.flush()
     ensure_in_queue(session, clip.id)  # a tagged clip waits for the review team
     index_tags(session, clip)  # findable by its evidence id, badge and notes at once
@@ -149,20 +159,35 @@ def ingest_local_file(session: Session, path: Path, tags: TagInput, *, source: s
     return ingest_staged(session, stage_local_file(path), tags, source=source)
 
 
-def _refuse(session: Session, sha256: str | None, size: int, reason: str, path: Path, tags: TagInput,
-            source: str) -> Refused:
-    record_rejected_upload(session, sha256, size, reason, filename=path.name,
-                           badge_number=tags.badge_number, submitted_from=source)
+def _refuse(
+    session: Session, sha256: str | None, size: int, reason: str, path: Path, tags: TagInput, source: str
+) -> Refused:
+    record_rejected_upload(
+        session, sha256, size, reason, filename=path.name, badge_number=tags.badge_number, submitted_from=source
+    )
     return Refused(reason)
 
 
-def record_rejected_upload(session: Session, sha256: str | None, size: int, reason: str, *,
-                           filename: str | None, badge_number: str | None,
-                           submitted_from: str | None) -> None:
-    session.add(RejectedUpload(sha256=sha256, size_bytes=size, reason=reason,
-                               filename=(filename or "")[:500] or None,
-                               badge_number=(badge_number or "")[:50] or None,
-                               submitted_from=submitted_from))
+def record_rejected_upload(
+    session: Session,
+    sha256: str | None,
+    size: int,
+    reason: str,
+    *,
+    filename: str | None,
+    badge_number: str | None,
+    submitted_from: str | None,
+) -> None:
+    session.add(
+        RejectedUpload(
+            sha256=sha256,
+            size_bytes=size,
+            reason=reason,
+            filename=(filename or "")[:500] or None,
+            badge_number=(badge_number or "")[:50] or None,
+            submitted_from=submitted_from,
+        )
+    )
 
 
 def clip_by_sha(session: Session, sha256: str) -> Clip | None:
@@ -193,8 +218,11 @@ def clips_by_id(session: Session, clip_ids: set[int]) -> dict[int, Clip]:
 
 def divisions(session: Session, limit: int = 200) -> list[str]:
     """The divisions clips were filed under (an index scan), for a filter's suggestions."""
-    return list(session.exec(select(Clip.division).where(Clip.division.is_not(None))
-                             .distinct().order_by(Clip.division).limit(limit)))
+    return list(
+        session.exec(
+            select(Clip.division).where(Clip.division.is_not(None)).distinct().order_by(Clip.division).limit(limit)
+        )
+    )
 
 
 def files_for_any_badge(uploader: Principal) -> bool:
@@ -220,8 +248,15 @@ class MyClip:
     can_tag: bool  # once it is ready to watch
 
 
-def my_clips(session: Session, viewer: Principal, *, status: ClipStatus | None = None, clip_id: int | None = None,
-             limit: int | None = None, offset: int = 0) -> Page[MyClip]:
+def my_clips(
+    session: Session,
+    viewer: Principal,
+    *,
+    status: ClipStatus | None = None,
+    clip_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[MyClip]:
     """The clips recorded under the viewer's badge (and, belt and braces, within what they may see),
     newest first; none without a badge. A page costs a fixed handful of queries."""
     if not viewer.badge_number:
@@ -244,12 +279,17 @@ def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyC
     rows = []
     for clip, public in zip(clips, clips_public(session, clips)):
         standing = found[clip.id]
-        rows.append(MyClip(
-            clip=public, review_state=standing.item.state if standing.item else None, decision=standing.decision,
-            question=standing.question, last_reply=standing.last_reply,
-            can_reply=standing.asking and may_reply(viewer, clip),
-            can_tag=clip.status == ClipStatus.READY and may_tag(viewer, clip),
-        ))
+        rows.append(
+            MyClip(
+                clip=public,
+                review_state=standing.item.state if standing.item else None,
+                decision=standing.decision,
+                question=standing.question,
+                last_reply=standing.last_reply,
+                can_reply=standing.asking and may_reply(viewer, clip),
+                can_tag=clip.status == ClipStatus.READY and may_tag(viewer, clip),
+            )
+        )
     return rows
 
 
@@ -282,8 +322,9 @@ def clips_public(session: Session, clips: list[Clip]) -> list[ClipPublic]:
     return [_public(clip, tags[clip.id], stages[clip.id], assets[clip.id]) for clip in clips]
 
 
-def _public(clip: Clip, tags: list[ClipTag], stages: list[Stage], assets: list[str],
-            duplicate: bool = False) -> ClipPublic:
+def _public(
+    clip: Clip, tags: list[ClipTag], stages: list[Stage], assets: list[str], duplicate: bool = False
+) -> ClipPublic:
     stages = sorted(stages, key=lambda s: STAGE_ORDER[s.name])
     categories = sorted({c for tag in tags for c in tag.categories})
     markers = sorted((m for tag in tags for m in tag.markers), key=lambda m: m["at"])

@@ -35,10 +35,18 @@ def take_lease(session: Session, clip_id: int, stage: StageName, owner: str, lea
     result = session.execute(
         update(Stage)
         .where(Stage.clip_id == clip_id, Stage.name == stage)
-        .where(or_(Stage.state == StageState.QUEUED,
-                   (Stage.state == StageState.RUNNING) & (Stage.heartbeat_at < stale)))
-        .values(state=StageState.RUNNING, lease_owner=owner, heartbeat_at=now(),
-                started_at=now(), attempts=Stage.attempts + 1, progress=0.0, error=None)
+        .where(
+            or_(Stage.state == StageState.QUEUED, (Stage.state == StageState.RUNNING) & (Stage.heartbeat_at < stale))
+        )
+        .values(
+            state=StageState.RUNNING,
+            lease_owner=owner,
+            heartbeat_at=now(),
+            started_at=now(),
+            attempts=Stage.attempts + 1,
+            progress=0.0,
+            error=None,
+        )
     )
     return result.rowcount == 1
 
@@ -47,8 +55,9 @@ def heartbeat(session: Session, clip_id: int, stage: StageName, owner: str, prog
     """Renew the lease; False if someone else holds it now."""
     result = session.execute(
         update(Stage)
-        .where(Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner,
-               Stage.state == StageState.RUNNING)
+        .where(
+            Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner, Stage.state == StageState.RUNNING
+        )
         .values(heartbeat_at=now(), progress=round(progress, 4))
     )
     return result.rowcount == 1
@@ -58,8 +67,9 @@ def finish(session: Session, clip_id: int, stage: StageName, owner: str) -> bool
     """Mark our stage done and move the clip on. False (and nothing changes) if we lost the lease."""
     result = session.execute(
         update(Stage)
-        .where(Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner,
-               Stage.state == StageState.RUNNING)
+        .where(
+            Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner, Stage.state == StageState.RUNNING
+        )
         .values(state=StageState.DONE, progress=1.0, finished_at=now(), lease_owner=None)
     )
     if result.rowcount != 1:
@@ -78,7 +88,8 @@ def _mark_ready_when_done(session: Session, clip_id: int) -> None:
     states = session.exec(select(Stage.state).where(Stage.clip_id == clip_id)).all()
     if all(state == StageState.DONE for state in states):
         session.execute(
-            update(Clip).where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
+            update(Clip)
+            .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
             .values(status=ClipStatus.READY, ready_at=now())
         )
 
@@ -87,7 +98,8 @@ def reject(session: Session, clip_id: int, stage: StageName, owner: str, reason:
     """The file is not one we can process: the clip is rejected, with the reason."""
     _end_stage(session, clip_id, stage, owner, reason)
     session.execute(
-        update(Clip).where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
+        update(Clip)
+        .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
         .values(status=ClipStatus.REJECTED, reason=reason)
     )
 
@@ -103,7 +115,8 @@ def fail(session: Session, clip_id: int, stage: StageName, owner: str, error: st
         return True
     _end_stage(session, clip_id, stage, owner, error)
     session.execute(
-        update(Clip).where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
+        update(Clip)
+        .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
         .values(status=ClipStatus.FAILED, reason=f"{stage.value} failed after {row.attempts} attempts: {error}")
     )
     return False
@@ -111,7 +124,8 @@ def fail(session: Session, clip_id: int, stage: StageName, owner: str, error: st
 
 def _end_stage(session: Session, clip_id: int, stage: StageName, owner: str, error: str) -> None:
     session.execute(
-        update(Stage).where(Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner)
+        update(Stage)
+        .where(Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner)
         .values(state=StageState.FAILED, error=error, finished_at=now(), lease_owner=None)
     )
 
@@ -132,9 +146,7 @@ def save_media_info(session: Session, clip_id: int, info: dict) -> None:
 def requeue_abandoned(session: Session, lease_seconds: float) -> list[tuple[int, StageName]]:
     """Stages whose worker stopped heartbeating (killed, machine gone): back to the queue."""
     stale = now() - timedelta(seconds=lease_seconds)
-    candidates = session.exec(
-        select(Stage).where(Stage.state == StageState.RUNNING, Stage.heartbeat_at < stale)
-    ).all()
+    candidates = session.exec(select(Stage).where(Stage.state == StageState.RUNNING, Stage.heartbeat_at < stale)).all()
     taken = []
     for stage in candidates:
         result = session.execute(

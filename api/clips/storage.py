@@ -1,9 +1,9 @@
 """The content-addressed store: originals named by SHA-256, read-only, never written again.
 
-    store/originals/ab/abcdef...      the original, mode 0444
-    store/derived/ab/abcdef.../       poster.jpg, proxy.mp4, transcript.json, ...
-    store/tmp/                        stage outputs and imports before their rename
-    store/tmp/uploads/                HTTP uploads while they stream in (the server's alone)
+store/originals/ab/abcdef...      the original, mode 0444
+store/derived/ab/abcdef.../       poster.jpg, proxy.mp4, transcript.json, ...
+store/tmp/                        stage outputs and imports before their rename
+store/tmp/uploads/                HTTP uploads while they stream in (the server's alone)
 """
 
 import hashlib

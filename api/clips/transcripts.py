@@ -36,8 +36,9 @@ def read_recorded(session: Session, clip_id: int) -> dict | None:
 
 
 def latest_corrections(session: Session, clip_id: int) -> dict[int, SpeakerCorrection]:
-    corrections = session.exec(select(SpeakerCorrection).where(SpeakerCorrection.clip_id == clip_id)
-                               .order_by(SpeakerCorrection.id)).all()
+    corrections = session.exec(
+        select(SpeakerCorrection).where(SpeakerCorrection.clip_id == clip_id).order_by(SpeakerCorrection.id)
+    ).all()
     return {c.segment: c for c in corrections}  # the latest per segment wins
 
 
@@ -68,8 +69,16 @@ def correct_speakers(session: Session, clip: Clip, indexes: list[int], speaker: 
         raise ServiceError(404, f"the transcript has segments 0 to {len(segments) - 1}, not {indexes}")
     now = apply_corrections(json.loads(json.dumps(recorded)), latest_corrections(session, clip.id))["segments"]
     for i in sorted(set(indexes)):
-        session.add(SpeakerCorrection(clip_id=clip.id, segment=i, segment_start=segments[i]["start"],
-                                      speaker=speaker, previous=now[i].get("speaker"), user_id=user_id))
+        session.add(
+            SpeakerCorrection(
+                clip_id=clip.id,
+                segment=i,
+                segment_start=segments[i]["start"],
+                speaker=speaker,
+                previous=now[i].get("speaker"),
+                user_id=user_id,
+            )
+        )
     heard_as = {segments[i].get("speaker") for i in indexes if now[i].get("speaker") != OFFICER}
     if speaker == OFFICER and clip.badge_number and len(heard_as) == 1:
         centroid = _centroid(recorded, heard_as.pop())

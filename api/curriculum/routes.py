@@ -50,14 +50,19 @@ def _course(session, course: Course) -> CoursePublic:
 
 def _lesson(session, lesson: Lesson) -> LessonPublic:
     items = service.items_public(session, service.items_of(session, lesson.id))
-    return LessonPublic(**lesson.model_dump(), course_title=service.get_course(session, lesson.course_id).title,
-                        duration=round(sum(item.duration for item in items), 3), items=items)
+    return LessonPublic(
+        **lesson.model_dump(),
+        course_title=service.get_course(session, lesson.course_id).title,
+        duration=round(sum(item.duration for item in items), 3),
+        items=items,
+    )
 
 
 def _export(export: LessonExport) -> ExportPublic:
     done = export.state == ExportState.DONE
-    return ExportPublic(**export.model_dump(exclude={"path"}),
-                        download_url=f"/api/v1/exports/{export.id}/download" if done else None)
+    return ExportPublic(
+        **export.model_dump(exclude={"path"}), download_url=f"/api/v1/exports/{export.id}/download" if done else None
+    )
 
 
 # --- courses ----------------------------------------------------------------------------------
@@ -71,9 +76,16 @@ def create_course(body: CourseIn, principal: Trainer, session: SessionDep):
 @router.get("/courses", response_model=list[CourseOutlinePublic], responses=DENIED)
 def list_courses(_: CurriculumReader, session: SessionDep):
     """Every course with its lessons in order, each lesson with its number of items and its length."""
-    return [CourseOutlinePublic(**outline.course.model_dump(), lessons=[
-        LessonOutlinePublic(**row.lesson.model_dump(), items=row.items, duration=round(row.duration, 3))
-        for row in outline.lessons]) for outline in service.course_tree(session)]
+    return [
+        CourseOutlinePublic(
+            **outline.course.model_dump(),
+            lessons=[
+                LessonOutlinePublic(**row.lesson.model_dump(), items=row.items, duration=round(row.duration, 3))
+                for row in outline.lessons
+            ],
+        )
+        for outline in service.course_tree(session)
+    ]
 
 
 @router.get("/courses/{course_id}", response_model=CoursePublic, responses=MISSING)
@@ -126,8 +138,7 @@ def update_item(lesson_id: Id, item_id: Id, body: ItemUpdate, principal: Trainer
     return service.items_public(session, [service.update_item(session, principal.actor, lesson_id, item_id, body)])[0]
 
 
-@router.delete("/lessons/{lesson_id}/items/{item_id}", status_code=204, response_class=Response,
-               responses=MISSING)
+@router.delete("/lessons/{lesson_id}/items/{item_id}", status_code=204, response_class=Response, responses=MISSING)
 def delete_item(lesson_id: Id, item_id: Id, principal: Trainer, session: SessionDep):
     service.delete_item(session, principal.actor, lesson_id, item_id)
     return Response(status_code=204)
@@ -143,9 +154,16 @@ def reorder_items(lesson_id: Id, body: ItemReorder, principal: Trainer, session:
 def clip_lessons(clip_id: Id, principal: AnyUser, session: SessionDep):
     """The lessons that use this clip."""
     visible_clip(session, principal, clip_id)
-    return [ClipLessonPublic(lesson_id=lesson.id, lesson_title=lesson.title, course_id=course.id,
-                             course_title=course.title, item_ids=item_ids)
-            for lesson, course, item_ids in service.lessons_using_clip(session, clip_id)]
+    return [
+        ClipLessonPublic(
+            lesson_id=lesson.id,
+            lesson_title=lesson.title,
+            course_id=course.id,
+            course_title=course.title,
+            item_ids=item_ids,
+        )
+        for lesson, course, item_ids in service.lessons_using_clip(session, clip_id)
+    ]
 
 
 # --- exports ----------------------------------------------------------------------------------
@@ -168,10 +186,14 @@ def get_export(export_id: Id, _: CurriculumReader, session: SessionDep):
     return _export(service.get_export(session, export_id))
 
 
-@router.get("/exports/{export_id}/download", response_class=FileResponse,
-            responses={**MISSING, 409: ERRORS, 410: ERRORS})
+@router.get(
+    "/exports/{export_id}/download", response_class=FileResponse, responses={**MISSING, 409: ERRORS, 410: ERRORS}
+)
 def download_export(export_id: Id, principal: CurriculumReader, session: SessionDep):
     export, path = service.export_file(session, principal.actor, export_id)
-    return FileResponse(path, media_type="application/zip",
-                        filename=f"lesson-{export.lesson_id}-export-{export.id}.zip",
-                        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"lesson-{export.lesson_id}-export-{export.id}.zip",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

@@ -21,7 +21,9 @@ class CourseUpdate(BaseModel):
 class LessonIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     summary: str | None = Field(default=None, max_length=20000)
-    position: int | None = Field(default=None, ge=0, le=100_000, description="0-based place in the course; default: last")
+    position: int | None = Field(
+        default=None, ge=0, le=100_000, description="0-based place in the course; default: last"
+    )
 
 
 class LessonUpdate(BaseModel):

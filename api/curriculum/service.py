@@ -51,8 +51,7 @@ def create_course(session: Session, actor: Actor, body: CourseIn) -> Course:
     course = Course(title=body.title.strip(), description=body.description, created_by_name=actor.name)
     session.add(course)
     session.flush()
-    record(session, actor, "course.create", object_type="course", object_id=course.id,
-           details={"title": course.title})
+    record(session, actor, "course.create", object_type="course", object_id=course.id, details={"title": course.title})
     return course
 
 
@@ -77,9 +76,14 @@ def course_tree(session: Session) -> list[CourseOutline]:
     """Every course (by title) with its lessons in order, each with its number of items and its
     length: three queries, whatever the size of the curriculum."""
     courses = list_courses(session)
-    stats = {lesson_id: (count, duration or 0.0) for lesson_id, count, duration in session.exec(
-        select(LessonItem.lesson_id, func.count(), func.sum(LessonItem.out_point - LessonItem.in_point))
-        .group_by(LessonItem.lesson_id))}
+    stats = {
+        lesson_id: (count, duration or 0.0)
+        for lesson_id, count, duration in session.exec(
+            select(LessonItem.lesson_id, func.count(), func.sum(LessonItem.out_point - LessonItem.in_point)).group_by(
+                LessonItem.lesson_id
+            )
+        )
+    }
     lessons: dict[int, list[LessonOutline]] = {course.id: [] for course in courses}
     for lesson in session.exec(select(Lesson).order_by(Lesson.course_id, Lesson.position, Lesson.id)):
         count, duration = stats.get(lesson.id, (0, 0.0))
@@ -111,8 +115,7 @@ def update_course(session: Session, actor: Actor, course_id: int, body: CourseUp
 
 
 def lessons_of(session: Session, course_id: int) -> list[Lesson]:
-    return list(session.exec(select(Lesson).where(Lesson.course_id == course_id)
-                             .order_by(Lesson.position, Lesson.id)))
+    return list(session.exec(select(Lesson).where(Lesson.course_id == course_id).order_by(Lesson.position, Lesson.id)))
 
 
 def get_lesson(session: Session, lesson_id: int) -> Lesson:
@@ -131,8 +134,14 @@ def create_lesson(session: Session, actor: Actor, course_id: int, body: LessonIn
     _place(siblings, lesson, len(siblings) if body.position is None else body.position)
     session.add_all(siblings + [lesson])
     session.flush()
-    record(session, actor, "lesson.create", object_type="lesson", object_id=lesson.id,
-           details={"course": course_id, "title": lesson.title, "position": lesson.position})
+    record(
+        session,
+        actor,
+        "lesson.create",
+        object_type="lesson",
+        object_id=lesson.id,
+        details={"course": course_id, "title": lesson.title, "position": lesson.position},
+    )
     return lesson
 
 
@@ -158,8 +167,14 @@ def reorder_lessons(session: Session, actor: Actor, course_id: int, lesson_ids: 
     ordered = _in_order(lessons_of(session, course_id), lesson_ids, f"every lesson of course {course_id}")
     session.add_all(ordered)
     session.flush()
-    record(session, actor, "course.reorder_lessons", object_type="course", object_id=course_id,
-           details={"lesson_ids": lesson_ids})
+    record(
+        session,
+        actor,
+        "course.reorder_lessons",
+        object_type="course",
+        object_id=course_id,
+        details={"lesson_ids": lesson_ids},
+    )
     return ordered
 
 
@@ -167,17 +182,26 @@ def reorder_lessons(session: Session, actor: Actor, course_id: int, lesson_ids: 
 
 
 def items_of(session: Session, lesson_id: int) -> list[LessonItem]:
-    return list(session.exec(select(LessonItem).where(LessonItem.lesson_id == lesson_id)
-                             .order_by(LessonItem.position, LessonItem.id)))
+    return list(
+        session.exec(
+            select(LessonItem).where(LessonItem.lesson_id == lesson_id).order_by(LessonItem.position, LessonItem.id)
+        )
+    )
 
 
 def items_public(session: Session, items: list[LessonItem]) -> list[ItemPublic]:
     """Items as the API and the lesson page show them: the segment's length, where to play it, and
     whether its clip is still selected for training."""
     selected = selected_clip_ids(session, [item.clip_id for item in items])
-    return [ItemPublic(**item.model_dump(), duration=round(item.out_point - item.in_point, 3),
-                       proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
-                       available=item.clip_id in selected) for item in items]
+    return [
+        ItemPublic(
+            **item.model_dump(),
+            duration=round(item.out_point - item.in_point, 3),
+            proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
+            available=item.clip_id in selected,
+        )
+        for item in items
+    ]
 
 
 def get_item(session: Session, lesson_id: int, item_id: int) -> LessonItem:
@@ -191,13 +215,25 @@ def add_item(session: Session, actor: Actor, lesson_id: int, body: ItemIn) -> Le
     get_lesson(session, lesson_id)
     annotations = [a.model_dump() for a in body.annotations]
     _check_segment(selected_clip(session, body.clip_id), body.in_point, body.out_point, annotations)
-    item = LessonItem(lesson_id=lesson_id, clip_id=body.clip_id, position=len(items_of(session, lesson_id)),
-                      title=body.title, in_point=body.in_point, out_point=body.out_point,
-                      annotations=_sorted(annotations))
+    item = LessonItem(
+        lesson_id=lesson_id,
+        clip_id=body.clip_id,
+        position=len(items_of(session, lesson_id)),
+        title=body.title,
+        in_point=body.in_point,
+        out_point=body.out_point,
+        annotations=_sorted(annotations),
+    )
     session.add(item)
     session.flush()
-    record(session, actor, "lesson_item.add", object_type="lesson_item", object_id=item.id,
-           details={"lesson": lesson_id, "clip": body.clip_id, "in": body.in_point, "out": body.out_point})
+    record(
+        session,
+        actor,
+        "lesson_item.add",
+        object_type="lesson_item",
+        object_id=item.id,
+        details={"lesson": lesson_id, "clip": body.clip_id, "in": body.in_point, "out": body.out_point},
+    )
     return item
 
 
@@ -216,8 +252,14 @@ def update_item(session: Session, actor: Actor, lesson_id: int, item_id: int, bo
         item.title = changes["title"]
     session.add(item)
     session.flush()
-    record(session, actor, "lesson_item.update", object_type="lesson_item", object_id=item_id,
-           details={"lesson": lesson_id, **changes})
+    record(
+        session,
+        actor,
+        "lesson_item.update",
+        object_type="lesson_item",
+        object_id=item_id,
+        details={"lesson": lesson_id, **changes},
+    )
     return item
 
 
@@ -227,8 +269,14 @@ def delete_item(session: Session, actor: Actor, lesson_id: int, item_id: int) ->
     session.flush()
     remaining = _renumber(items_of(session, lesson_id))  # close the gap it left
     session.add_all(remaining)
-    record(session, actor, "lesson_item.delete", object_type="lesson_item", object_id=item_id,
-           details={"lesson": lesson_id, "clip": item.clip_id, "in": item.in_point, "out": item.out_point})
+    record(
+        session,
+        actor,
+        "lesson_item.delete",
+        object_type="lesson_item",
+        object_id=item_id,
+        details={"lesson": lesson_id, "clip": item.clip_id, "in": item.in_point, "out": item.out_point},
+    )
 
 
 def reorder_items(session: Session, actor: Actor, lesson_id: int, item_ids: list[int]) -> list[LessonItem]:
@@ -236,8 +284,14 @@ def reorder_items(session: Session, actor: Actor, lesson_id: int, item_ids: list
     ordered = _in_order(items_of(session, lesson_id), item_ids, f"every item of lesson {lesson_id}")
     session.add_all(ordered)
     session.flush()
-    record(session, actor, "lesson.reorder_items", object_type="lesson", object_id=lesson_id,
-           details={"item_ids": item_ids})
+    record(
+        session,
+        actor,
+        "lesson.reorder_items",
+        object_type="lesson",
+        object_id=lesson_id,
+        details={"item_ids": item_ids},
+    )
     return ordered
 
 
@@ -252,8 +306,13 @@ def selected_clip(session: Session, clip_id: int) -> Clip:
 
 
 def selected_clip_ids(session: Session, clip_ids: Sequence[int]) -> set[int]:
-    return set(session.exec(select(ReviewItem.clip_id).where(
-        ReviewItem.clip_id.in_(list(clip_ids)), ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING)))
+    return set(
+        session.exec(
+            select(ReviewItem.clip_id).where(
+                ReviewItem.clip_id.in_(list(clip_ids)), ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING
+            )
+        )
+    )
 
 
 @dataclass
@@ -265,19 +324,24 @@ class SelectedClip:
 
 def selected_clips(session: Session, *, limit: int | None = None, offset: int = 0) -> Page[SelectedClip]:
     """The clips the review team selected for training, most recently selected first."""
-    query = (select(Clip, ReviewItem.updated_at).join(ReviewItem, ReviewItem.clip_id == Clip.id)
-             .where(ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING))
+    query = (
+        select(Clip, ReviewItem.updated_at)
+        .join(ReviewItem, ReviewItem.clip_id == Clip.id)
+        .where(ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING)
+    )
     page = offset_page(session, query, (ReviewItem.updated_at.desc(), Clip.id.desc()), limit=limit, offset=offset)
     categories = categories_of(session, [clip.id for clip, _ in page.items])
     return page.map(lambda row: SelectedClip(row[0], row[1], categories.get(row[0].id, [])))
 
 
 def lessons_using_clip(session: Session, clip_id: int) -> list[tuple[Lesson, Course, list[int]]]:
-    rows = session.exec(select(LessonItem.id, Lesson, Course)
-                        .join(Lesson, Lesson.id == LessonItem.lesson_id)
-                        .join(Course, Course.id == Lesson.course_id)
-                        .where(LessonItem.clip_id == clip_id)
-                        .order_by(Course.title, Lesson.position, LessonItem.position))
+    rows = session.exec(
+        select(LessonItem.id, Lesson, Course)
+        .join(Lesson, Lesson.id == LessonItem.lesson_id)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(LessonItem.clip_id == clip_id)
+        .order_by(Course.title, Lesson.position, LessonItem.position)
+    )
     found: dict[int, tuple[Lesson, Course, list[int]]] = {}
     for item_id, lesson, course in rows:
         found.setdefault(lesson.id, (lesson, course, []))[2].append(item_id)
@@ -294,8 +358,9 @@ def _check_segment(clip: Clip, in_point: float, out_point: float, annotations: l
         raise CurriculumError(422, f"out_point ({out_point}) is past the end of clip {clip.id} ({duration} s)")
     for note in annotations:
         if not in_point <= note["at"] <= out_point:
-            raise CurriculumError(422, f"the annotation at {note['at']} s lies outside the segment "
-                                       f"[{in_point}, {out_point}]")
+            raise CurriculumError(
+                422, f"the annotation at {note['at']} s lies outside the segment [{in_point}, {out_point}]"
+            )
 
 
 def _sorted(annotations: list[dict]) -> list[dict]:
@@ -320,8 +385,11 @@ def _in_order(rows: list, ids: list[int], what: str) -> list:
     by_id = {row.id: row for row in rows}
     missing, unknown = sorted(set(by_id) - set(ids)), sorted(set(ids) - set(by_id))
     if missing or unknown or len(ids) != len(set(ids)):
-        raise CurriculumError(422, f"the new order must list {what} exactly once "
-                                   f"(missing {missing}, not in it {unknown}, repeated: {len(ids) != len(set(ids))})")
+        raise CurriculumError(
+            422,
+            f"the new order must list {what} exactly once "
+            f"(missing {missing}, not in it {unknown}, repeated: {len(ids) != len(set(ids))})",
+        )
     return _renumber([by_id[i] for i in ids])
 
 
@@ -338,8 +406,14 @@ def start_export(session: Session, actor: Actor, lesson_id: int) -> LessonExport
     export = LessonExport(lesson_id=lesson_id, requested_by_name=actor.name)
     session.add(export)
     session.flush()
-    record(session, actor, "lesson.export", object_type="lesson", object_id=lesson_id,
-           details={"export": export.id, "course": lesson.course_id, "items": len(items)})
+    record(
+        session,
+        actor,
+        "lesson.export",
+        object_type="lesson",
+        object_id=lesson_id,
+        details={"export": export.id, "course": lesson.course_id, "items": len(items)},
+    )
     enqueue_after_commit(session, EXPORT_JOB, export.id)
     return export
 
@@ -348,8 +422,9 @@ def _check_exportable(session: Session, items: list[LessonItem]) -> None:
     clip_ids = {item.clip_id for item in items}
     not_selected = sorted(clip_ids - selected_clip_ids(session, clip_ids))
     if not_selected:
-        raise CurriculumError(409, f"clips {not_selected} are no longer selected for training; "
-                                   "remove their items first")
+        raise CurriculumError(
+            409, f"clips {not_selected} are no longer selected for training; remove their items first"
+        )
     no_proxy = sorted(c for c in clip_ids if find_asset(session, c, "proxy.mp4") is None)
     if no_proxy:
         raise CurriculumError(409, f"clips {no_proxy} have no playable proxy yet; export when they are ready")
@@ -365,8 +440,14 @@ def get_export(session: Session, export_id: int) -> LessonExport:
 def exports_of(session: Session, lesson_id: int, limit: int | None = None) -> list[LessonExport]:
     """The lesson's exports, newest first (the latest `limit`)."""
     get_lesson(session, lesson_id)
-    return list(session.exec(select(LessonExport).where(LessonExport.lesson_id == lesson_id)
-                             .order_by(LessonExport.id.desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(LessonExport)
+            .where(LessonExport.lesson_id == lesson_id)
+            .order_by(LessonExport.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonExport, Path]:
@@ -377,8 +458,14 @@ def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonE
     path = get_store().absolute(export.path)
     if not path.is_file():
         raise CurriculumError(410, f"the file of export {export_id} is gone; export the lesson again")
-    record(session, actor, "lesson.export.download", object_type="lesson_export", object_id=export_id,
-           details={"lesson": export.lesson_id, "sha256": export.sha256})
+    record(
+        session,
+        actor,
+        "lesson.export.download",
+        object_type="lesson_export",
+        object_id=export_id,
+        details={"lesson": export.lesson_id, "sha256": export.sha256},
+    )
     return export, path
 
 
@@ -415,9 +502,11 @@ class ExportPlan:
 
 def claim_export(session: Session, export_id: int) -> bool:
     """Queued → running, once: a second run of the job (or a second worker) gets False."""
-    taken = session.execute(update(LessonExport)
-                            .where(LessonExport.id == export_id, LessonExport.state == ExportState.QUEUED)
-                            .values(state=ExportState.RUNNING, progress=0.0, error=None))
+    taken = session.execute(
+        update(LessonExport)
+        .where(LessonExport.id == export_id, LessonExport.state == ExportState.QUEUED)
+        .values(state=ExportState.RUNNING, progress=0.0, error=None)
+    )
     return taken.rowcount == 1
 
 
@@ -436,15 +525,27 @@ def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentP
     proxy = find_asset(session, item.clip_id, "proxy.mp4")
     if proxy is None:
         raise CurriculumError(409, f"clip {item.clip_id} has no proxy to cut from")
-    return SegmentPlan(position, item.id, item.title, item.clip_id, clip.sha256,
-                       get_store().absolute(proxy.path), proxy.sha256, item.in_point, item.out_point,
-                       list(item.annotations), transcripts.read(session, item.clip_id))
+    return SegmentPlan(
+        position,
+        item.id,
+        item.title,
+        item.clip_id,
+        clip.sha256,
+        get_store().absolute(proxy.path),
+        proxy.sha256,
+        item.in_point,
+        item.out_point,
+        list(item.annotations),
+        transcripts.read(session, item.clip_id),
+    )
 
 
 def set_export_progress(session: Session, export_id: int, fraction: float) -> None:
-    session.execute(update(LessonExport).where(LessonExport.id == export_id,
-                                               LessonExport.state == ExportState.RUNNING)
-                    .values(progress=round(min(max(fraction, 0.0), 1.0), 3)))
+    session.execute(
+        update(LessonExport)
+        .where(LessonExport.id == export_id, LessonExport.state == ExportState.RUNNING)
+        .values(progress=round(min(max(fraction, 0.0), 1.0), 3))
+    )
 
 
 def finish_export(session: Session, export_id: int, relative_path: str, size: int, sha256: str) -> bool:
@@ -456,8 +557,14 @@ def finish_export(session: Session, export_id: int, relative_path: str, size: in
     export.path, export.size_bytes, export.sha256, export.error = relative_path, size, sha256, None
     session.add(export)
     session.flush()
-    record(session, SYSTEM, "lesson.export.finish", object_type="lesson_export", object_id=export_id,
-           details={"lesson": export.lesson_id, "size": size, "sha256": sha256})
+    record(
+        session,
+        SYSTEM,
+        "lesson.export.finish",
+        object_type="lesson_export",
+        object_id=export_id,
+        details={"lesson": export.lesson_id, "size": size, "sha256": sha256},
+    )
     return True
 
 
@@ -468,5 +575,12 @@ def fail_export(session: Session, export_id: int, reason: str) -> None:
     export.state, export.error, export.finished_at = ExportState.FAILED, reason[:1000], now()
     session.add(export)
     session.flush()
-    record(session, SYSTEM, "lesson.export.finish", object_type="lesson_export", object_id=export_id,
-           outcome="failure", details={"lesson": export.lesson_id, "reason": reason[:1000]})
+    record(
+        session,
+        SYSTEM,
+        "lesson.export.finish",
+        object_type="lesson_export",
+        object_id=export_id,
+        outcome="failure",
+        details={"lesson": export.lesson_id, "reason": reason[:1000]},
+    )

@@ -43,6 +43,8 @@ def fixity_command(args) -> int:
         print(f"FAILED {mismatch.describe()}")
     for clip_id, file in report.resolved:
         print(f"clip {clip_id} {file}: intact again (it had failed before)")
-    print(f"{report.clips} clips, {report.files + len(report.mismatches)} files checked: "
-          + ("all intact" if report.ok else f"{len(report.mismatches)} FAILED"))
+    print(
+        f"{report.clips} clips, {report.files + len(report.mismatches)} files checked: "
+        + ("all intact" if report.ok else f"{len(report.mismatches)} FAILED")
+    )
     return 0 if report.ok else 1

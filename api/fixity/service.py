@@ -86,16 +86,28 @@ class FixityReport:
         return not self.mismatches
 
     def counts(self) -> dict:
-        return {"clips": self.clips, "files": self.files, "bytes": self.bytes, "mismatches": len(self.mismatches),
-                "resolved": len(self.resolved), "skipped": self.skipped, "seconds": round(self.seconds, 2)}
+        return {
+            "clips": self.clips,
+            "files": self.files,
+            "bytes": self.bytes,
+            "mismatches": len(self.mismatches),
+            "resolved": len(self.resolved),
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 # --- running checks ----------------------------------------------------------------------------
 
 
-def check(source: SessionSource, clip_id: int | None = None,
-          on_progress: Callable[[FixityProgress], None] | None = None, *,
-          store: Store | None = None, actor: Actor = SYSTEM) -> FixityReport:
+def check(
+    source: SessionSource,
+    clip_id: int | None = None,
+    on_progress: Callable[[FixityProgress], None] | None = None,
+    *,
+    store: Store | None = None,
+    actor: Actor = SYSTEM,
+) -> FixityReport:
     """Re-hash every stored original and derived file of every clip (or of one clip), in 1 MiB
     chunks, and record the run and each mismatch in the audit log.
 
@@ -126,8 +138,15 @@ def sweep(batch: int, source: SessionSource | None = None, store: Store | None =
     return len(ids)
 
 
-def _run(source: SessionSource, ids: list[int], scope: str, store: Store | None,
-         on_progress: Callable[[FixityProgress], None] | None, actor: Actor, extra: dict | None = None) -> FixityReport:
+def _run(
+    source: SessionSource,
+    ids: list[int],
+    scope: str,
+    store: Store | None,
+    on_progress: Callable[[FixityProgress], None] | None,
+    actor: Actor,
+    extra: dict | None = None,
+) -> FixityReport:
     store = store or Store(get_settings().store_dir)
     report, started = FixityReport(scope), time.monotonic()
     with _unit(source) as session:
@@ -135,7 +154,7 @@ def _run(source: SessionSource, ids: list[int], scope: str, store: Store | None,
         failing = open_failures(session)
     progress = FixityProgress(0, files_total, 0, bytes_total)
     for start in range(0, len(ids), BATCH_CLIPS):
-        batch = ids[start:start + BATCH_CLIPS]
+        batch = ids[start : start + BATCH_CLIPS]
         with _unit(source) as session:
             files = stored_files(session, batch, store)
         results = [(stored, _hash(store.absolute(stored.relative), stored, progress, on_progress)) for stored in files]
@@ -144,20 +163,34 @@ def _run(source: SessionSource, ids: list[int], scope: str, store: Store | None,
         report.clips += len(batch)
     report.seconds = time.monotonic() - started
     with _unit(source) as session:
-        record(session, actor, RUN, object_type="fixity", object_id=scope,
-               outcome="failure" if report.mismatches else "success", details={**report.counts(), **(extra or {})})
+        record(
+            session,
+            actor,
+            RUN,
+            object_type="fixity",
+            object_id=scope,
+            outcome="failure" if report.mismatches else "success",
+            details={**report.counts(), **(extra or {})},
+        )
     return report
 
 
 def stored_files(session: Session, clip_ids: list[int], store: Store) -> list[StoredFile]:
     """Every file the database records for these clips: each original, then its derived files."""
-    files = [StoredFile(clip_id, ORIGINAL, store.relative(store.original_path(sha)), sha, size)
-             for clip_id, sha, size in session.exec(
-                 select(Clip.id, Clip.sha256, Clip.size_bytes).where(Clip.id.in_(clip_ids)))]
-    files += [StoredFile(clip_id, kind, path, sha, size)
-              for clip_id, kind, path, sha, size in session.exec(
-                  select(Asset.clip_id, Asset.kind, Asset.path, Asset.sha256, Asset.size_bytes)
-                  .where(Asset.clip_id.in_(clip_ids)))]
+    files = [
+        StoredFile(clip_id, ORIGINAL, store.relative(store.original_path(sha)), sha, size)
+        for clip_id, sha, size in session.exec(
+            select(Clip.id, Clip.sha256, Clip.size_bytes).where(Clip.id.in_(clip_ids))
+        )
+    ]
+    files += [
+        StoredFile(clip_id, kind, path, sha, size)
+        for clip_id, kind, path, sha, size in session.exec(
+            select(Asset.clip_id, Asset.kind, Asset.path, Asset.sha256, Asset.size_bytes).where(
+                Asset.clip_id.in_(clip_ids)
+            )
+        )
+    ]
     return sorted(files, key=lambda f: (f.clip_id, f.file != ORIGINAL, f.file))
 
 
@@ -171,8 +204,9 @@ def _totals(session: Session, clip_ids: list[int] | None) -> tuple[int, int]:
     return c + a, int(cb) + int(ab)
 
 
-def _hash(path: Path, stored: StoredFile, progress: FixityProgress,
-          on_progress: Callable[[FixityProgress], None] | None) -> str:
+def _hash(
+    path: Path, stored: StoredFile, progress: FixityProgress, on_progress: Callable[[FixityProgress], None] | None
+) -> str:
     """The file's SHA-256, streamed; "missing" or "unreadable: why" when it cannot be read."""
     progress.current = f"clip {stored.clip_id} {stored.file}"
     digest = hashlib.sha256()
@@ -194,24 +228,41 @@ def _hash(path: Path, stored: StoredFile, progress: FixityProgress,
     return digest.hexdigest()
 
 
-def _record_results(session: Session, actor: Actor, results: list[tuple[StoredFile, str]],
-                    failing: dict[tuple[int, str], str], report: FixityReport) -> None:
+def _record_results(
+    session: Session,
+    actor: Actor,
+    results: list[tuple[StoredFile, str]],
+    failing: dict[tuple[int, str], str],
+    report: FixityReport,
+) -> None:
     for stored, actual in results:
         key = (stored.clip_id, stored.file)
         if actual == stored.expected:
             report.files += 1
             report.bytes += stored.size
             if failing.pop(key, None) is not None:
-                record(session, actor, RESOLVED, object_type="clip", object_id=stored.clip_id,
-                       details={"file": stored.file, "path": stored.relative, "sha256": actual})
+                record(
+                    session,
+                    actor,
+                    RESOLVED,
+                    object_type="clip",
+                    object_id=stored.clip_id,
+                    details={"file": stored.file, "path": stored.relative, "sha256": actual},
+                )
                 report.resolved.append(key)
         elif stored.file != ORIGINAL and _replaced_meanwhile(session, stored):
             report.skipped += 1
         else:
             mismatch = Mismatch(stored.clip_id, stored.file, stored.relative, stored.expected, actual)
-            record(session, actor, MISMATCH, object_type="clip", object_id=stored.clip_id, outcome="failure",
-                   details={"file": stored.file, "path": stored.relative, "expected": stored.expected,
-                            "actual": actual})
+            record(
+                session,
+                actor,
+                MISMATCH,
+                object_type="clip",
+                object_id=stored.clip_id,
+                outcome="failure",
+                details={"file": stored.file, "path": stored.relative, "expected": stored.expected, "actual": actual},
+            )
             failing[key] = actual
             report.mismatches.append(mismatch)
 
@@ -224,9 +275,16 @@ def _replaced_meanwhile(session: Session, stored: StoredFile) -> bool:
 
 
 def _sweep_cursor(session: Session) -> int:
-    details = session.exec(select(AuditEvent.details).where(
-        AuditEvent.action == RUN, AuditEvent.object_type == "fixity", AuditEvent.object_id == SWEEP,
-    ).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    details = session.exec(
+        select(AuditEvent.details)
+        .where(
+            AuditEvent.action == RUN,
+            AuditEvent.object_type == "fixity",
+            AuditEvent.object_id == SWEEP,
+        )
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
     return int((details or {}).get("cursor", 0))
 
 
@@ -270,7 +328,8 @@ def failed_originals(session: Session) -> dict[int, str]:
     """Clip id → why, for every clip whose original failed its latest fixity check."""
     reasons = {}
     for event in session.exec(
-        select(AuditEvent).where(AuditEvent.action.in_((MISMATCH, RESOLVED)), AuditEvent.object_type == "clip")
+        select(AuditEvent)
+        .where(AuditEvent.action.in_((MISMATCH, RESOLVED)), AuditEvent.object_type == "clip")
         .order_by(AuditEvent.seq)
     ):
         if event.details.get("file") != ORIGINAL:
@@ -288,8 +347,11 @@ def original_problem(session: Session, clip: Clip, store: Store | None = None) -
     (both seen at once, without hashing, between checks)."""
     events = session.exec(
         select(AuditEvent.action, AuditEvent.details, AuditEvent.at)
-        .where(AuditEvent.object_type == "clip", AuditEvent.object_id == str(clip.id),
-               AuditEvent.action.in_((MISMATCH, RESOLVED)))
+        .where(
+            AuditEvent.object_type == "clip",
+            AuditEvent.object_id == str(clip.id),
+            AuditEvent.action.in_((MISMATCH, RESOLVED)),
+        )
         .order_by(AuditEvent.seq.desc())
     )
     for action, details, at in events:
@@ -320,10 +382,13 @@ def hash_open_file(file) -> str:
 def record_original_mismatch(session: Session, actor: Actor, clip: Clip, store: Store, actual: str) -> str:
     """A mismatch found outside a run (at a download): recorded as a run would, so the clip is
     flagged from now on. Returns the reason to give."""
-    details = {"file": ORIGINAL, "path": store.relative(store.original_path(clip.sha256)),
-               "expected": clip.sha256, "actual": actual}
-    event = record(session, actor, MISMATCH, object_type="clip", object_id=clip.id, outcome="failure",
-                   details=details)
+    details = {
+        "file": ORIGINAL,
+        "path": store.relative(store.original_path(clip.sha256)),
+        "expected": clip.sha256,
+        "actual": actual,
+    }
+    event = record(session, actor, MISMATCH, object_type="clip", object_id=clip.id, outcome="failure", details=details)
     return _reason(details, event.at)
 
 
@@ -337,5 +402,7 @@ def _reason(details: dict, at: datetime) -> str:
     when = at.strftime("%Y-%m-%d %H:%M UTC")
     if details.get("actual") == MISSING:
         return f"the original was missing from the store at the fixity check of {when}"
-    return (f"the original failed its fixity check of {when}: its SHA-256 is {details.get('actual')}, "
-            f"not the {details.get('expected')} it was stored under")
+    return (
+        f"the original failed its fixity check of {when}: its SHA-256 is {details.get('actual')}, "
+        f"not the {details.get('expected')} it was stored under"
+    )

@@ -116,8 +116,9 @@ def detect(transcript: dict, rules: Rules | None = None) -> Recognition:
     highlights = [h for h, m in zip(found, matches) if not m.cue.counter]
     counters = [h for h, m in zip(found, matches) if m.cue.counter]
     scores = _category_scores(found, matches, rules)
-    suggested = sorted((c for c in rules.categories if scores[c] >= rules.suggestion_threshold),
-                       key=lambda c: -scores[c])
+    suggested = sorted(
+        (c for c in rules.categories if scores[c] >= rules.suggestion_threshold), key=lambda c: -scores[c]
+    )
     return Recognition(
         highlights=highlights,
         category_scores=scores,
@@ -144,8 +145,10 @@ def _spread(segment: dict) -> list[dict]:
     parts = (segment.get("text") or "").split()
     start, end = float(segment.get("start", 0.0)), float(segment.get("end", 0.0))
     step = (end - start) / len(parts) if parts else 0.0
-    return [{"start": start + i * step, "end": start + (i + 1) * step, "word": w, "probability": 1.0}
-            for i, w in enumerate(parts)]
+    return [
+        {"start": start + i * step, "end": start + (i + 1) * step, "word": w, "probability": 1.0}
+        for i, w in enumerate(parts)
+    ]
 
 
 @lru_cache(maxsize=65536)
@@ -241,6 +244,7 @@ def _merge_overlaps(matches: list[_Match]) -> list[_Match]:
     """Overlapping matches for the same category are one moment: the same words must not count twice
     ("community center" is a resource, not also talk of the community). The longest match wins,
     then the heavier cue."""
+
     def group(m: _Match) -> tuple[str, bool]:
         return m.cue.category, m.cue.counter
 
@@ -260,7 +264,7 @@ def _merge_overlaps(matches: list[_Match]) -> list[_Match]:
 
 def _highlight(match: _Match, text: _Text, rules: Rules) -> Highlight:
     first, last = text.word_of[match.first], text.word_of[match.stop - 1]
-    probs = text.probs[first:last + 1]
+    probs = text.probs[first : last + 1]
     # Geometric mean: one word Whisper barely heard drags the whole phrase down, as it should.
     confidence = math.exp(sum(math.log(max(p, 1e-6)) for p in probs) / len(probs))
     return Highlight(
@@ -269,7 +273,7 @@ def _highlight(match: _Match, text: _Text, rules: Rules) -> Highlight:
         cue=match.cue.id,
         category=match.cue.category,
         label=match.cue.label,
-        words=text.raw[first:last + 1],
+        words=text.raw[first : last + 1],
         confidence=min(1.0, confidence),
         uncertain=min(probs) < rules.low_confidence_probability,
         speaker=_speaker(match, text),

@@ -80,8 +80,9 @@ def load_labelled(data_dir: Path = DEFAULT_DATA) -> list[dict]:
 
 
 def evaluate(items: list[dict], rules: Rules, name: str = "all") -> Report:
-    report = Report(name=name, threshold=rules.suggestion_threshold,
-                    categories={c: CategoryStats() for c in rules.categories})
+    report = Report(
+        name=name, threshold=rules.suggestion_threshold, categories={c: CategoryStats() for c in rules.categories}
+    )
     for item in items:
         _score_one(report, item, detect(item["transcript"], rules))
     return report
@@ -106,8 +107,10 @@ def _score_one(report: Report, item: dict, result: Recognition) -> None:
     report.cues_found += len(item["expected_cues"]) - len(missed)
     if expected != predicted:
         scores = ", ".join(f"{c} {s:.2f}" for c, s in result.category_scores.items())
-        report.errors.append(f"{item['id']}: expected {sorted(expected) or 'none'}, "
-                             f"suggested {result.suggested_categories or 'none'} ({scores})")
+        report.errors.append(
+            f"{item['id']}: expected {sorted(expected) or 'none'}, "
+            f"suggested {result.suggested_categories or 'none'} ({scores})"
+        )
 
 
 def _cue_found(cue: dict, result: Recognition) -> bool:
@@ -116,12 +119,16 @@ def _cue_found(cue: dict, result: Recognition) -> bool:
 
 def format_report(report: Report, target_f1: float = TARGET_F1) -> list[str]:
     mark = lambda ok: "PASS" if ok else "MISS"  # noqa: E731
-    lines = [f"== {report.name}: {report.transcripts} transcripts "
-             f"({report.positives} positive, {report.negatives} negative)",
-             f"{'category':<22}{'P':>6}{'R':>6}{'F1':>6}   tp fp fn   target F1 >= {target_f1:.2f}"]
+    lines = [
+        f"== {report.name}: {report.transcripts} transcripts "
+        f"({report.positives} positive, {report.negatives} negative)",
+        f"{'category':<22}{'P':>6}{'R':>6}{'F1':>6}   tp fp fn   target F1 >= {target_f1:.2f}",
+    ]
     for category, s in report.categories.items():
-        lines.append(f"{category:<22}{s.precision:>6.2f}{s.recall:>6.2f}{s.f1:>6.2f}"
-                     f"   {s.tp:>2} {s.fp:>2} {s.fn:>2}   {mark(s.f1 >= target_f1)}")
+        lines.append(
+            f"{category:<22}{s.precision:>6.2f}{s.recall:>6.2f}{s.f1:>6.2f}"
+            f"   {s.tp:>2} {s.fp:>2} {s.fn:>2}   {mark(s.f1 >= target_f1)}"
+        )
     lines += [
         f"top suggested category accuracy: {report.top_accuracy:.2f} ({report.top_correct}/{report.positives} positives)",
         f"cue-moment recall (+/-{CUE_WINDOW_S:.0f} s): {report.cue_recall:.2f} "
@@ -145,8 +152,11 @@ def format_splits(items: list[dict], rules: Rules) -> list[str]:
         lines.append(f"  {split:<9}{report.transcripts:>4}   {f1}   {report.max_negative:.2f}")
     tuned = ", ".join(s for s in splits if not is_held_out(s))
     untouched = ", ".join(s for s in splits if is_held_out(s))
-    lines.append(f"  (the rules were tuned on {tuned}; {untouched} never used to tune them)" if untouched
-                 else f"  (the rules were tuned on every split: {tuned})")
+    lines.append(
+        f"  (the rules were tuned on {tuned}; {untouched} never used to tune them)"
+        if untouched
+        else f"  (the rules were tuned on every split: {tuned})"
+    )
     return lines
 
 
@@ -175,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"rules version {rules.version} ({rules.source}), suggestion threshold {rules.suggestion_threshold:.2f}")
     if heldout is None:
-        print("\nno split is held out now: every one was used to write these rules. How each version did on a\n"
-              "split it had not seen is in that split's header (tests/recognition/README.md has the table).")
+        print(
+            "\nno split is held out now: every one was used to write these rules. How each version did on a\n"
+            "split it had not seen is in that split's header (tests/recognition/README.md has the table)."
+        )
     for report in (overall, heldout) if heldout else (overall,):
         print()
         print("\n".join(format_report(report)))
@@ -188,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"detection: {len(items)} transcripts in {elapsed_ms:.1f} ms")
     passed = overall.passed()
-    print(f"RESULT: {'PASS' if passed else 'MISS'} (targets on all transcripts: F1 >= {TARGET_F1} "
-          f"per category, no negative at or above the threshold)")
+    print(
+        f"RESULT: {'PASS' if passed else 'MISS'} (targets on all transcripts: F1 >= {TARGET_F1} "
+        f"per category, no negative at or above the threshold)"
+    )
     return 0 if passed else 1
 
 

@@ -16,19 +16,32 @@ _NOT_TOKEN = re.compile(r"[^a-z0-9']")
 
 # Whole-word contractions and spoken forms whose expansion isn't a plain suffix rule.
 _SPECIAL = {
-    "won't": ("will", "not"), "can't": ("can", "not"), "cannot": ("can", "not"),
-    "shan't": ("shall", "not"), "ain't": ("is", "not"), "let's": ("let", "us"),
-    "y'all": ("you", "all"), "gonna": ("going", "to"), "wanna": ("want", "to"),
-    "gotta": ("got", "to"), "'cause": ("because",), "cuz": ("because",), "ok": ("okay",),
-    "o.k": ("okay",), "alright": ("all", "right"), "im": ("i", "am"), "dont": ("do", "not"),
+    "won't": ("will", "not"),
+    "can't": ("can", "not"),
+    "cannot": ("can", "not"),
+    "shan't": ("shall", "not"),
+    "ain't": ("is", "not"),
+    "let's": ("let", "us"),
+    "y'all": ("you", "all"),
+    "gonna": ("going", "to"),
+    "wanna": ("want", "to"),
+    "gotta": ("got", "to"),
+    "'cause": ("because",),
+    "cuz": ("because",),
+    "ok": ("okay",),
+    "o.k": ("okay",),
+    "alright": ("all", "right"),
+    "im": ("i", "am"),
+    "dont": ("do", "not"),
 }
 _WH = frozenset("how what where why who when".split())
-_SUFFIXES = (("n't", "not"), ("'re", "are"), ("'m", "am"), ("'ll", "will"), ("'ve", "have"),
-             ("'d", "would"))
+_SUFFIXES = (("n't", "not"), ("'re", "are"), ("'m", "am"), ("'ll", "will"), ("'ve", "have"), ("'d", "would"))
 _NUMBERS = {
-    w: str(i) for i, w in enumerate(
+    w: str(i)
+    for i, w in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen".split())
+        "fifteen sixteen seventeen eighteen nineteen".split()
+    )
 } | {w: str(10 * i) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 _CLAUSE_END = re.compile(r"[.,;:!?\u2026]['\")\]]*$")
 _SENTENCE_END = re.compile(r"[.!?\u2026]['\")\]]*$")

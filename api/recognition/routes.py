@@ -43,6 +43,12 @@ def put_rules(principal: Admin, session: SessionDep, body: dict[str, Any] = Body
         rules = recognition.replace_rules(text)
     except RulesError as exc:
         raise HTTPException(422, str(exc)) from None
-    record(session, principal.actor, "rules.replace", object_type="rules", object_id=rules.version,
-           details={"digest": rules.digest, "cues": len(rules.cues)})
+    record(
+        session,
+        principal.actor,
+        "rules.replace",
+        object_type="rules",
+        object_id=rules.version,
+        details={"digest": rules.digest, "cues": len(rules.cues)},
+    )
     return _public(rules, body)

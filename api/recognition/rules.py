@@ -31,8 +31,17 @@ GAP_WORDS = 3
 MAX_VARIANTS = 64
 _PARTS = re.compile(r"\([^()]*\)|[^\s()]+")  # a parenthesised group, or a run of non-space
 
-_TOP_KEYS = {"version", "categories", "suggestion_threshold", "low_confidence_probability",
-             "evidence_scale", "negation", "cues", "description", "syntax"}
+_TOP_KEYS = {
+    "version",
+    "categories",
+    "suggestion_threshold",
+    "low_confidence_probability",
+    "evidence_scale",
+    "negation",
+    "cues",
+    "description",
+    "syntax",
+}
 _CUE_KEYS = {"id", "category", "label", "patterns", "weight", "negatable", "supporting", "speaker", "note"}
 SPEAKERS = ("officer", "anyone", "civilian")
 
@@ -145,14 +154,22 @@ def parse_rules(data: object, source: str = "<rules>", digest: str | None = None
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise RulesError(f"{where}: 'version' must be a positive integer, got {version!r}")
     categories = data.get("categories")
-    if (not isinstance(categories, list) or not categories
-            or not all(isinstance(c, str) and c for c in categories) or len(set(categories)) != len(categories)):
+    if (
+        not isinstance(categories, list)
+        or not categories
+        or not all(isinstance(c, str) and c for c in categories)
+        or len(set(categories)) != len(categories)
+    ):
         raise RulesError(f"{where}: 'categories' must be a non-empty list of distinct names")
     negation = data.get("negation", {"words": [], "window": 0})
-    if not isinstance(negation, dict) or not isinstance(negation.get("words"), list) \
-            or not all(isinstance(w, str) for w in negation["words"]) \
-            or not isinstance(negation.get("window"), int) or negation["window"] < 0:
-        raise RulesError(f"{where}: 'negation' must be {{\"words\": [...], \"window\": N}}")
+    if (
+        not isinstance(negation, dict)
+        or not isinstance(negation.get("words"), list)
+        or not all(isinstance(w, str) for w in negation["words"])
+        or not isinstance(negation.get("window"), int)
+        or negation["window"] < 0
+    ):
+        raise RulesError(f'{where}: \'negation\' must be {{"words": [...], "window": N}}')
     cues_data = data.get("cues")
     if not isinstance(cues_data, list) or not cues_data:
         raise RulesError(f"{where}: 'cues' must be a non-empty list")

@@ -31,13 +31,20 @@ Order = Literal["priority", "oldest"]
 def _public(row: service.QueueRow, moment: datetime) -> ReviewItemPublic:
     item, clip = row.item, row.clip
     return ReviewItemPublic(
-        **item.model_dump(include={"clip_id", "state", "claimed_by_name", "claim_expires_at", "queued_at",
-                                   "updated_at", "priority"}),
+        **item.model_dump(
+            include={"clip_id", "state", "claimed_by_name", "claim_expires_at", "queued_at", "updated_at", "priority"}
+        ),
         age_seconds=round((moment - item.queued_at).total_seconds(), 1),
-        clip_status=clip.status, clip_progress=round(row.progress, 3),
-        badge_number=clip.badge_number, officer_name=row.officer_name, division=clip.division,
-        categories=row.categories, evidence_id=clip.evidence_id, recorded_at=clip.recorded_at,
-        poster=MEDIA_URL.format(id=clip.id, name="poster.jpg") if row.has_poster else None, hit=row.hit,
+        clip_status=clip.status,
+        clip_progress=round(row.progress, 3),
+        badge_number=clip.badge_number,
+        officer_name=row.officer_name,
+        division=clip.division,
+        categories=row.categories,
+        evidence_id=clip.evidence_id,
+        recorded_at=clip.recorded_at,
+        poster=MEDIA_URL.format(id=clip.id, name="poster.jpg") if row.has_poster else None,
+        hit=row.hit,
     )
 
 
@@ -47,10 +54,20 @@ def _publics(rows: list[service.QueueRow]) -> list[ReviewItemPublic]:
 
 
 @router.get("/api/v1/review/queue", response_model=QueuePage, responses={401: ERRORS, 403: ERRORS})
-def queue(_: Reviewer, session: SessionDep, state: ReviewState | None = None, category: str | None = None,
-          division: str | None = None, badge_number: str | None = None, date_from: date | None = None,
-          date_to: date | None = None, text: str | None = None, order: Order = "priority",
-          limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0):
+def queue(
+    _: Reviewer,
+    session: SessionDep,
+    state: ReviewState | None = None,
+    category: str | None = None,
+    division: str | None = None,
+    badge_number: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    text: str | None = None,
+    order: Order = "priority",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+):
     """A page of the queue (the same as the /queue page's), the total matching, and the counts per
     state under the other filters."""
     where = service.QueueFilter(state, category, division, badge_number, date_from, date_to, text)
@@ -58,8 +75,11 @@ def queue(_: Reviewer, session: SessionDep, state: ReviewState | None = None, ca
     return QueuePage(items=_publics(page.items), counts=page.counts, total=page.total)
 
 
-@router.post("/api/v1/review/next", response_model=ReviewItemPublic,
-             responses={204: {"description": "nothing is waiting"}, 401: ERRORS, 403: ERRORS})
+@router.post(
+    "/api/v1/review/next",
+    response_model=ReviewItemPublic,
+    responses={204: {"description": "nothing is waiting"}, 401: ERRORS, 403: ERRORS},
+)
 def next_clip(principal: Reviewer, session: SessionDep, order: Order = "priority"):
     """Claim the next clip for me (or return the one I already hold)."""
     item = service.next_for(session, principal.actor, order)
@@ -68,32 +88,44 @@ def next_clip(principal: Reviewer, session: SessionDep, order: Order = "priority
     return _publics([service.queue_row(session, item)])[0]
 
 
-@router.post("/api/v1/review/{clip_id}/claim", response_model=ReviewItemPublic,
-             responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS})
+@router.post(
+    "/api/v1/review/{clip_id}/claim",
+    response_model=ReviewItemPublic,
+    responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS},
+)
 def claim(clip_id: Id, principal: Reviewer, session: SessionDep):
     return _publics([service.queue_row(session, service.claim(session, principal.actor, clip_id))])[0]
 
 
-@router.post("/api/v1/review/{clip_id}/decisions", response_model=DecisionPublic, status_code=201,
-             responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS})
+@router.post(
+    "/api/v1/review/{clip_id}/decisions",
+    response_model=DecisionPublic,
+    status_code=201,
+    responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS},
+)
 def decide(clip_id: Id, body: DecisionIn, principal: Reviewer, session: SessionDep):
     """Select for training, nominate, dismiss (reason required) or ask the officer (question required).
     Deciding again revises the decision; the history is kept."""
     return service.decide(session, principal.actor, clip_id, body)
 
 
-@router.get("/api/v1/clips/{clip_id}/review", response_model=ClipReviewPublic,
-            responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+@router.get(
+    "/api/v1/clips/{clip_id}/review", response_model=ClipReviewPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS}
+)
 def clip_review(clip_id: Id, principal: AnyUser, session: SessionDep):
     """Where the clip stands in review, with every decision and reply (officers: their own clips)."""
     found = service.clip_review(session, principal, clip_id)
     item = _publics(service.queue_rows(session, [(found.item, found.clip)]))[0] if found.item else None
-    return ClipReviewPublic(item=item,
-                            decisions=[DecisionPublic.model_validate(d, from_attributes=True) for d in found.decisions],
-                            replies=[r.model_dump(mode="json") for r in found.replies])
+    return ClipReviewPublic(
+        item=item,
+        decisions=[DecisionPublic.model_validate(d, from_attributes=True) for d in found.decisions],
+        replies=[r.model_dump(mode="json") for r in found.replies],
+    )
 
 
-@router.post("/api/v1/clips/{clip_id}/replies", status_code=201, responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS})
+@router.post(
+    "/api/v1/clips/{clip_id}/replies", status_code=201, responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS}
+)
 def reply(clip_id: Id, body: ReplyIn, principal: AnyUser, session: SessionDep) -> dict:
     """The recording officer answers the review team's question."""
     clip = visible_clip(session, principal, clip_id)
@@ -108,7 +140,9 @@ def get_rubric(_: AnyUser, session: SessionDep, include_inactive: bool = False):
     return service.rubric(session, include_inactive)
 
 
-@router.put("/api/v1/review/rubric/{key}", response_model=RubricItemPublic, responses={401: ERRORS, 403: ERRORS, 422: ERRORS})
+@router.put(
+    "/api/v1/review/rubric/{key}", response_model=RubricItemPublic, responses={401: ERRORS, 403: ERRORS, 422: ERRORS}
+)
 def put_rubric_item(key: str, body: RubricItemIn, principal: Admin, session: SessionDep):
     if body.key != key:
         raise HTTPException(422, "the key in the path and in the body differ")

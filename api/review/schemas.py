@@ -8,8 +8,9 @@ from api.search.schemas import SearchHit
 
 class DecisionIn(BaseModel):
     kind: DecisionKind
-    reason: str | None = Field(default=None, max_length=5000,
-                               description="required to dismiss (why) and for needs_info (the question)")
+    reason: str | None = Field(
+        default=None, max_length=5000, description="required to dismiss (why) and for needs_info (the question)"
+    )
     rubric: dict[str, bool] = Field(default_factory=dict)
     notes: str | None = Field(default=None, max_length=20000)
 

@@ -46,8 +46,11 @@ def release_expired_claims(session: Session) -> None:
     expired = (ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < now())
     if session.exec(select(ReviewItem.id).where(*expired).limit(1)).first() is None:
         return
-    session.execute(update(ReviewItem).where(*expired)
-                    .values(state=ReviewState.QUEUED, claimed_by=None, claimed_by_name=None, claim_expires_at=None))
+    session.execute(
+        update(ReviewItem)
+        .where(*expired)
+        .values(state=ReviewState.QUEUED, claimed_by=None, claimed_by_name=None, claim_expires_at=None)
+    )
 
 
 def item_for(session: Session, clip_id: int) -> ReviewItem | None:
@@ -61,10 +64,17 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
         expires = now() + timedelta(minutes=get_settings().review_claim_minutes)
         taken = session.execute(
             update(ReviewItem)
-            .where(ReviewItem.id == item.id,
-                   or_(ReviewItem.state == ReviewState.QUEUED, ReviewItem.claimed_by == actor.user_id))
-            .values(state=ReviewState.IN_REVIEW, claimed_by=actor.user_id, claimed_by_name=actor.name,
-                    claim_expires_at=expires, updated_at=now())
+            .where(
+                ReviewItem.id == item.id,
+                or_(ReviewItem.state == ReviewState.QUEUED, ReviewItem.claimed_by == actor.user_id),
+            )
+            .values(
+                state=ReviewState.IN_REVIEW,
+                claimed_by=actor.user_id,
+                claimed_by_name=actor.name,
+                claim_expires_at=expires,
+                updated_at=now(),
+            )
         )
         if taken.rowcount != 1:
             raise ReviewError(409, "another reviewer claimed this clip a moment ago")
@@ -90,12 +100,16 @@ def _item_to_work_on(session: Session, actor: Actor, clip_id: int) -> ReviewItem
 def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewItem | None:
     """The reviewer's current claim, else the best queued clip that is ready, claimed for them."""
     release_expired_claims(session)
-    mine = session.exec(select(ReviewItem).where(ReviewItem.state == ReviewState.IN_REVIEW,
-                                                 ReviewItem.claimed_by == actor.user_id)).first()
+    mine = session.exec(
+        select(ReviewItem).where(ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claimed_by == actor.user_id)
+    ).first()
     if mine:
         return mine
-    query = (select(ReviewItem).join(Clip, Clip.id == ReviewItem.clip_id)
-             .where(ReviewItem.state == ReviewState.QUEUED, Clip.status == ClipStatus.READY))
+    query = (
+        select(ReviewItem)
+        .join(Clip, Clip.id == ReviewItem.clip_id)
+        .where(ReviewItem.state == ReviewState.QUEUED, Clip.status == ClipStatus.READY)
+    )
     for candidate in session.exec(_ordered(query, order).limit(5)):
         try:
             return claim(session, actor, candidate.clip_id)
@@ -109,19 +123,31 @@ def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> De
     if body.kind in NEEDS_A_REASON and not (body.reason or "").strip():
         raise ReviewError(422, f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
     _check_rubric(session, body.rubric)
-    previous = session.exec(select(Decision).where(Decision.clip_id == clip_id)
-                            .order_by(Decision.id.desc())).first()
-    decision = Decision(clip_id=clip_id, kind=body.kind, reviewer_id=actor.user_id, reviewer_name=actor.name,
-                        reason=(body.reason or "").strip() or None, rubric=body.rubric, notes=body.notes,
-                        revises_id=previous.id if previous else None)
+    previous = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
+    decision = Decision(
+        clip_id=clip_id,
+        kind=body.kind,
+        reviewer_id=actor.user_id,
+        reviewer_name=actor.name,
+        reason=(body.reason or "").strip() or None,
+        rubric=body.rubric,
+        notes=body.notes,
+        revises_id=previous.id if previous else None,
+    )
     session.add(decision)
     item.state = ReviewState(body.kind.value)
     item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
     item.updated_at = now()
     session.add(item)
     session.flush()
-    record(session, actor, "review.decide", object_type="clip", object_id=clip_id,
-           details={"decision": decision.id, "kind": body.kind.value, "revises": decision.revises_id})
+    record(
+        session,
+        actor,
+        "review.decide",
+        object_type="clip",
+        object_id=clip_id,
+        details={"decision": decision.id, "kind": body.kind.value, "revises": decision.revises_id},
+    )
     return decision
 
 
@@ -142,8 +168,7 @@ def reply(session: Session, actor: Actor, clip_id: int, text: str) -> OfficerRep
     item = item_for(session, clip_id)
     if item is None or item.state != ReviewState.NEEDS_INFO:
         raise ReviewError(409, "the review team has no open question on this clip")
-    question = session.exec(select(Decision).where(Decision.clip_id == clip_id)
-                            .order_by(Decision.id.desc())).first()
+    question = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
     answer = OfficerReply(clip_id=clip_id, decision_id=question.id, user_id=actor.user_id, text=text.strip())
     session.add(answer)
     item.state, item.updated_at, item.queued_at = ReviewState.QUEUED, now(), now()
@@ -224,8 +249,11 @@ def queue_page(session: Session, where: QueueFilter, order: str, limit: int, off
     # The text filter reads the full-text index: a LIKE would scan every clip, twice (rows, counts).
     described = search.clips_described_by(session, where.text) if where.text else None
     # A page of the queue shows the clip's facts, not its recognition or media JSON: not decoded.
-    base = (select(ReviewItem, Clip).join(Clip, Clip.id == ReviewItem.clip_id)
-            .options(defer(Clip.recognition), defer(Clip.media_info)))
+    base = (
+        select(ReviewItem, Clip)
+        .join(Clip, Clip.id == ReviewItem.clip_id)
+        .options(defer(Clip.recognition), defer(Clip.media_info))
+    )
     pairs = session.exec(_ordered(_filtered(base, where, described), order).limit(limit).offset(offset)).all()
     counts = _counts(session, where, described)
     # The per-state counts already cover the other filters: the total needs no query of its own.
@@ -250,14 +278,25 @@ def queue_rows(session: Session, pairs: list[tuple[ReviewItem, Clip]], text: str
     terms = search.parse_terms(text) if text else []
     hits = search.best_hits(session, terms, ids) if terms else {}
     categories = categories_of(session, ids)
-    progress = dict(session.exec(select(Stage.clip_id, func.avg(Stage.progress))
-                                 .where(Stage.clip_id.in_(ids)).group_by(Stage.clip_id)).all())
+    progress = dict(
+        session.exec(
+            select(Stage.clip_id, func.avg(Stage.progress)).where(Stage.clip_id.in_(ids)).group_by(Stage.clip_id)
+        ).all()
+    )
     names = officer_names(session, {clip.badge_number for _, clip in pairs if clip.badge_number})
     posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
-    return [QueueRow(item=item, clip=clip, categories=categories[clip.id], progress=float(progress.get(clip.id) or 0),
-                     officer_name=names.get(clip.badge_number), has_poster=clip.id in posters,
-                     hit=next(iter(hits.get(clip.id) or []), None))
-            for item, clip in pairs]
+    return [
+        QueueRow(
+            item=item,
+            clip=clip,
+            categories=categories[clip.id],
+            progress=float(progress.get(clip.id) or 0),
+            officer_name=names.get(clip.badge_number),
+            has_poster=clip.id in posters,
+            hit=next(iter(hits.get(clip.id) or []), None),
+        )
+        for item, clip in pairs
+    ]
 
 
 def queue_row(session: Session, item: ReviewItem) -> QueueRow:
@@ -266,8 +305,9 @@ def queue_row(session: Session, item: ReviewItem) -> QueueRow:
 
 def categories_of(session: Session, clip_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, set[str]] = {clip_id: set() for clip_id in clip_ids}
-    for clip_id, categories in session.exec(select(ClipTag.clip_id, ClipTag.categories)
-                                            .where(ClipTag.clip_id.in_(clip_ids))):
+    for clip_id, categories in session.exec(
+        select(ClipTag.clip_id, ClipTag.categories).where(ClipTag.clip_id.in_(clip_ids))
+    ):
         found[clip_id].update(categories)
     return {clip_id: sorted(values) for clip_id, values in found.items()}
 
@@ -320,7 +360,9 @@ def standings(session: Session, clip_ids: list[int]) -> dict[int, Standing]:
     for decision in session.exec(select(Decision).where(Decision.clip_id.in_(clip_ids)).order_by(Decision.id)):
         latest[decision.clip_id] = decision
     replies: dict[int, OfficerReply] = {}
-    for answer in session.exec(select(OfficerReply).where(OfficerReply.clip_id.in_(clip_ids)).order_by(OfficerReply.id)):
+    for answer in session.exec(
+        select(OfficerReply).where(OfficerReply.clip_id.in_(clip_ids)).order_by(OfficerReply.id)
+    ):
         replies[answer.clip_id] = answer
     return {clip_id: Standing(items.get(clip_id), latest.get(clip_id), replies.get(clip_id)) for clip_id in clip_ids}
 
@@ -337,6 +379,12 @@ def save_rubric_item(session: Session, actor: Actor, key: str, label: str, posit
     item.label, item.position, item.active = label, position, active
     session.add(item)
     session.flush()
-    record(session, actor, "rubric.save", object_type="rubric_item", object_id=item.id,
-           details={"key": key, "label": label, "active": active})
+    record(
+        session,
+        actor,
+        "rubric.save",
+        object_type="rubric_item",
+        object_id=item.id,
+        details={"key": key, "label": label, "active": active},
+    )
     return item

@@ -46,21 +46,32 @@ class SqliteIndex:
 
     def matching_clips(self, terms: Terms, kinds: tuple[str, ...]):
         """SELECT clip_id of the documents of these kinds that match every term (for an IN)."""
-        return (select(DOCS.c.clip_id).select_from(self.fts.join(DOCS, DOCS.c.id == self.fts.c.rowid))
-                .where(self._match(terms), DOCS.c.kind.in_(kinds)))
+        return (
+            select(DOCS.c.clip_id)
+            .select_from(self.fts.join(DOCS, DOCS.c.id == self.fts.c.rowid))
+            .where(self._match(terms), DOCS.c.kind.in_(kinds))
+        )
 
-    def best_clips(self, session: Session, terms: Terms, conditions: list[ColumnElement],
-                   limit: int, offset: int) -> list[tuple[int, float]]:
+    def best_clips(
+        self, session: Session, terms: Terms, conditions: list[ColumnElement], limit: int, offset: int
+    ) -> list[tuple[int, float]]:
         # Newest first is FTS5's own order (no sort); bm25 is computed only for the rows kept.
-        newest = (select(DOCS.c.clip_id, self.fts.c.rank.label("rank"))
-                  .select_from(self.fts.join(DOCS, DOCS.c.id == self.fts.c.rowid))
-                  .where(self._match(terms)))
+        newest = (
+            select(DOCS.c.clip_id, self.fts.c.rank.label("rank"))
+            .select_from(self.fts.join(DOCS, DOCS.c.id == self.fts.c.rowid))
+            .where(self._match(terms))
+        )
         if conditions:
             newest = newest.join(Clip, Clip.id == DOCS.c.clip_id).where(*conditions)
         newest = newest.order_by(self.fts.c.rowid.desc()).limit(RANKED_CAP).subquery()
         best = func.min(newest.c.rank).label("best")
-        query = (select(newest.c.clip_id, best).group_by(newest.c.clip_id)
-                 .order_by(best, newest.c.clip_id).limit(limit).offset(offset))
+        query = (
+            select(newest.c.clip_id, best)
+            .group_by(newest.c.clip_id)
+            .order_by(best, newest.c.clip_id)
+            .limit(limit)
+            .offset(offset)
+        )
         return [(clip_id, -score) for clip_id, score in session.execute(query)]
 
 
@@ -77,16 +88,22 @@ class PostgresIndex:
     def matching_clips(self, terms: Terms, kinds: tuple[str, ...]):
         return select(DOCS.c.clip_id).where(self.tsv.op("@@")(self._query(terms)), DOCS.c.kind.in_(kinds))
 
-    def best_clips(self, session: Session, terms: Terms, conditions: list[ColumnElement],
-                   limit: int, offset: int) -> list[tuple[int, float]]:
+    def best_clips(
+        self, session: Session, terms: Terms, conditions: list[ColumnElement], limit: int, offset: int
+    ) -> list[tuple[int, float]]:
         query = self._query(terms)
         newest = select(DOCS.c.clip_id, DOCS.c.id, self.tsv.label("tsv")).where(self.tsv.op("@@")(query))
         if conditions:
             newest = newest.join(Clip, Clip.id == DOCS.c.clip_id).where(*conditions)
         newest = newest.order_by(DOCS.c.id.desc()).limit(RANKED_CAP).subquery()
         best = func.max(func.ts_rank(newest.c.tsv, query)).label("best")
-        statement = (select(newest.c.clip_id, best).group_by(newest.c.clip_id)
-                     .order_by(best.desc(), newest.c.clip_id).limit(limit).offset(offset))
+        statement = (
+            select(newest.c.clip_id, best)
+            .group_by(newest.c.clip_id)
+            .order_by(best.desc(), newest.c.clip_id)
+            .limit(limit)
+            .offset(offset)
+        )
         return [(clip_id, float(score)) for clip_id, score in session.execute(statement)]
 
 

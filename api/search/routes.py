@@ -19,5 +19,11 @@ def search(principal: CurrentPrincipal, session: SessionDep, query: Annotated[Se
     best first: each with its best hits, a highlighted snippet and the second to jump to.
     Takes the review queue's filters. Officers find only the clips they recorded."""
     filters = SearchFilters.model_validate(query.model_dump(include=set(SearchFilters.model_fields)))
-    return service.search(session, query.q, filters, restrict_to_badge=officer_only_badge(principal),
-                          limit=query.limit, offset=query.offset)
+    return service.search(
+        session,
+        query.q,
+        filters,
+        restrict_to_badge=officer_only_badge(principal),
+        limit=query.limit,
+        offset=query.offset,
+    )

@@ -55,8 +55,11 @@ def reindex_officer(session: Session, badge_number: str) -> None:
 
 def metadata_doc(session: Session, clip: Clip, tags: list[ClipTag]) -> dict:
     badges = _distinct([clip.badge_number, *(t.badge_number for t in tags)])
-    names = dict(session.execute(select(Officer.badge_number, Officer.name)
-                                 .where(Officer.badge_number.in_(badges))).all()) if badges else {}
+    names = (
+        dict(session.execute(select(Officer.badge_number, Officer.name).where(Officer.badge_number.in_(badges))).all())
+        if badges
+        else {}
+    )
     parts = [
         *_distinct([clip.evidence_id, *(t.evidence_id for t in tags)]),
         clip.incident_number,
@@ -69,8 +72,12 @@ def metadata_doc(session: Session, clip: Clip, tags: list[ClipTag]) -> dict:
 
 
 def marker_docs(clip_id: int, tags: list[ClipTag]) -> list[dict]:
-    return [_doc(clip_id, "marker", float(m["at"]), m["note"])
-            for t in tags for m in t.markers if (m.get("note") or "").strip()]
+    return [
+        _doc(clip_id, "marker", float(m["at"]), m["note"])
+        for t in tags
+        for m in t.markers
+        if (m.get("note") or "").strip()
+    ]
 
 
 def transcript_docs(clip_id: int, transcript: dict) -> list[dict]:
@@ -88,9 +95,14 @@ def passages(transcript: dict) -> list[tuple[float, str, list[float] | None]]:
                 found.append((float(segment["start"]), segment["text"].strip(), None))
             continue
         for i in range(0, len(words), PASSAGE_MAX_WORDS):
-            piece = words[i:i + PASSAGE_MAX_WORDS]
-            found.append((float(piece[0]["start"]), " ".join("".join(w["word"].split()) for w in piece),
-                          [round(float(w["start"]), 3) for w in piece]))
+            piece = words[i : i + PASSAGE_MAX_WORDS]
+            found.append(
+                (
+                    float(piece[0]["start"]),
+                    " ".join("".join(w["word"].split()) for w in piece),
+                    [round(float(w["start"]), 3) for w in piece],
+                )
+            )
     return found
 
 
@@ -140,8 +152,15 @@ def clips_described_by(session: Session, text: str):
     return index_for(session).matching_clips(terms, (*TAG_KINDS, "transcript")) if terms else None
 
 
-def search(session: Session, q: str, filters: SearchFilters | None = None, *,
-           restrict_to_badge: str | None = None, limit: int = 20, offset: int = 0) -> SearchPage:
+def search(
+    session: Session,
+    q: str,
+    filters: SearchFilters | None = None,
+    *,
+    restrict_to_badge: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchPage:
     """Clips matching every term, best first, each with its best hits. `restrict_to_badge`: an
     officer finds only the clips they recorded."""
     terms = parse_terms(q)
@@ -157,8 +176,11 @@ def search(session: Session, q: str, filters: SearchFilters | None = None, *,
     clip_ids = [clip_id for clip_id, _ in ranked]
     hits = best_hits(session, terms, clip_ids)
     clips = clip_summaries(session, clip_ids)
-    page.results = [SearchResult(clip=clips[clip_id], score=round(score, 6), hits=hits[clip_id])
-                     for clip_id, score in ranked if clip_id in clips]
+    page.results = [
+        SearchResult(clip=clips[clip_id], score=round(score, 6), hits=hits[clip_id])
+        for clip_id, score in ranked
+        if clip_id in clips
+    ]
     return page
 
 
@@ -175,7 +197,9 @@ def filter_conditions(filters: SearchFilters, restrict_to_badge: str | None) -> 
     if filters.review_state:
         conditions.append(exists().where(ReviewItem.clip_id == Clip.id, ReviewItem.state == filters.review_state))
     if filters.category:
-        conditions.append(exists().where(ClipCategory.clip_id == Clip.id, ClipCategory.category == filters.category.value))
+        conditions.append(
+            exists().where(ClipCategory.clip_id == Clip.id, ClipCategory.category == filters.category.value)
+        )
     if filters.division:
         conditions.append(Clip.division == filters.division)
     if filters.badge_number:
@@ -191,8 +215,11 @@ def filter_conditions(filters: SearchFilters, restrict_to_badge: str | None) -> 
 def best_hits(session: Session, terms: Terms, clip_ids: list[int]) -> dict[int, list[SearchHit]]:
     """The documents of these clips that match every term, best first, with their snippets."""
     found: dict[int, list[SearchHit]] = defaultdict(list)
-    docs = session.execute(select(SearchDoc.clip_id, SearchDoc.kind, SearchDoc.at, SearchDoc.body, SearchDoc.word_times)
-                           .where(SearchDoc.clip_id.in_(clip_ids)).order_by(SearchDoc.id))
+    docs = session.execute(
+        select(SearchDoc.clip_id, SearchDoc.kind, SearchDoc.at, SearchDoc.body, SearchDoc.word_times)
+        .where(SearchDoc.clip_id.in_(clip_ids))
+        .order_by(SearchDoc.id)
+    )
     for clip_id, kind, at, body, times in docs:
         if match := find(body, terms):
             at = word_time(body, times, match.spans[0][0]) if times else at
@@ -205,24 +232,34 @@ def best_hits(session: Session, terms: Terms, clip_ids: list[int]) -> dict[int, 
 
 def clip_summaries(session: Session, clip_ids: list[int]) -> dict[int, SearchClip]:
     """The few fields a result list shows, for many clips in three queries."""
-    rows = session.execute(select(Clip, Officer.name).outerjoin(Officer, Officer.badge_number == Clip.badge_number)
-                           .where(Clip.id.in_(clip_ids))).all()
+    rows = session.execute(
+        select(Clip, Officer.name)
+        .outerjoin(Officer, Officer.badge_number == Clip.badge_number)
+        .where(Clip.id.in_(clip_ids))
+    ).all()
     categories: dict[int, set[str]] = defaultdict(set)
-    for clip_id, values in session.execute(select(ClipTag.clip_id, ClipTag.categories)
-                                           .where(ClipTag.clip_id.in_(clip_ids))):
+    for clip_id, values in session.execute(
+        select(ClipTag.clip_id, ClipTag.categories).where(ClipTag.clip_id.in_(clip_ids))
+    ):
         categories[clip_id].update(values)
-    posters = set(session.execute(select(Asset.clip_id).where(Asset.clip_id.in_(clip_ids),
-                                                              Asset.kind == "poster.jpg")).scalars())
+    posters = set(
+        session.execute(select(Asset.clip_id).where(Asset.clip_id.in_(clip_ids), Asset.kind == "poster.jpg")).scalars()
+    )
     return {clip.id: _summary(clip, name, categories[clip.id], clip.id in posters) for clip, name in rows}
 
 
 def _summary(clip: Clip, officer_name: str | None, categories: set[str], has_poster: bool) -> SearchClip:
     return SearchClip(
-        id=clip.id, status=clip.status, evidence_id=clip.evidence_id, incident_number=clip.incident_number,
-        badge_number=clip.badge_number, officer_name=officer_name, division=clip.division,
-        recorded_at=clip.recorded_at, categories=sorted(categories),
+        id=clip.id,
+        status=clip.status,
+        evidence_id=clip.evidence_id,
+        incident_number=clip.incident_number,
+        badge_number=clip.badge_number,
+        officer_name=officer_name,
+        division=clip.division,
+        recorded_at=clip.recorded_at,
+        categories=sorted(categories),
         suggested_categories=(clip.recognition or {}).get("suggested_categories", []),
         recognition_score=clip.recognition_score,
         poster=MEDIA_URL.format(id=clip.id, name="poster.jpg") if has_poster else None,
     )
-

@@ -16,8 +16,14 @@ from api.config import get_settings
 from api.review.models import Decision, ReviewItem, ReviewState
 
 WAITING = (ReviewState.QUEUED, ReviewState.IN_REVIEW, ReviewState.NEEDS_INFO)
-AGE_BUCKETS = [("under a day", 1), ("1–3 days", 3), ("3–7 days", 7), ("1–2 weeks", 14), ("2–4 weeks", 28),
-               ("4 weeks or more", None)]
+AGE_BUCKETS = [
+    ("under a day", 1),
+    ("1–3 days", 3),
+    ("3–7 days", 7),
+    ("1–2 weeks", 14),
+    ("2–4 weeks", 28),
+    ("4 weeks or more", None),
+]
 
 
 def month_of(session: Session, column):
@@ -66,8 +72,10 @@ def _decisions(session: Session) -> dict:
     """Every decision taken (revisions included), and where each clip stands now."""
     taken = session.exec(select(Decision.kind, func.count()).group_by(Decision.kind))
     standing = session.exec(select(ReviewItem.state, func.count()).group_by(ReviewItem.state))
-    return {"taken": {str(k): n for k, n in sorted(taken, key=lambda r: str(r[0]))},
-            "current": {str(s): n for s, n in sorted(standing, key=lambda r: str(r[0]))}}
+    return {
+        "taken": {str(k): n for k, n in sorted(taken, key=lambda r: str(r[0]))},
+        "current": {str(s): n for s, n in sorted(standing, key=lambda r: str(r[0]))},
+    }
 
 
 def _awards_per_month(session: Session) -> dict[str, int]:
@@ -83,13 +91,17 @@ def _queue(session: Session) -> dict:
     oldest = session.exec(waiting.order_by(ReviewItem.queued_at).limit(1)).one()
     middle = session.exec(waiting.order_by(ReviewItem.queued_at).offset(size // 2).limit(1)).one()
     now = datetime.now(UTC)
-    return {"size": size, "oldest_hours": round((now - oldest).total_seconds() / 3600, 1),
-            "median_age_hours": round((now - middle).total_seconds() / 3600, 1)}
+    return {
+        "size": size,
+        "oldest_hours": round((now - oldest).total_seconds() / 3600, 1),
+        "median_age_hours": round((now - middle).total_seconds() / 3600, 1),
+    }
 
 
 def _by_division(session: Session) -> dict[str, dict[str, int]]:
-    tags = session.exec(select(Clip.division, func.count()).join(ClipTag, ClipTag.clip_id == Clip.id)
-                        .group_by(Clip.division))
+    tags = session.exec(
+        select(Clip.division, func.count()).join(ClipTag, ClipTag.clip_id == Clip.id).group_by(Clip.division)
+    )
     awards = session.exec(select(Award.division, func.count()).group_by(Award.division))
     table: dict[str, Counter] = defaultdict(Counter)
     for division, count in tags:
@@ -103,8 +115,10 @@ def queue_ages(session: Session, now: datetime | None = None) -> list[tuple[str,
     """How long the clips waiting for the review team have waited, counted in the database by
     age bucket (one query, whatever the size of the queue). Never cached: the queue moves daily."""
     now = now or datetime.now(UTC)
-    bucket = case(*[(ReviewItem.queued_at > now - timedelta(days=days), label) for label, days in AGE_BUCKETS if days],
-                  else_=AGE_BUCKETS[-1][0]).label("age")
+    bucket = case(
+        *[(ReviewItem.queued_at > now - timedelta(days=days), label) for label, days in AGE_BUCKETS if days],
+        else_=AGE_BUCKETS[-1][0],
+    ).label("age")
     # Grouped in an outer query: PostgreSQL does not match a CASE with bound values in GROUP BY.
     waiting = select(bucket).where(ReviewItem.state.in_(WAITING)).subquery()
     counts = dict(session.exec(select(waiting.c.age, func.count()).group_by(waiting.c.age)).all())

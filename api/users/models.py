@@ -124,5 +124,15 @@ class Officer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})
 
 
-__all__ = ["ApiToken", "AuthSession", "LoginAttempt", "Officer", "PasswordReset", "Role", "ServerKey", "TokenScope",
-           "User", "sa"]
+__all__ = [
+    "ApiToken",
+    "AuthSession",
+    "LoginAttempt",
+    "Officer",
+    "PasswordReset",
+    "Role",
+    "ServerKey",
+    "TokenScope",
+    "User",
+    "sa",
+]

@@ -57,8 +57,7 @@ def _user_inputs(username: str, others: Iterable[str | None]) -> list[str]:
 def _too_weak(estimate: dict) -> str:
     feedback = estimate["feedback"]
     advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])])) or DEFAULT_ADVICE
-    return (f"the password is too easy to guess (strength {estimate['score']} of 4; {MIN_SCORE} is needed). "
-            f"{advice}")
+    return f"the password is too easy to guess (strength {estimate['score']} of 4; {MIN_SCORE} is needed). {advice}"
 
 
 # Spent on unknown usernames too, so that timing does not tell which usernames exist.

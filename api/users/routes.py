@@ -35,8 +35,12 @@ router = APIRouter(tags=["accounts"])
 Staff = Annotated[object, Depends(allow(Role.REVIEWER, Role.TRAINER, Role.COMMITTEE, Role.ADMIN))]
 
 
-@router.post("/api/v1/auth/login", response_model=LoginOut, dependencies=[Depends(public())],
-             responses={401: ERRORS, 403: ERRORS, 429: ERRORS})
+@router.post(
+    "/api/v1/auth/login",
+    response_model=LoginOut,
+    dependencies=[Depends(public())],
+    responses={401: ERRORS, 403: ERRORS, 429: ERRORS},
+)
 def login(body: LoginIn, request: Request, session: SessionDep):
     """Sign in. Scripts use the returned token as a bearer token; browsers get an HttpOnly cookie.
 
@@ -44,8 +48,11 @@ def login(body: LoginIn, request: Request, session: SessionDep):
     account (after the right password); 429 with Retry-After after too many failures."""
     result = service.sign_in(session, body.username, body.password, client_address(request))
     if result.user is None:
-        return JSONResponse({"detail": result.refusal}, status_code=result.status,  # the refusal is committed
-                            headers=result.headers)
+        return JSONResponse(
+            {"detail": result.refusal},
+            status_code=result.status,  # the refusal is committed
+            headers=result.headers,
+        )
     out = LoginOut(token=result.token, csrf_token=result.auth_session.csrf_token, user=UserPublic.of(result.user))
     response = JSONResponse(out.model_dump(mode="json"))
     set_session_cookie(response, request, result.token)
@@ -53,8 +60,14 @@ def login(body: LoginIn, request: Request, session: SessionDep):
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", max_age=int(service.ABSOLUTE_TIMEOUT.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=int(service.ABSOLUTE_TIMEOUT.total_seconds()),
+    )
 
 
 @router.post("/api/v1/auth/logout", status_code=204, responses={401: ERRORS})
@@ -68,9 +81,13 @@ def logout(principal: AnyUser, session: SessionDep):
 
 @router.get("/api/v1/auth/me", response_model=MeOut, responses={401: ERRORS})
 def me(principal: AnyUser):
-    return MeOut(user=UserPublic.of(principal.user) if principal.user else None, name=principal.name,
-                 roles=sorted(principal.roles), scope=principal.scope,
-                 csrf_token=principal.auth_session.csrf_token if principal.auth_session else None)
+    return MeOut(
+        user=UserPublic.of(principal.user) if principal.user else None,
+        name=principal.name,
+        roles=sorted(principal.roles),
+        scope=principal.scope,
+        csrf_token=principal.auth_session.csrf_token if principal.auth_session else None,
+    )
 
 
 @router.post("/api/v1/auth/password", status_code=204, responses={400: ERRORS, 401: ERRORS})
@@ -85,21 +102,35 @@ def change_password(body: PasswordChangeIn, principal: AnyUser, session: Session
 
 
 @router.get("/api/v1/users", response_model=list[UserPublic], responses={401: ERRORS, 403: ERRORS})
-def list_users(_: Admin, session: SessionDep, response: Response,
-               q: Annotated[str | None, Query(max_length=200)] = None, limit: Limit = None, offset: Offset = 0):
+def list_users(
+    _: Admin,
+    session: SessionDep,
+    response: Response,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+):
     """Users by name (`q`: part of a username or display name, or a badge); the total in X-Total-Count."""
     page = service.list_users(session, q, limit=limit, offset=offset)
     response.headers.update(paging_headers(page))
     return [UserPublic.of(u) for u in page.items]
 
 
-@router.post("/api/v1/users", response_model=UserPublic, status_code=201,
-             responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
+@router.post(
+    "/api/v1/users", response_model=UserPublic, status_code=201, responses={400: ERRORS, 401: ERRORS, 403: ERRORS}
+)
 def create_user(body: UserCreateIn, principal: Admin, session: SessionDep):
     try:  # the password is the admin's choice: the user changes it at the first sign-in
-        user = service.create_user(session, principal.actor, body.username, body.password, body.roles,
-                                   badge_number=body.badge_number, display_name=body.display_name,
-                                   must_change_password=True)
+        user = service.create_user(
+            session,
+            principal.actor,
+            body.username,
+            body.password,
+            body.roles,
+            badge_number=body.badge_number,
+            display_name=body.display_name,
+            must_change_password=True,
+        )
     except (service.AccountError, WeakPassword) as exc:
         raise HTTPException(400, str(exc)) from None
     return UserPublic.of(user)
@@ -113,20 +144,30 @@ def update_user(user_id: Id, body: UserUpdateIn, principal: Admin, session: Sess
     if body.active is not None and body.active != user.active:
         service.set_active(session, principal.actor, user, body.active)
     if "badge_number" in body.model_fields_set or "display_name" in body.model_fields_set:
-        service.set_profile(session, principal.actor, user, body.model_dump(
-            include={"badge_number", "display_name"} & body.model_fields_set))
+        service.set_profile(
+            session,
+            principal.actor,
+            user,
+            body.model_dump(include={"badge_number", "display_name"} & body.model_fields_set),
+        )
     return UserPublic.of(user)
 
 
-@router.post("/api/v1/users/{user_id}/unlock", response_model=UserPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+@router.post(
+    "/api/v1/users/{user_id}/unlock", response_model=UserPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS}
+)
 def unlock_user(user_id: Id, principal: Admin, session: SessionDep):
     user = _user_or_404(session, user_id)
     service.unlock(session, principal.actor, user)
     return UserPublic.of(user)
 
 
-@router.post("/api/v1/users/{user_id}/reset", response_model=PasswordResetOut, status_code=201,
-             responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
+@router.post(
+    "/api/v1/users/{user_id}/reset",
+    response_model=PasswordResetOut,
+    status_code=201,
+    responses={401: ERRORS, 403: ERRORS, 404: ERRORS},
+)
 def issue_reset(user_id: Id, principal: Admin, session: SessionDep):
     """A one-time code (valid 24 hours) with which the user chooses a new password at /reset."""
     user = _user_or_404(session, user_id)
@@ -149,8 +190,9 @@ def list_tokens(_: Admin, session: SessionDep, response: Response, limit: Limit 
     return page.items
 
 
-@router.post("/api/v1/tokens", response_model=TokenCreated, status_code=201,
-             responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
+@router.post(
+    "/api/v1/tokens", response_model=TokenCreated, status_code=201, responses={400: ERRORS, 401: ERRORS, 403: ERRORS}
+)
 def create_token(body: TokenCreateIn, principal: Admin, session: SessionDep):
     user = None
     if body.username:
@@ -158,8 +200,9 @@ def create_token(body: TokenCreateIn, principal: Admin, session: SessionDep):
         if user is None:
             raise HTTPException(400, f"no user named {body.username!r}")
     try:
-        token, secret = service.create_token(session, principal.actor, body.name, user=user, scope=body.scope,
-                                             expires_in_days=body.expires_in_days)
+        token, secret = service.create_token(
+            session, principal.actor, body.name, user=user, scope=body.scope, expires_in_days=body.expires_in_days
+        )
     except service.AccountError as exc:
         raise HTTPException(400, str(exc)) from None
     return TokenCreated(**token.model_dump(exclude={"token_hash"}), token=secret)
@@ -180,8 +223,11 @@ def list_officers(_: Staff, session: SessionDep, division: str | None = None):
 
 
 @router.post("/api/v1/officers/import", response_model=ImportResult, responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
-def import_officers(principal: Admin, session: SessionDep,
-                    body: Annotated[str, Body(media_type="text/csv", description="badge_number,name,division")]):
+def import_officers(
+    principal: Admin,
+    session: SessionDep,
+    body: Annotated[str, Body(media_type="text/csv", description="badge_number,name,division")],
+):
     rows = list(csv.DictReader(io.StringIO(body)))
     if not rows or "badge_number" not in rows[0]:
         raise HTTPException(400, "send CSV with a header row: badge_number,name,division")

@@ -24,8 +24,12 @@ class UserPublic(BaseModel):
 
     @classmethod
     def of(cls, user) -> "UserPublic":
-        return cls(**user.model_dump(exclude={"password_hash", "locked_at", "locked_until", "roles"}),
-                   roles=user.roles, locked=user.locked, locked_until=user.locked_until if user.locked else None)
+        return cls(
+            **user.model_dump(exclude={"password_hash", "locked_at", "locked_until", "roles"}),
+            roles=user.roles,
+            locked=user.locked,
+            locked_until=user.locked_until if user.locked else None,
+        )
 
 
 class LoginOut(BaseModel):
@@ -66,7 +70,9 @@ class TokenCreateIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     username: str | None = Field(default=None, description="a personal token acting as this user")
     scope: str | None = Field(default=None, description="a service token with this scope, e.g. ingest")
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="refused after this; none: until revoked")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="refused after this; none: until revoked"
+    )
 
 
 class TokenPublic(BaseModel):

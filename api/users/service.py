@@ -42,11 +42,15 @@ RESET_VALIDITY = timedelta(hours=24)
 MAX_TOKEN_DAYS = 3650
 # One answer for an unknown username, a wrong password and a locked account, so that nobody learns
 # which usernames exist or which are locked; it says enough for the real user to know what to do.
-WRONG = (f"Wrong username or password. After {LOCKOUT_FAILURES} failed sign-ins an account is locked for "
-         f"{LOCK_DURATION // timedelta(minutes=1)} minutes; an administrator can unlock it sooner.")
+WRONG = (
+    f"Wrong username or password. After {LOCKOUT_FAILURES} failed sign-ins an account is locked for "
+    f"{LOCK_DURATION // timedelta(minutes=1)} minutes; an administrator can unlock it sooner."
+)
 DISABLED = "the account is disabled; ask an administrator"
-BAD_RESET = ("this reset code is not valid: it was used already, it expired, or it was mistyped; "
-             "ask an administrator for a new one")
+BAD_RESET = (
+    "this reset code is not valid: it was used already, it expired, or it was mistyped; "
+    "ask an administrator for a new one"
+)
 SEEN_GRANULARITY = timedelta(seconds=30)  # don't write last_seen_at on every request
 
 
@@ -73,22 +77,41 @@ def parse_roles(roles: list[str]) -> list[str]:
         raise AccountError(f"unknown role in {roles}; roles are {', '.join(r.value for r in Role)}") from None
 
 
-def create_user(session: Session, actor: Actor, username: str, password: str, roles: list[str], *,
-                badge_number: str | None = None, display_name: str | None = None,
-                must_change_password: bool = False) -> User:
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    roles: list[str],
+    *,
+    badge_number: str | None = None,
+    display_name: str | None = None,
+    must_change_password: bool = False,
+) -> User:
     username = username.strip()
     if not username or len(username) > 100:
         raise AccountError("a username is 1 to 100 characters")
     if session.exec(select(User).where(func.lower(User.username) == username.lower())).first():
         raise AccountError(f"the username {username!r} is taken")
     check_password_policy(password, username, (display_name, badge_number))
-    user = User(username=username, display_name=display_name, password_hash=hash_password(password),
-                roles=parse_roles(roles), badge_number=badge_number or None,
-                must_change_password=must_change_password)
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        roles=parse_roles(roles),
+        badge_number=badge_number or None,
+        must_change_password=must_change_password,
+    )
     session.add(user)
     session.flush()
-    record(session, actor, "user.create", object_type="user", object_id=user.id,
-           details={"username": username, "roles": user.roles, "badge_number": user.badge_number})
+    record(
+        session,
+        actor,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        details={"username": username, "roles": user.roles, "badge_number": user.badge_number},
+    )
     return user
 
 
@@ -151,22 +174,38 @@ def _open_session(session: Session, actor: Actor, user: User, source: str | None
     return SignIn(user=user, token=token, auth_session=auth_session)
 
 
-def _refuse(session, actor: Actor, key: str, user: User | None, reason: str, *, message: str = WRONG,
-            status: int = 401) -> SignIn:
+def _refuse(
+    session, actor: Actor, key: str, user: User | None, reason: str, *, message: str = WRONG, status: int = 401
+) -> SignIn:
     """Count the failure and audit it (with its source); the reason is for the audit log only."""
     session.add(LoginAttempt(username=key, succeeded=False, source=actor.source))
-    record(session, actor, "auth.login", object_type="user", object_id=user.id if user else None,
-           outcome="failure", details={"reason": reason})
+    record(
+        session,
+        actor,
+        "auth.login",
+        object_type="user",
+        object_id=user.id if user else None,
+        outcome="failure",
+        details={"reason": reason},
+    )
     session.flush()
     return SignIn(user=None, refusal=message, status=status)
 
 
 def _throttled(session, actor: Actor, user: User | None, wait: int, rule: str) -> SignIn:
     # Not counted as an attempt (it was not tried), but audited like one.
-    record(session, actor, "auth.login", object_type="user", object_id=user.id if user else None,
-           outcome="failure", details={"reason": f"throttled by {rule}", "retry_after": wait})
-    return SignIn(user=None, refusal=f"too many failed sign-ins; try again in {_wait_text(wait)}",
-                  status=429, retry_after=wait)
+    record(
+        session,
+        actor,
+        "auth.login",
+        object_type="user",
+        object_id=user.id if user else None,
+        outcome="failure",
+        details={"reason": f"throttled by {rule}", "retry_after": wait},
+    )
+    return SignIn(
+        user=None, refusal=f"too many failed sign-ins; try again in {_wait_text(wait)}", status=429, retry_after=wait
+    )
 
 
 def _wait_text(seconds: int) -> str:
@@ -185,9 +224,17 @@ def _lock_if_too_many(session: Session, actor: Actor, user: User, moment: dateti
         return
     user.locked_at, user.locked_until = moment, moment + LOCK_DURATION
     session.add(user)
-    record(session, actor, "user.lock", object_type="user", object_id=user.id,
-           details={"reason": f"{LOCKOUT_FAILURES} failed sign-ins within {LOCKOUT_WINDOW // timedelta(minutes=1)} "
-                              "minutes", "until": user.locked_until.isoformat(timespec="seconds")})
+    record(
+        session,
+        actor,
+        "user.lock",
+        object_type="user",
+        object_id=user.id,
+        details={
+            "reason": f"{LOCKOUT_FAILURES} failed sign-ins within {LOCKOUT_WINDOW // timedelta(minutes=1)} minutes",
+            "until": user.locked_until.isoformat(timespec="seconds"),
+        },
+    )
 
 
 def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] | None:
@@ -214,8 +261,9 @@ def end_session(session: Session, auth_session: AuthSession, actor: Actor) -> No
 
 
 def end_all_sessions(session: Session, user_id: int) -> None:
-    session.execute(update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
-                    .values(ended_at=now()))
+    session.execute(
+        update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None)).values(ended_at=now())
+    )
 
 
 def token_principal_source(session: Session, token: str) -> tuple[ApiToken, User | None] | None:
@@ -233,8 +281,15 @@ def token_principal_source(session: Session, token: str) -> tuple[ApiToken, User
     return found, user
 
 
-def create_token(session: Session, actor: Actor, name: str, *, user: User | None = None,
-                 scope: str | None = None, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    user: User | None = None,
+    scope: str | None = None,
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
     """A personal token (for a user) or a service token (with a scope), valid until revoked or for
     `expires_in_days`. Returns the secret once."""
     if (user is None) == (scope is None):
@@ -243,18 +298,34 @@ def create_token(session: Session, actor: Actor, name: str, *, user: User | None
         try:
             scope = TokenScope(scope).value
         except ValueError:
-            raise AccountError(f"unknown scope {scope!r}; scopes are {', '.join(s.value for s in TokenScope)}") from None
+            raise AccountError(
+                f"unknown scope {scope!r}; scopes are {', '.join(s.value for s in TokenScope)}"
+            ) from None
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         raise AccountError(f"a token expires after 1 to {MAX_TOKEN_DAYS} days")
     secret = "bp_" + new_token()
-    token = ApiToken(name=name.strip()[:100] or "token", token_hash=token_hash(secret),
-                     user_id=user.id if user else None, scope=scope,
-                     expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None)
+    token = ApiToken(
+        name=name.strip()[:100] or "token",
+        token_hash=token_hash(secret),
+        user_id=user.id if user else None,
+        scope=scope,
+        expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
     session.add(token)
     session.flush()
-    record(session, actor, "token.create", object_type="token", object_id=token.id,
-           details={"name": token.name, "user": user.username if user else None, "scope": scope,
-                    "expires_at": token.expires_at.isoformat(timespec="seconds") if token.expires_at else None})
+    record(
+        session,
+        actor,
+        "token.create",
+        object_type="token",
+        object_id=token.id,
+        details={
+            "name": token.name,
+            "user": user.username if user else None,
+            "scope": scope,
+            "expires_at": token.expires_at.isoformat(timespec="seconds") if token.expires_at else None,
+        },
+    )
     return token, secret
 
 
@@ -293,14 +364,19 @@ def list_users(session: Session, q: str | None = None, *, limit: int | None = No
     query = select(User)
     if q and q.strip():
         needle = q.strip().lower()
-        query = query.where(or_(func.lower(User.username).contains(needle, autoescape=True),
-                                func.lower(User.display_name).contains(needle, autoescape=True),
-                                User.badge_number == q.strip()))
+        query = query.where(
+            or_(
+                func.lower(User.username).contains(needle, autoescape=True),
+                func.lower(User.display_name).contains(needle, autoescape=True),
+                User.badge_number == q.strip(),
+            )
+        )
     return offset_page(session, query, (User.username,), limit=limit, offset=offset)
 
 
-def list_tokens(session: Session, *, live_first: bool = False, limit: int | None = None,
-                offset: int = 0) -> Page[ApiToken]:
+def list_tokens(
+    session: Session, *, live_first: bool = False, limit: int | None = None, offset: int = 0
+) -> Page[ApiToken]:
     """API tokens in the order made, or (`live_first`) live ones first, newest first."""
     order = (ApiToken.revoked_at.is_not(None), ApiToken.id.desc()) if live_first else (ApiToken.id,)
     return offset_page(session, select(ApiToken), order, limit=limit, offset=offset)
@@ -316,8 +392,9 @@ def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     """What to call each user on a page: their display name, else their username."""
     if not user_ids:
         return {}
-    return {user.id: user.display_name or user.username
-            for user in session.exec(select(User).where(User.id.in_(user_ids)))}
+    return {
+        user.id: user.display_name or user.username for user in session.exec(select(User).where(User.id.in_(user_ids)))
+    }
 
 
 def officer(session: Session, badge_number: str | None) -> Officer | None:
@@ -351,8 +428,14 @@ def set_roles(session: Session, actor: Actor, user: User, roles: list[str]) -> N
     before = user.roles
     user.roles = parse_roles(roles)
     session.add(user)
-    record(session, actor, "user.roles", object_type="user", object_id=user.id,
-           details={"before": before, "after": user.roles})
+    record(
+        session,
+        actor,
+        "user.roles",
+        object_type="user",
+        object_id=user.id,
+        details={"before": before, "after": user.roles},
+    )
 
 
 def change_password(session: Session, actor: Actor, user: User, current: str, new: str) -> None:
@@ -370,20 +453,35 @@ def _set_own_password(session: Session, user: User, new: str) -> None:
     session.add(user)
 
 
-def issue_password_reset(session: Session, actor: Actor, user: User, *,
-                         valid_for: timedelta = RESET_VALIDITY) -> tuple[PasswordReset, str]:
+def issue_password_reset(
+    session: Session, actor: Actor, user: User, *, valid_for: timedelta = RESET_VALIDITY
+) -> tuple[PasswordReset, str]:
     """A one-time code with which the user chooses a new password (at /reset?code=CODE). Returns the
     code once; only its hash is kept. An earlier code of the user's that is still open stops working."""
     moment = now()
-    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None),
-                                                PasswordReset.expires_at > moment).values(expires_at=moment))
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > moment)
+        .values(expires_at=moment)
+    )
     code = new_token()
-    reset = PasswordReset(user_id=user.id, code_hash=token_hash(code), issued_by=actor.name[:200],
-                          created_at=moment, expires_at=moment + valid_for)
+    reset = PasswordReset(
+        user_id=user.id,
+        code_hash=token_hash(code),
+        issued_by=actor.name[:200],
+        created_at=moment,
+        expires_at=moment + valid_for,
+    )
     session.add(reset)
     session.flush()
-    record(session, actor, "user.reset_issue", object_type="user", object_id=user.id,
-           details={"expires_at": reset.expires_at.isoformat(timespec="seconds")})
+    record(
+        session,
+        actor,
+        "user.reset_issue",
+        object_type="user",
+        object_id=user.id,
+        details={"expires_at": reset.expires_at.isoformat(timespec="seconds")},
+    )
     return reset, code
 
 
@@ -404,8 +502,13 @@ def redeem_password_reset(session: Session, code: str, new_password: str, source
     if found is not None:
         check_password_policy(new_password, found[1].username, (found[1].display_name, found[1].badge_number))
     if found is None or not _claim(session, found[0]):
-        record(session, Actor("anonymous", None, source), "user.reset", outcome="failure",
-               details={"reason": "unknown, used or expired code"})
+        record(
+            session,
+            Actor("anonymous", None, source),
+            "user.reset",
+            outcome="failure",
+            details={"reason": "unknown, used or expired code"},
+        )
         raise AccountError(BAD_RESET)
     user = found[1]
     _set_own_password(session, user, new_password)
@@ -418,8 +521,9 @@ def redeem_password_reset(session: Session, code: str, new_password: str, source
 
 def _claim(session: Session, reset: PasswordReset) -> bool:
     """Mark the code used, unless another request just did: the UPDATE re-checks what was read."""
-    claimed = session.execute(update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-                              .values(used_at=now()))
+    claimed = session.execute(
+        update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None)).values(used_at=now())
+    )
     return claimed.rowcount == 1
 
 
@@ -441,8 +545,15 @@ def bootstrap_admin(session: Session) -> str | None:
     if session.exec(select(User.id).limit(1)).first() is not None:
         return None
     password = "-".join(secrets.token_hex(3) for _ in range(4))
-    create_user(session, Actor("system"), "admin", password, [Role.ADMIN.value], display_name="Administrator",
-                must_change_password=True)
+    create_user(
+        session,
+        Actor("system"),
+        "admin",
+        password,
+        [Role.ADMIN.value],
+        display_name="Administrator",
+        must_change_password=True,
+    )
     return password
 
 

@@ -51,8 +51,9 @@ def failures(session: Session, column, value: str, since: datetime) -> Failures:
     if last_success is not None:
         since = max(since, last_success)
     count, last_at = session.exec(
-        select(func.count(), func.max(LoginAttempt.at)).where(column == value, ~LoginAttempt.succeeded,
-                                                               LoginAttempt.at >= since)
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            column == value, ~LoginAttempt.succeeded, LoginAttempt.at >= since
+        )
     ).one()
     return Failures(count, last_at)
 

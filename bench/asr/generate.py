@@ -39,11 +39,17 @@ LEAD_IN, TAIL = 0.5, 1.0  # noise before the first line and after the last, as o
 TRIM_DBFS = -45.0  # espeak's leading/trailing silence is digital zero or near it
 
 CATEGORIES = {"de-escalation", "community-engagement", "life-saving"}
-VIDEO = {"h264": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
-         "hevc": ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-x265-params", "log-level=error"],
-         "mjpeg": ["-c:v", "mjpeg", "-q:v", "5", "-pix_fmt", "yuvj420p"]}
-AUDIO = {"mp4": ["-c:a", "aac", "-b:a", "96k"], "mov": ["-c:a", "aac", "-b:a", "96k"],
-         "mkv": ["-c:a", "aac", "-b:a", "96k"], "avi": ["-c:a", "pcm_s16le"]}
+VIDEO = {
+    "h264": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+    "hevc": ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-x265-params", "log-level=error"],
+    "mjpeg": ["-c:v", "mjpeg", "-q:v", "5", "-pix_fmt", "yuvj420p"],
+}
+AUDIO = {
+    "mp4": ["-c:a", "aac", "-b:a", "96k"],
+    "mov": ["-c:a", "aac", "-b:a", "96k"],
+    "mkv": ["-c:a", "aac", "-b:a", "96k"],
+    "avi": ["-c:a", "pcm_s16le"],
+}
 NOISE = {"pink": "pinknoise", "brown": "brownnoise", "white": "whitenoise"}
 
 
@@ -63,7 +69,7 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
 
 
 def rms(audio: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(audio ** 2))) if len(audio) else 0.0
+    return float(np.sqrt(np.mean(audio**2))) if len(audio) else 0.0
 
 
 def db(value: float) -> float:
@@ -73,14 +79,26 @@ def db(value: float) -> float:
 def trim(audio: np.ndarray) -> np.ndarray:
     """Cut espeak's silence at both ends, so a line's start/end are when its voice starts/stops."""
     loud = np.flatnonzero(np.abs(audio) > db(TRIM_DBFS))
-    return audio[loud[0]:loud[-1] + 1] if len(loud) else audio[:0]
+    return audio[loud[0] : loud[-1] + 1] if len(loud) else audio[:0]
 
 
 def speak(text: str, voice: dict, tmp: Path) -> np.ndarray:
     """One line as 16 kHz mono float samples, silence trimmed (levels are set later, per speaker)."""
     raw, resampled = tmp / "espeak.wav", tmp / "line.wav"
-    run(["espeak-ng", "-v", voice["voice"], "-s", voice.get("speed", 165), "-p", voice.get("pitch", 50),
-         "-w", raw, text])
+    run(
+        [
+            "espeak-ng",
+            "-v",
+            voice["voice"],
+            "-s",
+            voice.get("speed", 165),
+            "-p",
+            voice.get("pitch", 50),
+            "-w",
+            raw,
+            text,
+        ]
+    )
     run(["sox", "-V1", "-R", raw, "-r", RATE, "-c", 1, "-b", 16, resampled])  # -R: the same dither every time
     return trim(read_wav(resampled))
 
@@ -136,22 +154,29 @@ def place(lines: list, audio: list) -> tuple[np.ndarray, list]:
     refs = []
     for line, samples, start in zip(lines, audio, starts):
         i = round(start * RATE)
-        out[i:i + len(samples)] += samples
-        refs.append({"speaker": line["speaker"], "start": round(i / RATE, 3),
-                     "end": round((i + len(samples)) / RATE, 3), "text": line["text"]})
+        out[i : i + len(samples)] += samples
+        refs.append(
+            {
+                "speaker": line["speaker"],
+                "start": round(i / RATE, 3),
+                "end": round((i + len(samples)) / RATE, 3),
+                "text": line["text"],
+            }
+        )
     return out, refs
 
 
 def mix(script: dict, tmp: Path) -> tuple[np.ndarray, list]:
     """The clip's audio (speech, noise, siren) and its reference lines."""
     lines = script["lines"]
-    audio = set_levels([speak(line["text"], script["voices"][line["speaker"]], tmp) for line in lines],
-                       lines, script["voices"])
+    audio = set_levels(
+        [speak(line["text"], script["voices"][line["speaker"]], tmp) for line in lines], lines, script["voices"]
+    )
     out, refs = place(lines, audio)
     officer = [a for a, line in zip(audio, lines) if line["speaker"] == "officer"]
     speech_level = rms(np.concatenate(officer)) if officer else db(SPEECH_DBFS)
     if script.get("noise"):
-        n = noise(script["noise"]["color"], len(out) / RATE + 0.1, tmp)[:len(out)]
+        n = noise(script["noise"]["color"], len(out) / RATE + 0.1, tmp)[: len(out)]
         out += n * speech_level / db(script["noise"]["snr_db"]) / max(rms(n), 1e-9)
     if script.get("siren"):
         s = script["siren"]
@@ -164,20 +189,44 @@ def mux(wav: Path, script: dict, dest: Path, seconds: float) -> None:
     """The audio with a small synthetic video, in the script's container and codecs."""
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     container, codec = script.get("container", "mp4"), script.get("video_codec", "h264")
-    run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=10:duration={seconds:.3f}", "-i", wav,
-         *VIDEO[codec], "-g", "20", *AUDIO[container], "-ar", RATE, "-shortest", dest])
+    run(
+        [
+            ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=320x240:rate=10:duration={seconds:.3f}",
+            "-i",
+            wav,
+            *VIDEO[codec],
+            "-g",
+            "20",
+            *AUDIO[container],
+            "-ar",
+            RATE,
+            "-shortest",
+            dest,
+        ]
+    )
 
 
 def check(script: dict, path: Path) -> None:
     """Fail early, naming the file, on a script the renderer would misread."""
+
     def need(ok, what):
         if not ok:
             raise ValueError(f"{path}: {what}")
+
     need(isinstance(script.get("id"), str) and script["id"], "no id")
     need(set(script.get("expected_categories", [None])) <= CATEGORIES, "unknown expected category")
-    need(script.get("container", "mp4") in AUDIO and script.get("video_codec", "h264") in VIDEO,
-         "container is mp4|mkv|mov|avi, video_codec h264|hevc|mjpeg")
+    need(
+        script.get("container", "mp4") in AUDIO and script.get("video_codec", "h264") in VIDEO,
+        "container is mp4|mkv|mov|avi, video_codec h264|hevc|mjpeg",
+    )
     need(not script.get("noise") or script["noise"].get("color") in NOISE, "noise color is pink|brown|white")
     need(script.get("lines"), "no lines")
     for line in script["lines"]:
@@ -205,8 +254,14 @@ def render(path: Path, out_dir: Path) -> Path:
         write_wav(wav, audio)
         seconds = len(audio) / RATE
         mux(wav, script, media, seconds)
-    ref = {"id": script["id"], "duration": round(seconds, 3), "expected_categories": script["expected_categories"],
-           "lines": lines, "media": media.name, "script_hash": digest}
+    ref = {
+        "id": script["id"],
+        "duration": round(seconds, 3),
+        "expected_categories": script["expected_categories"],
+        "lines": lines,
+        "media": media.name,
+        "script_hash": digest,
+    }
     ref_path.write_text(json.dumps(ref, indent=1) + "\n")
     return ref_path
 

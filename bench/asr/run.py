@@ -39,10 +39,14 @@ def evaluate(ref_path: Path, hear_file, detect, model: str | None) -> dict:
         return {**row, "error": f"{type(e).__name__}: {e}", "wall_s": time.perf_counter() - began}
     row["wall_s"] = time.perf_counter() - began
     expected, hypothesis = score.reference_words(ref), score.transcript_words(transcript)
-    row.update(wer=score.wer(expected, hypothesis), kept=score.words_kept(expected, hypothesis),
-               speakers=score.speaker_attribution(ref, transcript), suggested=suggested,
-               categories_ok=set(ref["expected_categories"]) <= set(suggested)
-               and (bool(ref["expected_categories"]) or not suggested))
+    row.update(
+        wer=score.wer(expected, hypothesis),
+        kept=score.words_kept(expected, hypothesis),
+        speakers=score.speaker_attribution(ref, transcript),
+        suggested=suggested,
+        categories_ok=set(ref["expected_categories"]) <= set(suggested)
+        and (bool(ref["expected_categories"]) or not suggested),
+    )
     return row
 
 
@@ -52,8 +56,10 @@ def show_row(row: dict) -> None:
         print(f"{head}  ERROR {row['error']}")
         return
     verdict = "OK   " if row["categories_ok"] else "WRONG"
-    print(f"{head} {row['wer']:6.3f} {row['kept']:6.3f} {row['speakers']:6.3f}  {verdict} "
-          f"{','.join(row['suggested']) or '-'} / {','.join(row['expected']) or '-'}  {row['wall_s']:6.1f}")
+    print(
+        f"{head} {row['wer']:6.3f} {row['kept']:6.3f} {row['speakers']:6.3f}  {verdict} "
+        f"{','.join(row['suggested']) or '-'} / {','.join(row['expected']) or '-'}  {row['wall_s']:6.1f}"
+    )
 
 
 METRICS = (  # name, value of a row, worst of
@@ -83,8 +89,10 @@ def targets(rows: list) -> bool:
         (f"every clip words kept >= {MIN_KEPT}", [r["id"] for r in ran if r["kept"] < MIN_KEPT]),
         (f"every clip WER <= {MAX_WER}", [r["id"] for r in ran if r["wer"] > MAX_WER]),
         (f"every clip speaker attribution >= {MIN_SPEAKERS}", [r["id"] for r in ran if r["speakers"] < MIN_SPEAKERS]),
-        ("every positive clip gets its expected categories",
-         [r["id"] for r in ran if r["expected"] and not r["categories_ok"]]),
+        (
+            "every positive clip gets its expected categories",
+            [r["id"] for r in ran if r["expected"] and not r["categories_ok"]],
+        ),
         ("no routine clip gets a category", [r["id"] for r in ran if not r["expected"] and r["suggested"]]),
     ]
     print()

@@ -6,15 +6,49 @@ Pure functions: a reference dict (generate.py's ref.json) and a transcript dict
 
 import re
 
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-            "nine": "ninth", "twelve": "twelfth"}
+ORDINALS = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
 # Spoken one digit at a time, whatever their size (espeak and people alike)
 SPOKEN_AS_DIGITS = {"911", "988"}
-SPELLINGS = {"ok": "okay", "alright": "all right", "mr": "mister", "mrs": "missus", "ms": "miss",
-             "dr": "doctor", "%": "percent"}
+SPELLINGS = {
+    "ok": "okay",
+    "alright": "all right",
+    "mr": "mister",
+    "mrs": "missus",
+    "ms": "miss",
+    "dr": "doctor",
+    "%": "percent",
+}
 
 
 def number_words(n: int) -> str:
@@ -23,7 +57,7 @@ def number_words(n: int) -> str:
         return ONES[n]
     if n < 100:
         return TENS[n // 10] + ("" if n % 10 == 0 else " " + ONES[n % 10])
-    for size, name in ((10 ** 9, "billion"), (10 ** 6, "million"), (1000, "thousand"), (100, "hundred")):
+    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred")):
         if n >= size:
             rest = n % size
             return f"{number_words(n // size)} {name}" + (f" {number_words(rest)}" if rest else "")
@@ -110,6 +144,7 @@ def _lines_at(lines: list[dict], t: float) -> list[dict]:
     covering = [line for line in lines if line["start"] <= t <= line["end"]]
     if covering:
         return covering
+
     def distance(line: dict) -> float:
         return max(line["start"] - t, t - line["end"])
 
@@ -132,5 +167,5 @@ def speaker_attribution(ref: dict, transcript: dict) -> float:
                 continue
             counted += 1
             speaker = word.get("speaker")
-            right += speaker is not None and any(is_officer(speaker) == is_officer(l["speaker"]) for l in lines)
+            right += speaker is not None and any(is_officer(speaker) == is_officer(line["speaker"]) for line in lines)
     return right / counted if counted else 1.0

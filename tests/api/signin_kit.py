@@ -67,8 +67,9 @@ class Forms(HTMLParser):
 def form_sign_in(client, username: str, password: str = PASSWORD, next_path: str = "/"):
     """Open /login, then send its form as a browser does (with the form's CSRF token)."""
     fields = Forms(client.get("/login").text).form("/login")
-    return client.post("/login", data={**fields, "username": username, "password": password, "next": next_path},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={**fields, "username": username, "password": password, "next": next_path}, follow_redirects=False
+    )
 
 
 def move_back(seconds: float, *, username: str | None = None, source: str | None = None) -> None:

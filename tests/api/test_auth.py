@@ -40,7 +40,10 @@ def test_every_route_but_login_and_health_wants_a_sign_in(anonymous):
     assert anonymous.get("/api/v1/health").status_code == 200
     assert anonymous.get("/api/v1/clips").status_code == 401
     assert anonymous.get("/", follow_redirects=False).headers["location"] == "/login"
-    assert anonymous.get("/account/password", follow_redirects=False).headers["location"] == "/login?next=/account/password"
+    assert (
+        anonymous.get("/account/password", follow_redirects=False).headers["location"]
+        == "/login?next=/account/password"
+    )
 
 
 def test_logout_ends_the_session_at_once(browser):
@@ -71,8 +74,11 @@ def test_sessions_expire_when_idle_or_old(browser, column, age):
     token = sign_in(browser, f"hal-{column}").json()["token"]
     assert browser.get("/api/v1/auth/me").status_code == 200
     with session_scope() as session:
-        session.execute(update(AuthSession).values({column: datetime.now(UTC) - age})
-                        .where(AuthSession.token_hash == token_hash(token)))
+        session.execute(
+            update(AuthSession)
+            .values({column: datetime.now(UTC) - age})
+            .where(AuthSession.token_hash == token_hash(token))
+        )
     assert browser.get("/api/v1/auth/me").status_code == 401
 
 
@@ -85,13 +91,16 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(browser, app_client):
     assert sign_in(browser, "ivan").status_code == 403
 
 
-@pytest.mark.parametrize("password, reason", [
-    ("short1", "at least 12"),
-    ("password1234", "This is a very common password."),  # zxcvbn's own warning
-    ("qwertyuiop123", "too easy to guess"),
-    ("Summer2026!!", "too easy to guess"),
-    ("jane-the-reviewer", "username"),
-])
+@pytest.mark.parametrize(
+    "password, reason",
+    [
+        ("short1", "at least 12"),
+        ("password1234", "This is a very common password."),  # zxcvbn's own warning
+        ("qwertyuiop123", "too easy to guess"),
+        ("Summer2026!!", "too easy to guess"),
+        ("jane-the-reviewer", "username"),
+    ],
+)
 def test_weak_passwords_are_refused(app_client, password, reason):
     response = app_client.post("/api/v1/users", json={"username": "jane", "password": password, "roles": ["reviewer"]})
     assert response.status_code == 400 and reason in response.json()["detail"]
@@ -107,8 +116,11 @@ def test_a_one_time_password_must_be_changed_first(browser):
     token = sign_in(browser, "kim", password).json()["token"]
     blocked = browser.get("/api/v1/clips", headers=bearer(token))
     assert blocked.status_code == 403 and "one-time password" in blocked.json()["detail"]
-    changed = browser.post("/api/v1/auth/password", headers=bearer(token),
-                           json={"current_password": password, "new_password": "a much better secret 7"})
+    changed = browser.post(
+        "/api/v1/auth/password",
+        headers=bearer(token),
+        json={"current_password": password, "new_password": "a much better secret 7"},
+    )
     assert changed.status_code == 204
     assert browser.get("/api/v1/clips", headers=bearer(token)).status_code == 200
 

@@ -32,9 +32,15 @@ def test_concurrent_uploads_all_land_exactly_once(fixtures, tmp_path):
     clips = [fresh_copy(fixtures / "silent.mkv", tmp_path, f"concurrent-{n}") for n in range(UPLOADS)]
     with running_service(backend_env("sqlite", tmp_path / "data"), tmp_path / "serve.log") as admin:
         done = threading.Event()
-        with httpx.Client(base_url=admin.base_url, headers=admin.headers, timeout=120,
-                          limits=httpx.Limits(max_connections=UPLOADS)) as client, \
-                ThreadPoolExecutor(UPLOADS + 1) as pool:
+        with (
+            httpx.Client(
+                base_url=admin.base_url,
+                headers=admin.headers,
+                timeout=120,
+                limits=httpx.Limits(max_connections=UPLOADS),
+            ) as client,
+            ThreadPoolExecutor(UPLOADS + 1) as pool,
+        ):
             reads = pool.submit(read_queue_until, client, done)
             answers = list(pool.map(lambda clip: upload_retrying(client, clip), clips))
             done.set()

@@ -49,11 +49,15 @@ def test_docs_are_served_from_this_server(anonymous):
 def test_the_upload_form_refuses_a_flood_of_fields(app_client, fixtures):
     flood = {f"field{i}": "x" for i in range(MAX_FIELDS + 10)}
     started = time.monotonic()
-    refused = app_client.post("/api/v1/clips", data={"badge_number": "4711", **flood},
-                              files={"file": ("a.mp4", b"\x00" * 10, "video/mp4")})
+    refused = app_client.post(
+        "/api/v1/clips", data={"badge_number": "4711", **flood}, files={"file": ("a.mp4", b"\x00" * 10, "video/mp4")}
+    )
     assert refused.status_code == 413 and "more than" in refused.json()["detail"]
-    big = app_client.post("/api/v1/clips", data={f"f{i}": "y" * 60_000 for i in range(MAX_FORM_BYTES // 60_000 + 1)},
-                          files={"file": ("a.mp4", b"\x00" * 10, "video/mp4")})
+    big = app_client.post(
+        "/api/v1/clips",
+        data={f"f{i}": "y" * 60_000 for i in range(MAX_FORM_BYTES // 60_000 + 1)},
+        files={"file": ("a.mp4", b"\x00" * 10, "video/mp4")},
+    )
     assert big.status_code == 413 and "together" in big.json()["detail"]
     assert time.monotonic() - started < 30
     assert not list((_store(app_client) / "tmp" / "uploads").iterdir()), "a refused upload leaves no temp file"

@@ -60,11 +60,17 @@ def test_offset_and_keyset_pages_over_the_audit_log(app):
         page = offset_page(session, query, (AuditEvent.seq,), limit=2, offset=2)
         assert page.items == seqs[2:4] and page.total == 5 and page.has_next
         assert offset_page(session, query, (AuditEvent.seq,), limit=None).items == seqs
-        first = keyset_page(session, select(AuditEvent).where(AuditEvent.action == action), AuditEvent.seq,
-                            before=None, limit=3)
+        first = keyset_page(
+            session, select(AuditEvent).where(AuditEvent.action == action), AuditEvent.seq, before=None, limit=3
+        )
         assert [e.seq for e in first.items] == seqs[:1:-1] and first.next_before == seqs[2]
-        last = keyset_page(session, select(AuditEvent).where(AuditEvent.action == action), AuditEvent.seq,
-                           before=first.next_before, limit=3)
+        last = keyset_page(
+            session,
+            select(AuditEvent).where(AuditEvent.action == action),
+            AuditEvent.seq,
+            before=first.next_before,
+            limit=3,
+        )
         assert [e.seq for e in last.items] == seqs[1::-1] and last.next_before is None
         assert keyset_page(session, query, AuditEvent.seq, before=seqs[0], limit=3) == KeysetPage([], None)
 
@@ -76,19 +82,25 @@ def test_offset_and_keyset_pages_over_the_audit_log(app):
 def awarded(app, app_client, fixtures, tmp_path_factory) -> dict:
     """An officer in the directory with three approved nominations (three awards) and one pending."""
     badge, division = unique("b"), unique("Division")
-    imported = app_client.post("/api/v1/officers/import", content=f"badge_number,name,division\n{badge},Ada Ring,"
-                               f"{division}\n", headers={"Content-Type": "text/csv"})
+    imported = app_client.post(
+        "/api/v1/officers/import",
+        content=f"badge_number,name,division\n{badge},Ada Ring,{division}\n",
+        headers={"Content-Type": "text/csv"},
+    )
     assert imported.json()["imported"] == 1
     clip = upload_clip(app_client, fixtures, tmp_path_factory.mktemp("awarded"), badge)
     nominations = []
     for day in ("2032-01-05", "2032-01-06", "2032-01-07", None):
-        made = app_client.post("/api/v1/nominations", json={
-            "officers": [badge], "clips": [{"clip_id": clip["id"]}], "narrative": f"Steady on {day}."})
+        made = app_client.post(
+            "/api/v1/nominations",
+            json={"officers": [badge], "clips": [{"clip_id": clip["id"]}], "narrative": f"Steady on {day}."},
+        )
         assert made.status_code == 201, made.text
         nominations.append(made.json()["id"])
         if day:
-            decided = app_client.post(f"/api/v1/nominations/{nominations[-1]}/decision",
-                                      json={"approve": True, "awarded_on": day})
+            decided = app_client.post(
+                f"/api/v1/nominations/{nominations[-1]}/decision", json={"approve": True, "awarded_on": day}
+            )
             assert decided.status_code == 200, decided.text
     officer = client_for(app, ["officer"], badge=badge)
     return {"badge": badge, "division": division, "nominations": nominations, "officer": officer}
@@ -118,16 +130,19 @@ def test_officers_get_their_own_awards_whatever_they_ask_and_none_without_a_badg
 
 def test_nominations_page_by_state_and_order_with_the_total(app_client, awarded):
     badge, ids = awarded["badge"], awarded["nominations"]
-    decided = app_client.get("/api/v1/nominations", params={"badge_number": badge, "decided": True,
-                                                            "order": "recently_decided", "limit": 2})
+    decided = app_client.get(
+        "/api/v1/nominations", params={"badge_number": badge, "decided": True, "order": "recently_decided", "limit": 2}
+    )
     assert total(decided) == 3 and [n["id"] for n in decided.json()] == [ids[2], ids[1]]
     pending = app_client.get("/api/v1/nominations", params={"badge_number": badge, "decided": False})
     assert total(pending) == 1 and [n["id"] for n in pending.json()] == [ids[3]]
     oldest = app_client.get("/api/v1/nominations", params={"badge_number": badge, "order": "oldest"})
     newest = app_client.get("/api/v1/nominations", params={"badge_number": badge})
     assert [n["id"] for n in oldest.json()] == ids and [n["id"] for n in newest.json()] == ids[::-1]
-    assert total(app_client.get("/api/v1/nominations", params={"badge_number": badge, "state": "approved",
-                                                               "offset": 1})) == 3
+    assert (
+        total(app_client.get("/api/v1/nominations", params={"badge_number": badge, "state": "approved", "offset": 1}))
+        == 3
+    )
     assert app_client.get("/api/v1/nominations", params={"order": "sideways"}).status_code == 422
 
 
@@ -142,11 +157,13 @@ def test_the_audit_log_pages_by_key_and_does_not_shift_as_records_arrive(app_cli
     assert [e["seq"] for e in first.json()] == seqs[:2:-1] and first.headers["x-next-before"] == str(seqs[3])
     with session_scope() as session:
         record(session, Actor("test"), action)  # arrives meanwhile: the next page does not shift
-    second = app_client.get("/api/v1/audit", params={"action": action, "limit": 2,
-                                                     "before": first.headers["x-next-before"]})
+    second = app_client.get(
+        "/api/v1/audit", params={"action": action, "limit": 2, "before": first.headers["x-next-before"]}
+    )
     assert [e["seq"] for e in second.json()] == seqs[2:0:-1]
-    last = app_client.get("/api/v1/audit", params={"action": action, "limit": 2,
-                                                   "before": second.headers["x-next-before"]})
+    last = app_client.get(
+        "/api/v1/audit", params={"action": action, "limit": 2, "before": second.headers["x-next-before"]}
+    )
     assert [e["seq"] for e in last.json()] == seqs[:1] and "x-next-before" not in last.headers
     offset = app_client.get("/api/v1/audit", params={"action": action, "limit": 2, "offset": 1})
     assert len(offset.json()) == 2  # the offset of old still works
@@ -183,8 +200,11 @@ def test_users_and_tokens_say_their_total(app_client):
 
 def test_queue_rows_name_the_officer_as_the_queue_page_does(app_client, fixtures, tmp_path):
     badge = unique("b")
-    app_client.post("/api/v1/officers/import", content=f"badge_number,name,division\n{badge},Lee Park,North\n",
-                    headers={"Content-Type": "text/csv"})
+    app_client.post(
+        "/api/v1/officers/import",
+        content=f"badge_number,name,division\n{badge},Lee Park,North\n",
+        headers={"Content-Type": "text/csv"},
+    )
     clip = upload_clip(app_client, fixtures, tmp_path, badge)
     queue = app_client.get("/api/v1/review/queue", params={"badge_number": badge}).json()
     assert queue["total"] == 1 and queue["items"][0]["clip_id"] == clip["id"]
@@ -198,5 +218,10 @@ def test_courses_list_their_lessons_with_items_and_length(app_client):
     course = app_client.post("/api/v1/courses", json={"title": title}).json()
     lesson = app_client.post(f"/api/v1/courses/{course['id']}/lessons", json={"title": "Opening"}).json()
     listed = next(c for c in app_client.get("/api/v1/courses").json() if c["id"] == course["id"])
-    assert listed["lessons"] == [{**{k: lesson[k] for k in ("id", "course_id", "title", "summary", "position",
-                                                              "created_at")}, "items": 0, "duration": 0.0}]
+    assert listed["lessons"] == [
+        {
+            **{k: lesson[k] for k in ("id", "course_id", "title", "summary", "position", "created_at")},
+            "items": 0,
+            "duration": 0.0,
+        }
+    ]

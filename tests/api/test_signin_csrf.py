@@ -26,8 +26,9 @@ def test_a_form_post_without_the_right_token_opens_no_session(app):
     with browser_at(app) as browser:
         browser.get("/login")
         for sent in ({}, {"csrf_token": "forged"}, {"csrf_token": "forgé"}):
-            refused = browser.post("/login", data={"username": name, "password": PASSWORD, **sent},
-                                   follow_redirects=False)
+            refused = browser.post(
+                "/login", data={"username": name, "password": PASSWORD, **sent}, follow_redirects=False
+            )
             assert refused.status_code == 403 and "expired" in refused.text
             assert SESSION_COOKIE not in browser.cookies
         assert form_sign_in(browser, name).status_code == 303
@@ -44,8 +45,9 @@ def test_a_token_this_server_did_not_sign_or_signed_long_ago_is_refused(app):
     for token in (stale, made_up):
         with browser_at(app) as browser:  # another site cannot set both, but test that signing matters too
             browser.cookies.set(LOGIN_CSRF_COOKIE, token)
-            refused = browser.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token},
-                                   follow_redirects=False)
+            refused = browser.post(
+                "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+            )
             assert refused.status_code == 403
 
 

@@ -43,4 +43,3 @@ def test_another_officers_clip_looks_missing_and_the_attempt_is_audited(app, fix
     assert hidden.json()["detail"] == f"no clip {clip_id}" and missing.json()["detail"] == "no clip 99999999"
     denied = [e for e in audit_events("access.denied", outcome="denied") if e.actor == prier]
     assert [(e.object_type, e.object_id) for e in denied] == [("clip", str(clip_id))], "the missing one is not audited"
-

@@ -161,7 +161,7 @@ def test_a_lock_shows_on_the_admin_page_only_while_it_lasts(app, app_client):
 
 def _row(html: str, username: str) -> str:
     start = html.index(f'data-username="{username}"')
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]
 
 
 def test_the_lock_window_is_fifteen_minutes(app):

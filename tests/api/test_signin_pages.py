@@ -26,8 +26,9 @@ def test_the_pages_anyone_may_open(anonymous, path):
 def test_the_reset_form_and_the_password_page(app):
     name = unique("jon")
     with session_scope() as session:
-        user = service.create_user(session, Actor("test"), name, "temporary harbor pass 19", ["reviewer"],
-                                   must_change_password=True)
+        user = service.create_user(
+            session, Actor("test"), name, "temporary harbor pass 19", ["reviewer"], must_change_password=True
+        )
         _, code = service.issue_password_reset(session, Actor("test"), user)
     with browser_at(app) as browser:
         form = assert_csp_clean(browser.get(f"/reset?code={code}").text).form("/reset")

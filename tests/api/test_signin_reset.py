@@ -42,8 +42,11 @@ def redeem(client, path: str, password: str = NEW_PASSWORD, repeat: str | None =
     """Open the reset link as the user does, and send its form."""
     page = client.get(path)
     fields = Forms(page.text).form("/reset")
-    return client.post("/reset", data={**fields, "new_password": password, "repeat_password": repeat or password},
-                       follow_redirects=False)
+    return client.post(
+        "/reset",
+        data={**fields, "new_password": password, "repeat_password": repeat or password},
+        follow_redirects=False,
+    )
 
 
 def test_a_reset_link_lets_the_user_choose_a_password_once(app, app_client):
@@ -54,16 +57,26 @@ def test_a_reset_link_lets_the_user_choose_a_password_once(app, app_client):
     with session_scope() as session:  # kept as a hash only
         row = session.exec(select(PasswordReset).where(PasswordReset.user_id == user_id)).one()
         assert row.code_hash == token_hash(reset["code"]) and reset["code"] not in row.model_dump_json()
-    assert timedelta(hours=23, minutes=59) < datetime.fromisoformat(reset["expires_at"]) - datetime.now(UTC) <= timedelta(hours=24)
+    assert (
+        timedelta(hours=23, minutes=59)
+        < datetime.fromisoformat(reset["expires_at"]) - datetime.now(UTC)
+        <= timedelta(hours=24)
+    )
 
     with browser_at(app) as anonymous:
         assert name in anonymous.get(reset["path"]).text, "the page says whose password it sets"
         done = redeem(anonymous, reset["path"])
         assert done.status_code == 303 and done.headers["location"] == "/login?reset=1"
         assert "Your new password is set" in anonymous.get("/login?reset=1").text
-        again = anonymous.post("/reset", data={**csrf_field(anonymous), "code": reset["code"],
-                                               "new_password": "another fine secret 77",
-                                               "repeat_password": "another fine secret 77"})
+        again = anonymous.post(
+            "/reset",
+            data={
+                **csrf_field(anonymous),
+                "code": reset["code"],
+                "new_password": "another fine secret 77",
+                "repeat_password": "another fine secret 77",
+            },
+        )
         assert again.status_code == 400 and BAD_RESET in again.text, "a code works once"
         assert api_sign_in(anonymous, name).status_code == 401, "the old password is gone"
         signed_in = api_sign_in(anonymous, name, NEW_PASSWORD)
@@ -82,8 +95,9 @@ def test_an_expired_or_replaced_code_does_not_work(app, app_client):
             row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
             session.add(row)
         page = anonymous.get(second["path"])
-        assert BAD_RESET in page.text and not any(f["action"] == "/reset" and f["method"] == "post"
-                                                   for f in Forms(page.text).forms)
+        assert BAD_RESET in page.text and not any(
+            f["action"] == "/reset" and f["method"] == "post" for f in Forms(page.text).forms
+        )
         assert BAD_RESET in anonymous.get("/reset?code=made-up").text
 
 
@@ -102,8 +116,15 @@ def test_a_weak_password_is_refused_and_the_code_still_works(app, app_client):
 def test_a_bad_code_posted_is_refused_and_audited_with_its_source(app):
     address = new_address()
     with browser_at(app, address) as anonymous:
-        refused = anonymous.post("/reset", data={**csrf_field(anonymous), "code": "made-up",
-                                                 "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD})
+        refused = anonymous.post(
+            "/reset",
+            data={
+                **csrf_field(anonymous),
+                "code": "made-up",
+                "new_password": NEW_PASSWORD,
+                "repeat_password": NEW_PASSWORD,
+            },
+        )
     assert refused.status_code == 400 and BAD_RESET in refused.text
     assert len(audit_events("user.reset", outcome="failure", source=address)) == 1
 
@@ -125,8 +146,15 @@ def test_a_reset_ends_the_lock_and_the_old_sessions(app, app_client):
 
 def test_a_user_an_admin_creates_changes_the_password_first(app, app_client):
     name = unique("xena")
-    made = app_client.post("/api/v1/users", json={"username": name, "password": "harbor quilt meadow 55",
-                                                  "roles": ["reviewer"], "display_name": "Xena Quill"})
+    made = app_client.post(
+        "/api/v1/users",
+        json={
+            "username": name,
+            "password": "harbor quilt meadow 55",
+            "roles": ["reviewer"],
+            "display_name": "Xena Quill",
+        },
+    )
     assert made.status_code == 201 and made.json()["must_change_password"] is True
     with browser_at(app) as browser:
         signed_in = form_sign_in(browser, name, "harbor quilt meadow 55", next_path="/queue")
@@ -139,8 +167,9 @@ def test_the_reset_page_needs_its_form_token(app, app_client):
     user_id, _ = make_user(unique("yuri"), ["officer"])
     reset = issue(app_client, user_id)
     with browser_at(app) as anonymous:
-        refused = anonymous.post("/reset", data={"code": reset["code"], "new_password": NEW_PASSWORD,
-                                                 "repeat_password": NEW_PASSWORD})
+        refused = anonymous.post(
+            "/reset", data={"code": reset["code"], "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD}
+        )
         assert refused.status_code == 403
         assert redeem(anonymous, reset["path"]).status_code == 303, "the code was not spent by the refused post"
 

@@ -81,8 +81,11 @@ def test_a_throttled_answer_comes_at_once_and_is_audited(app):
         refused = api_sign_in(stranger, unique("spray"), "guess guess guess")
         elapsed = time.monotonic() - started
     assert refused.status_code == 429 and elapsed < float(refused.headers["retry-after"]), "no sleep in the server"
-    throttled = [e for e in audit_events("auth.login", outcome="failure", source=address)
-                 if e.details["reason"].startswith("throttled")]
+    throttled = [
+        e
+        for e in audit_events("auth.login", outcome="failure", source=address)
+        if e.details["reason"].startswith("throttled")
+    ]
     assert len(throttled) == 1 and throttled[0].details["reason"] == "throttled by address"
 
 

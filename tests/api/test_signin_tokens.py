@@ -38,8 +38,9 @@ def test_an_expiry_is_one_day_to_ten_years(app_client):
 
 
 def test_the_admin_list_shows_when_a_token_expires_and_that_it_has(app_client):
-    soon = app_client.post("/api/v1/tokens", json={"name": unique("soon"), "scope": "ingest",
-                                                   "expires_in_days": 1}).json()
+    soon = app_client.post(
+        "/api/v1/tokens", json={"name": unique("soon"), "scope": "ingest", "expires_in_days": 1}
+    ).json()
     html = app_client.get("/admin/fragments/tokens").text
     row = _row(html, soon["id"])
     assert datetime.fromisoformat(soon["expires_at"]).strftime("%Y-%m-%d %H:%M") in row and "live" in row
@@ -52,4 +53,4 @@ def test_the_admin_list_shows_when_a_token_expires_and_that_it_has(app_client):
 
 def _row(html: str, token_id: int) -> str:
     start = html.index(f'data-token-id="{token_id}"')
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]

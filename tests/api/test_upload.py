@@ -22,9 +22,17 @@ def rejected_uploads() -> list[RejectedUpload]:
 def test_upload_creates_a_processing_clip_with_its_tags(app_client, fixtures, tmp_path):
     source = fresh_copy(fixtures / "silent.mkv", tmp_path, "tags")
     markers = [{"at": 3.5, "note": "introduces himself"}, {"at": 1.0, "note": "arrives"}]
-    response = upload(app_client, source, categories=["de-escalation", "life-saving"],
-                      evidence_id="EV-1", recorded_at="2026-11-20T21:14:00-05:00", incident_number="I-9",
-                      division="Metro", note="calm voice", markers=json.dumps(markers))
+    response = upload(
+        app_client,
+        source,
+        categories=["de-escalation", "life-saving"],
+        evidence_id="EV-1",
+        recorded_at="2026-11-20T21:14:00-05:00",
+        incident_number="I-9",
+        division="Metro",
+        note="calm voice",
+        markers=json.dumps(markers),
+    )
     assert response.status_code == 201, response.text
     clip = response.json()
     assert clip["status"] == "processing" and clip["duplicate"] is False
@@ -32,7 +40,12 @@ def test_upload_creates_a_processing_clip_with_its_tags(app_client, fixtures, tm
     assert [m["at"] for m in clip["markers"]] == [1.0, 3.5]
     assert clip["recorded_at"].startswith("2026-11-21T02:14:00")  # stored in UTC
     assert {s["name"]: s["state"] for s in clip["stages"]} == {
-        "probe": "queued", "thumbnails": "queued", "proxy": "queued", "transcript": "queued", "recognize": "queued"}
+        "probe": "queued",
+        "thumbnails": "queued",
+        "proxy": "queued",
+        "transcript": "queued",
+        "recognize": "queued",
+    }
     original = get_store().original_path(clip["sha256"])
     assert clip["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
     assert original.read_bytes() == source.read_bytes()
@@ -43,8 +56,13 @@ def test_upload_creates_a_processing_clip_with_its_tags(app_client, fixtures, tm
 def test_same_bytes_again_merge_tags_and_store_nothing_new(app_client, fixtures, tmp_path):
     source = fresh_copy(fixtures / "mjpeg_pcm.avi", tmp_path, "dup")
     first = upload(app_client, source, categories="de-escalation").json()
-    again = upload(app_client, source, categories="community-engagement,life-saving",
-                   badge_number="9001", markers='[{"at": 1, "note": "hands over a blanket"}]')
+    again = upload(
+        app_client,
+        source,
+        categories="community-engagement,life-saving",
+        badge_number="9001",
+        markers='[{"at": 1, "note": "hands over a blanket"}]',
+    )
     assert again.status_code == 200 and again.json()["duplicate"] is True
     merged = again.json()
     assert merged["id"] == first["id"]
@@ -54,14 +72,17 @@ def test_same_bytes_again_merge_tags_and_store_nothing_new(app_client, fixtures,
     assert len(copies) == 1 and not [p for p in get_store().tmp_dir.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("fields, problem", [
-    ({"categories": "heroics"}, "categories"),
-    ({"categories": ""}, "categories"),
-    ({"badge_number": ""}, "badge_number"),
-    ({"recorded_at": "last tuesday"}, "recorded_at"),
-    ({"markers": "not json"}, "markers: not valid JSON"),
-    ({"markers": '[{"at": -4}]'}, "markers.0.at"),
-])
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"categories": "heroics"}, "categories"),
+        ({"categories": ""}, "categories"),
+        ({"badge_number": ""}, "badge_number"),
+        ({"recorded_at": "last tuesday"}, "recorded_at"),
+        ({"markers": "not json"}, "markers: not valid JSON"),
+        ({"markers": '[{"at": -4}]'}, "markers.0.at"),
+    ],
+)
 def test_bad_fields_get_a_422_naming_the_field(app_client, fixtures, fields, problem):
     response = upload(app_client, fixtures / "silent.mkv", **fields)
     assert response.status_code == 422
@@ -69,13 +90,16 @@ def test_bad_fields_get_a_422_naming_the_field(app_client, fixtures, fields, pro
     assert problem.split(":")[0].split(".")[0] in rejected_uploads()[-1].reason
 
 
-@pytest.mark.parametrize("content, status, reason", [
-    (b"", 400, "empty"),
-    (b"<!doctype html><html><body>Sign in</body></html>", 415, "HTML"),
-    (b"#EXTM3U\n#EXTINF:10,\nfile:///etc/passwd\n", 415, "HLS playlist"),
-    (b"ffconcat version 1.0\nfile /etc/passwd\n", 415, "ffconcat"),
-    (bytes(range(256)) * 64, 415, "not a recognised video container"),
-])
+@pytest.mark.parametrize(
+    "content, status, reason",
+    [
+        (b"", 400, "empty"),
+        (b"<!doctype html><html><body>Sign in</body></html>", 415, "HTML"),
+        (b"#EXTM3U\n#EXTINF:10,\nfile:///etc/passwd\n", 415, "HLS playlist"),
+        (b"ffconcat version 1.0\nfile /etc/passwd\n", 415, "ffconcat"),
+        (bytes(range(256)) * 64, 415, "not a recognised video container"),
+    ],
+)
 def test_non_videos_are_refused_at_upload_and_recorded(app_client, tmp_path, content, status, reason):
     path = tmp_path / "clip.mp4"
     path.write_bytes(content)
@@ -98,10 +122,13 @@ def test_oversize_upload_is_refused_with_413(app_client, fixtures, monkeypatch):
     assert "50000" in rejected_uploads()[-1].reason
 
 
-@pytest.mark.parametrize("kwargs, status", [
-    ({"data": {"badge_number": "1"}}, 415),  # not multipart
-    ({"files": {"other": ("a.txt", b"x")}, "data": {"badge_number": "1"}}, 400),  # no file part
-])
+@pytest.mark.parametrize(
+    "kwargs, status",
+    [
+        ({"data": {"badge_number": "1"}}, 415),  # not multipart
+        ({"files": {"other": ("a.txt", b"x")}, "data": {"badge_number": "1"}}, 400),  # no file part
+    ],
+)
 def test_malformed_requests_get_4xx(app_client, kwargs, status):
     response = app_client.post("/api/v1/clips", **kwargs)
     assert response.status_code == status, response.text

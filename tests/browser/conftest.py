@@ -11,9 +11,17 @@ from tests.services import TESTER_PASSWORD, backend_env, provision_token, serve_
 CHROMIUM = os.environ.get("BESTPART_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 # Headless, and quiet on a machine without internet: no background fetches, no component updates.
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 PEOPLE = {"officer": "4711", "reviewer": "r-1", "committee": "c-1", "trainer": "t-1"}
 # Playwright's waits (clicks, fills, expect) give up after this long; the pipeline waits set their own.
 ACTION_TIMEOUT_MS = 30_000
@@ -42,8 +50,11 @@ def live(tmp_path_factory):
     with serve_process(env, data / "serve.log") as (_, admin):
         for role, badge in PEOPLE.items():
             provision_token(env, role, roles=(role,), badge=badge)
-        admin.post("/api/v1/officers/import", content="badge_number,name,division\n4711,Dana Reyes,Metro\n",
-                   headers={"Content-Type": "text/csv"})
+        admin.post(
+            "/api/v1/officers/import",
+            content="badge_number,name,division\n4711,Dana Reyes,Metro\n",
+            headers={"Content-Type": "text/csv"},
+        )
         yield admin
 
 
@@ -57,8 +68,9 @@ def sign_in(chromium, live):
     contexts, errors = [], []
 
     def open_as(username: str, at_form=None):
-        context = chromium.new_context(base_url=str(live.base_url), viewport={"width": 1366, "height": 820},
-                                       accept_downloads=True)
+        context = chromium.new_context(
+            base_url=str(live.base_url), viewport={"width": 1366, "height": 820}, accept_downloads=True
+        )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -107,7 +119,9 @@ def assert_accessible(page, name: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     violations = Axe().run(page).response["violations"]
-    serious = [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]}"
-               for v in violations if v["impact"] in ("serious", "critical")]
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
     assert not serious, f"accessibility violations on the {name}:\n" + "\n".join(serious)
-

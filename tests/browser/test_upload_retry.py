@@ -20,8 +20,11 @@ def test_a_busy_answer_is_retried_and_the_clip_lands(sign_in, tmp_path):
     def busy_once(route: Route) -> None:
         posts.append(route.request.method)
         if len(posts) == 1:  # the first try is turned away, as an overloaded server does
-            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
-                          body='{"detail": "the database is busy right now and nothing was saved"}')
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"detail": "the database is busy right now and nothing was saved"}',
+            )
         else:
             route.continue_()
 

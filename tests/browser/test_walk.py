@@ -126,7 +126,8 @@ def test_officer_uploads_and_tags_a_clip(sign_in, screenshot, story):
     page.wait_for_function(
         """() => /is ready|was rejected|could not be processed|Refused/
                  .test(document.querySelector('#file-list .state')?.textContent ?? '')""",
-        timeout=PIPELINE_TIMEOUT_MS)
+        timeout=PIPELINE_TIMEOUT_MS,
+    )
     text = state.inner_text()
     found = re.search(r"Clip (\d+) is ready", text)
     assert found, f"the upload did not end ready: {text}"
@@ -187,7 +188,8 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
         assert weight.files, f"the {name} page loaded no /static JS or CSS: the measure is broken"
         assert weight.total < PAGE_WEIGHT_BUDGET, (
             f"the {name} page ships {weight.total} bytes of JS and CSS ({weight.files}, inline {weight.inline}); "
-            f"the budget is {PAGE_WEIGHT_BUDGET}")
+            f"the budget is {PAGE_WEIGHT_BUDGET}"
+        )
         print(f"{name} page: {weight.total:,} bytes of JS and CSS ({weight.inline:,} inline; {weight.files})")
     expect(page.locator(".clip-facts .pill.state")).to_have_text("In review")  # opening it claimed it
     expect(page.locator(".clip-facts")).to_contain_text("Dana Reyes")
@@ -254,7 +256,8 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     page.locator("#decision button:text-is('Select for training')").click()
     page.wait_for_url("**/queue?empty=1")
     expect(page.locator(f"#queue-rows tr[data-clip='{clip_id}']")).to_have_attribute(
-        "data-state", "selected_for_training")
+        "data-state", "selected_for_training"
+    )
 
     page.goto(f"/clips/{clip_id}")
     expect(page.locator(".clip-facts .pill.state")).to_have_text("Selected for training")
@@ -404,8 +407,13 @@ def test_dashboard_admin_and_audit(sign_in, screenshot, story):
     admin.click("#verify-chain")
     expect(admin.locator("#verify-result")).to_contain_text("Intact")
     screenshot(admin, "audit")
-    for action, actor in (("clip.upload", "officer"), ("clip.tag", "officer"), ("review.decide", "reviewer"),
-                          ("nomination.create", "reviewer"), ("nomination.decide", "committee")):
+    for action, actor in (
+        ("clip.upload", "officer"),
+        ("clip.tag", "officer"),
+        ("review.decide", "reviewer"),
+        ("nomination.create", "reviewer"),
+        ("nomination.decide", "committee"),
+    ):
         admin.goto(f"/admin/audit?action={action}")
         expect(admin.locator("table.audit tbody tr").first).to_contain_text(actor)
     # The API reference, offline, under the same Content-Security-Policy as every page.

@@ -118,8 +118,10 @@ def clip(live, fixtures) -> dict:
 def lesson(trainer) -> dict:
     course = trainer.post("/api/v1/courses", json={"title": "De-escalation basics"})
     assert course.status_code == 201, course.text
-    made = trainer.post(f"/api/v1/courses/{course.json()['id']}/lessons",
-                        json={"title": "Opening the conversation", "summary": "first words matter"})
+    made = trainer.post(
+        f"/api/v1/courses/{course.json()['id']}/lessons",
+        json={"title": "Opening the conversation", "summary": "first words matter"},
+    )
     assert made.status_code == 201, made.text
     return made.json()
 
@@ -157,13 +159,16 @@ def test_a_clip_not_selected_for_training_cannot_be_added(trainer, clip, lesson)
     assert trainer.get(f"/api/v1/clips/{clip['id']}/lessons").status_code == 404  # not visible to trainers yet
 
 
-@pytest.mark.parametrize("change, status, words", [
-    ({"in_point": 5.0, "out_point": 5.0}, 422, "must be at least 0 and before out_point"),
-    ({"in_point": 6.0, "out_point": 2.0}, 422, "must be at least 0 and before out_point"),
-    ({"out_point": 99.0}, 422, "past the end of clip"),
-    ({"annotations": [{"at": 9.5, "text": "too late"}]}, 422, "annotation at 9.5 s lies outside the segment"),
-    ({"in_point": -1.0}, 422, "greater than or equal to 0"),
-])
+@pytest.mark.parametrize(
+    "change, status, words",
+    [
+        ({"in_point": 5.0, "out_point": 5.0}, 422, "must be at least 0 and before out_point"),
+        ({"in_point": 6.0, "out_point": 2.0}, 422, "must be at least 0 and before out_point"),
+        ({"out_point": 99.0}, 422, "past the end of clip"),
+        ({"annotations": [{"at": 9.5, "text": "too late"}]}, 422, "annotation at 9.5 s lies outside the segment"),
+        ({"in_point": -1.0}, 422, "greater than or equal to 0"),
+    ],
+)
 def test_segments_are_validated_with_specific_reasons(trainer, selected, lesson, change, status, words):
     body = {"clip_id": selected["id"], "in_point": 1.0, "out_point": 4.0, **change}
     refused = trainer.post(f"/api/v1/lessons/{lesson['id']}/items", json=body)
@@ -180,12 +185,26 @@ def test_only_trainers_and_admins_write_and_reviewers_read(reviewer, lesson, liv
 @pytest.fixture(scope="module")
 def built(trainer, selected, lesson) -> dict:
     """Two items, added in one order and then reordered."""
-    first = trainer.post(f"/api/v1/lessons/{lesson['id']}/items", json={
-        "clip_id": selected["id"], "in_point": 1.5, "out_point": 5.0, "title": "The greeting",
-        "annotations": [{"at": 2.0, "text": "introduces himself by name"}]})
-    second = trainer.post(f"/api/v1/lessons/{lesson['id']}/items", json={
-        "clip_id": selected["id"], "in_point": 6.0, "out_point": 11.25, "title": "Offers help",
-        "annotations": [{"at": 10.0, "text": "offers water"}, {"at": 7.5, "text": "calm voice"}]})
+    first = trainer.post(
+        f"/api/v1/lessons/{lesson['id']}/items",
+        json={
+            "clip_id": selected["id"],
+            "in_point": 1.5,
+            "out_point": 5.0,
+            "title": "The greeting",
+            "annotations": [{"at": 2.0, "text": "introduces himself by name"}],
+        },
+    )
+    second = trainer.post(
+        f"/api/v1/lessons/{lesson['id']}/items",
+        json={
+            "clip_id": selected["id"],
+            "in_point": 6.0,
+            "out_point": 11.25,
+            "title": "Offers help",
+            "annotations": [{"at": 10.0, "text": "offers water"}, {"at": 7.5, "text": "calm voice"}],
+        },
+    )
     assert first.status_code == second.status_code == 201, (first.text, second.text)
     order = [second.json()["id"], first.json()["id"]]
     reordered = trainer.post(f"/api/v1/lessons/{lesson['id']}/items/reorder", json={"item_ids": order})
@@ -211,8 +230,10 @@ def test_a_reorder_must_name_every_item_once(trainer, built):
 
 def test_an_item_can_be_edited_and_the_clip_shows_the_lessons_using_it(trainer, built, selected):
     item = built["items"][1]
-    edited = trainer.patch(f"/api/v1/lessons/{built['id']}/items/{item['id']}",
-                           json={"annotations": [{"at": 2.5, "text": "introduces himself by name"}]})
+    edited = trainer.patch(
+        f"/api/v1/lessons/{built['id']}/items/{item['id']}",
+        json={"annotations": [{"at": 2.5, "text": "introduces himself by name"}]},
+    )
     assert edited.status_code == 200 and edited.json()["annotations"][0]["at"] == 2.5
     bad = trainer.patch(f"/api/v1/lessons/{built['id']}/items/{item['id']}", json={"out_point": 1.0})
     assert bad.status_code == 422  # 1.0 is before its in point 1.5
@@ -220,7 +241,8 @@ def test_an_item_can_be_edited_and_the_clip_shows_the_lessons_using_it(trainer, 
     assert null.status_code == 422 and "both ends" in null.text
     using = trainer.get(f"/api/v1/clips/{selected['id']}/lessons").json()
     assert [(u["lesson_id"], sorted(u["item_ids"])) for u in using] == [
-        (built["id"], sorted(i["id"] for i in built["items"]))]
+        (built["id"], sorted(i["id"] for i in built["items"]))
+    ]
 
 
 def test_lessons_can_be_reordered_within_a_course(trainer, built):
@@ -270,15 +292,19 @@ def test_the_manifest_keeps_the_order_times_annotations_and_hashes(archive, buil
     assert [i["item_id"] for i in items] == [i["id"] for i in built["items"]]
     assert [i["position"] for i in items] == [0, 1]
     assert [(i["in_point"], i["out_point"], i["duration"]) for i in items] == [(6.0, 11.25, 5.25), (1.5, 5.0, 3.5)]
-    assert items[0]["annotations"] == [{"at": 7.5, "text": "calm voice", "offset": 1.5},
-                                       {"at": 10.0, "text": "offers water", "offset": 4.0}]
-    proxy = next(a for a in live.admin.get(f"/api/v1/clips/{selected['id']}/provenance").json()
-                 if a["kind"] == "proxy.mp4")
+    assert items[0]["annotations"] == [
+        {"at": 7.5, "text": "calm voice", "offset": 1.5},
+        {"at": 10.0, "text": "offers water", "offset": 4.0},
+    ]
+    proxy = next(
+        a for a in live.admin.get(f"/api/v1/clips/{selected['id']}/provenance").json() if a["kind"] == "proxy.mp4"
+    )
     for item in items:
         assert item["source_sha256"] == selected["sha256"] and item["proxy_sha256"] == proxy["sha256"]
         assert hashlib.sha256(archive.read(item["file"])).hexdigest() == item["file_sha256"]
     assert sorted(archive.namelist()) == sorted(
-        ["manifest.json"] + [i["file"] for i in items] + [i["captions"] for i in items])
+        ["manifest.json"] + [i["file"] for i in items] + [i["captions"] for i in items]
+    )
     assert {archive.getinfo(i["file"]).compress_type for i in items} == {zipfile.ZIP_STORED}
 
 
@@ -316,11 +342,13 @@ def test_the_export_and_its_download_are_audited_and_a_rerun_changes_nothing(liv
     assert trainer.get(f"/api/v1/exports/{exported['id']}").json() == exported
     audit = live.admin.get("/api/v1/audit", params={"action": "lesson.export", "object_type": "lesson"}).json()
     assert any(e["details"].get("export") == exported["id"] and e["actor"] == "trainer1" for e in audit)
-    finished = live.admin.get("/api/v1/audit", params={"action": "lesson.export.finish",
-                                                       "object_id": str(exported["id"])}).json()
+    finished = live.admin.get(
+        "/api/v1/audit", params={"action": "lesson.export.finish", "object_id": str(exported["id"])}
+    ).json()
     assert len(finished) == 1 and finished[0]["outcome"] == "success"
-    downloads = live.admin.get("/api/v1/audit", params={"action": "lesson.export.download",
-                                                        "object_id": str(exported["id"])}).json()
+    downloads = live.admin.get(
+        "/api/v1/audit", params={"action": "lesson.export.download", "object_id": str(exported["id"])}
+    ).json()
     assert downloads and downloads[0]["actor"] == "trainer1"
 
 
@@ -376,8 +404,9 @@ def test_an_export_through_the_live_worker(live, built):
 
 def test_a_clip_no_longer_selected_blocks_the_export(live, trainer, built, selected):
     """Runs last: it takes the clip out of training."""
-    revised = live.admin.post(f"/api/v1/review/{selected['id']}/decisions",
-                              json={"kind": "dismissed", "reason": "duplicate of another clip"})
+    revised = live.admin.post(
+        f"/api/v1/review/{selected['id']}/decisions", json={"kind": "dismissed", "reason": "duplicate of another clip"}
+    )
     assert revised.status_code == 201, revised.text
     assert all(not item["available"] for item in trainer.get(f"/api/v1/lessons/{built['id']}").json()["items"])
     refused = trainer.post(f"/api/v1/lessons/{built['id']}/exports")

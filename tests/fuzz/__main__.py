@@ -16,8 +16,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--secret", type=Path, default=Path("/etc/passwd"),
-                        help="the local file the playlists and metadata point at")
+    parser.add_argument(
+        "--secret", type=Path, default=Path("/etc/passwd"), help="the local file the playlists and metadata point at"
+    )
     parser.add_argument("--no-ffmpeg", action="store_true", help="byte mutations only")
     args = parser.parse_args()
     ffmpeg = None if args.no_ffmpeg else imageio_ffmpeg.get_ffmpeg_exe()

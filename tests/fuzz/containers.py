@@ -23,10 +23,10 @@ def mp4_boxes(data: bytes, start: int = 0, end: int | None = None, parent: str =
     """Every box, depth first, with its path from the top."""
     end = len(data) if end is None else end
     while start + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[start:start + 8])
+        size, kind = struct.unpack(">I4s", data[start : start + 8])
         header = 8
         if size == 1 and start + 16 <= end:
-            size, header = struct.unpack(">Q", data[start + 8:start + 16])[0], 16
+            size, header = struct.unpack(">Q", data[start + 8 : start + 16])[0], 16
         elif size == 0:
             size = end - start
         if size < header or start + size > end:
@@ -54,8 +54,17 @@ class Element:
 
 # EBML master elements to descend into: EBML header, Segment, Info, Tracks, TrackEntry, Video,
 # Cluster, Tags, Tag.
-MKV_MASTERS = {b"\x1a\x45\xdf\xa3", b"\x18\x53\x80\x67", b"\x15\x49\xa9\x66", b"\x16\x54\xae\x6b", b"\xae",
-               b"\xe0", b"\x1f\x43\xb6\x75", b"\x12\x54\xc3\x67", b"\x73\x73"}
+MKV_MASTERS = {
+    b"\x1a\x45\xdf\xa3",
+    b"\x18\x53\x80\x67",
+    b"\x15\x49\xa9\x66",
+    b"\x16\x54\xae\x6b",
+    b"\xae",
+    b"\xe0",
+    b"\x1f\x43\xb6\x75",
+    b"\x12\x54\xc3\x67",
+    b"\x73\x73",
+}
 UNKNOWN_SIZE = -1
 
 
@@ -66,7 +75,7 @@ def _vint(data: bytes, pos: int) -> tuple[int, int]:
     if first == 0 or pos + length > len(data):
         raise ValueError("no vint here")
     value = first & ((1 << (8 - length)) - 1)
-    for byte in data[pos + 1:pos + length]:
+    for byte in data[pos + 1 : pos + length]:
         value = (value << 8) | byte
     return (UNKNOWN_SIZE if value == (1 << (7 * length)) - 1 else value), length
 
@@ -79,7 +88,7 @@ def mkv_elements(data: bytes, start: int = 0, end: int | None = None) -> Iterato
             size, size_len = _vint(data, start + id_len)
             body = start + id_len + size_len
             stop = end if size == UNKNOWN_SIZE else min(end, body + size)
-            element = Element(data[start:start + id_len], start, start + id_len, size_len, body, stop)
+            element = Element(data[start : start + id_len], start, start + id_len, size_len, body, stop)
             yield element
             if element.id in MKV_MASTERS:
                 yield from mkv_elements(data, body, stop)
@@ -96,9 +105,9 @@ def riff_chunks(data: bytes, start: int = 12, end: int | None = None) -> Iterato
     """(fourcc, offset of the chunk, offset of its data) for every chunk, LISTs descended."""
     end = len(data) if end is None else end
     while start + 8 <= end:
-        fourcc, size = data[start:start + 4], struct.unpack("<I", data[start + 4:start + 8])[0]
+        fourcc, size = data[start : start + 4], struct.unpack("<I", data[start + 4 : start + 8])[0]
         yield fourcc, start, start + 8
-        if fourcc == b"LIST" and data[start + 8:start + 12] != b"movi":
+        if fourcc == b"LIST" and data[start + 8 : start + 12] != b"movi":
             yield from riff_chunks(data, start + 12, min(end, start + 8 + size))
         start += 8 + size + (size & 1)
 

@@ -34,8 +34,16 @@ SPEECH_SOURCES = ("hevc_rotated.mov", "speech.mp4")
 EXCERPT_SECONDS = 3
 EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m3u8", ".txt", "")
 # Names a client might send: never to be used as paths.
-HOSTILE_NAMES = ("../../../etc/passwd", "..\\..\\boot.ini", "/etc/shadow.mp4", "clip\x00.mp4",
-                 "a" * 300 + ".mp4", "évidence ü.mkv", "con.avi", " .mp4")
+HOSTILE_NAMES = (
+    "../../../etc/passwd",
+    "..\\..\\boot.ini",
+    "/etc/shadow.mp4",
+    "clip\x00.mp4",
+    "a" * 300 + ".mp4",
+    "évidence ü.mkv",
+    "con.avi",
+    " .mp4",
+)
 LOCAL_FILES = ("/etc/passwd", "/etc/hostname", "/proc/self/environ")
 # What the cap test derives a mid-stream change from: just over the default 4096x4096 cap.
 OVERSIZE = 4128
@@ -66,8 +74,9 @@ class _Maker:
         self.items.append(Hostile(name or f"{index:03d}-{kind}.mp4", kind, recipe, bytes(data)))
 
 
-def build_corpus(fixtures: Path, seed: int = 0, ffmpeg: str | None = None,
-                 secret: Path = Path("/etc/passwd")) -> list[Hostile]:
+def build_corpus(
+    fixtures: Path, seed: int = 0, ffmpeg: str | None = None, secret: Path = Path("/etc/passwd")
+) -> list[Hostile]:
     """The corpus for this seed: at least 300 files, each a few hundred KB at most."""
     maker = _Maker(_sources(fixtures, ffmpeg), seed, str(secret), [])
     for family in FAMILIES:
@@ -82,8 +91,12 @@ def _sources(fixtures: Path, ffmpeg: str | None) -> dict[str, bytes]:
     if ffmpeg:
         with tempfile.TemporaryDirectory(prefix="bestpart-fuzz-") as folder:
             for name in SPEECH_SOURCES:
-                sources[name] = _ffmpeg(ffmpeg, Path(folder), ["-i", str(fixtures / name), "-t", str(EXCERPT_SECONDS),
-                                                               "-c", "copy", "-map_metadata", "0"], name)
+                sources[name] = _ffmpeg(
+                    ffmpeg,
+                    Path(folder),
+                    ["-i", str(fixtures / name), "-t", str(EXCERPT_SECONDS), "-c", "copy", "-map_metadata", "0"],
+                    name,
+                )
     return sources
 
 
@@ -111,7 +124,7 @@ def overwritten_runs(m: _Maker) -> None:
             fill = rng.choice((b"\x00", b"\xff", None))
             run = fill * length if fill else rng.randbytes(length)
             out = bytearray(data)
-            out[at:at + length] = run[: len(out) - at]
+            out[at : at + length] = run[: len(out) - at]
             m.add("overwrite", f"{source}: {length} bytes of {fill!r} at {at}", out)
 
 
@@ -145,22 +158,42 @@ def wrong_names(m: _Maker) -> None:
         m.add("wrong-extension", f"{source} named {EXTENSIONS[i]!r}", data, name=f"clip{EXTENSIONS[i]}")
         m.add("hostile-name", f"{source} named {HOSTILE_NAMES[i]!r}", data, name=HOSTILE_NAMES[i])
     for i, name in enumerate(HOSTILE_NAMES[4:]):
-        m.add("hostile-name", f"one flipped byte, named {name!r}", _flip_byte(m.sources["silent.mkv"], 20_000 - i),
-              name=name)
+        m.add(
+            "hostile-name",
+            f"one flipped byte, named {name!r}",
+            _flip_byte(m.sources["silent.mkv"], 20_000 - i),
+            name=name,
+        )
 
 
 def empty_and_tiny(m: _Maker) -> None:
-    for content in (b"", b"\x00", b"ftyp", b"\x00\x00\x00\x08ftyp", b"\x1a\x45\xdf\xa3", b"RIFF\x00\x00\x00\x00AVI ",
-                    b"\x00\x00\x00\x00moov", b"\x00" * 4096):
+    for content in (
+        b"",
+        b"\x00",
+        b"ftyp",
+        b"\x00\x00\x00\x08ftyp",
+        b"\x1a\x45\xdf\xa3",
+        b"RIFF\x00\x00\x00\x00AVI ",
+        b"\x00\x00\x00\x00moov",
+        b"\x00" * 4096,
+    ):
         m.add("tiny", f"{len(content)} bytes: {content[:16]!r}", content)
 
 
 def magic_and_noise(m: _Maker) -> None:
-    magics = (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01",
-              b"RIFF\xff\xff\x00\x00AVI LIST", b"\x00\x00\x00\x08wide\x00\x00\x00\x10mdat")
+    magics = (
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2",
+        b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01",
+        b"RIFF\xff\xff\x00\x00AVI LIST",
+        b"\x00\x00\x00\x08wide\x00\x00\x00\x10mdat",
+    )
     for i in range(12):
         rng = m.rng("noise", i)
-        m.add("noise", f"magic {i % len(magics)} + random bytes", magics[i % len(magics)] + rng.randbytes(rng.choice((100, 5000, 60_000))))
+        m.add(
+            "noise",
+            f"magic {i % len(magics)} + random bytes",
+            magics[i % len(magics)] + rng.randbytes(rng.choice((100, 5000, 60_000))),
+        )
 
 
 # --- declared sizes, counts and durations -----------------------------------------------------
@@ -168,17 +201,27 @@ def magic_and_noise(m: _Maker) -> None:
 HUGE = (0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF)
 # (box path, offset in its body, what the field is); full boxes start with 4 bytes of version/flags.
 MP4_FIELDS = (
-    ("moov/mvhd", 12, "timescale"), ("moov/mvhd", 16, "duration"), ("moov/trak/tkhd", 20, "duration"),
-    ("moov/trak/tkhd", 76, "width"), ("moov/trak/tkhd", 80, "height"),
-    ("moov/trak/mdia/mdhd", 12, "timescale"), ("moov/trak/mdia/mdhd", 16, "duration"),
-    ("moov/trak/mdia/minf/stbl/stsd", 4, "entry count"), ("moov/trak/mdia/minf/stbl/stsd", 32, "avc1 width+height"),
-    ("moov/trak/mdia/minf/stbl/stsz", 4, "sample size"), ("moov/trak/mdia/minf/stbl/stsz", 8, "sample count"),
+    ("moov/mvhd", 12, "timescale"),
+    ("moov/mvhd", 16, "duration"),
+    ("moov/trak/tkhd", 20, "duration"),
+    ("moov/trak/tkhd", 76, "width"),
+    ("moov/trak/tkhd", 80, "height"),
+    ("moov/trak/mdia/mdhd", 12, "timescale"),
+    ("moov/trak/mdia/mdhd", 16, "duration"),
+    ("moov/trak/mdia/minf/stbl/stsd", 4, "entry count"),
+    ("moov/trak/mdia/minf/stbl/stsd", 32, "avc1 width+height"),
+    ("moov/trak/mdia/minf/stbl/stsz", 4, "sample size"),
+    ("moov/trak/mdia/minf/stbl/stsz", 8, "sample count"),
     ("moov/trak/mdia/minf/stbl/stsz", 12, "first sample's size"),
-    ("moov/trak/mdia/minf/stbl/stts", 4, "entry count"), ("moov/trak/mdia/minf/stbl/stts", 8, "sample count"),
+    ("moov/trak/mdia/minf/stbl/stts", 4, "entry count"),
+    ("moov/trak/mdia/minf/stbl/stts", 8, "sample count"),
     ("moov/trak/mdia/minf/stbl/stts", 12, "sample delta"),
-    ("moov/trak/mdia/minf/stbl/stco", 4, "chunk count"), ("moov/trak/mdia/minf/stbl/stco", 8, "first chunk offset"),
-    ("moov/trak/mdia/minf/stbl/stsc", 4, "entry count"), ("moov/trak/mdia/minf/stbl/stsc", 12, "samples per chunk"),
-    ("moov/trak/edts/elst", 8, "segment duration"), ("moov/trak/edts/elst", 12, "media time"),
+    ("moov/trak/mdia/minf/stbl/stco", 4, "chunk count"),
+    ("moov/trak/mdia/minf/stbl/stco", 8, "first chunk offset"),
+    ("moov/trak/mdia/minf/stbl/stsc", 4, "entry count"),
+    ("moov/trak/mdia/minf/stbl/stsc", 12, "samples per chunk"),
+    ("moov/trak/edts/elst", 8, "segment duration"),
+    ("moov/trak/edts/elst", 12, "media time"),
 )
 
 
@@ -203,8 +246,11 @@ def mp4_box_sizes(m: _Maker) -> None:
         for i in range(10):
             rng = m.rng("boxsize", source, i)
             box, value = rng.choice(boxes), rng.choice((0, 1, 7, 0x7FFFFFFF, 0xFFFFFFFF))
-            m.add("giant-size", f"{source}: {box.path} size = {value:#x}",
-                  _put(m.sources[source], box.start, struct.pack(">I", value)))
+            m.add(
+                "giant-size",
+                f"{source}: {box.path} size = {value:#x}",
+                _put(m.sources[source], box.start, struct.pack(">I", value)),
+            )
 
 
 def zero_durations(m: _Maker) -> None:
@@ -213,7 +259,7 @@ def zero_durations(m: _Maker) -> None:
     every = bytearray(data)
     for path, offset in (("moov/mvhd", 16), ("moov/trak/mdia/mdhd", 16), ("moov/trak/tkhd", 20)):
         for box in find_boxes(data, path):
-            every[box.body + offset:box.body + offset + 4] = bytes(4)
+            every[box.body + offset : box.body + offset + 4] = bytes(4)
     m.add("duration", "speech.mp4: every duration 0", every)
     mvhd = find_boxes(data, "moov/mvhd")[0]
     m.add("duration", "speech.mp4: movie duration 0", _put(data, mvhd.body + 16, bytes(4)))
@@ -237,17 +283,27 @@ def mkv_fields(m: _Maker) -> None:
     for element_id in MKV_SIZED:
         for element in find_elements(data, element_id)[:1]:
             giant = (0x01 << 56 | (1 << 56) - 2).to_bytes(8, "big")  # 8-byte vint, largest known size
-            out = data[:element.size_at] + giant + data[element.size_at + element.size_len:]
+            out = data[: element.size_at] + giant + data[element.size_at + element.size_len :]
             m.add("giant-size", f"silent.mkv: element {element_id.hex()} size 2^56-2", out)
     for element in find_elements(data, b"\xb0") + find_elements(data, b"\xba"):
         m.add("giant-field", f"silent.mkv: {element.id.hex()} = 255", _put(data, element.body, b"\xff"))
 
 
 # (chunk, offset in its data, field): AVI's main header, stream header and bitmap header.
-AVI_FIELDS = (("avih", 0, "µs per frame"), ("avih", 16, "total frames"), ("avih", 24, "streams"),
-              ("avih", 32, "width"), ("avih", 36, "height"), ("strh", 20, "scale"), ("strh", 24, "rate"),
-              ("strh", 32, "length"), ("strf", 4, "width"), ("strf", 8, "height"), ("idx1", 8, "first offset"),
-              ("idx1", 12, "first size"))
+AVI_FIELDS = (
+    ("avih", 0, "µs per frame"),
+    ("avih", 16, "total frames"),
+    ("avih", 24, "streams"),
+    ("avih", 32, "width"),
+    ("avih", 36, "height"),
+    ("strh", 20, "scale"),
+    ("strh", 24, "rate"),
+    ("strh", 32, "length"),
+    ("strf", 4, "width"),
+    ("strf", 8, "height"),
+    ("idx1", 8, "first offset"),
+    ("idx1", 12, "first size"),
+)
 
 
 def avi_fields(m: _Maker) -> None:
@@ -256,7 +312,9 @@ def avi_fields(m: _Maker) -> None:
     for i, (fourcc, offset, field) in enumerate(AVI_FIELDS):
         for value in (0, 0xFFFFFFFF, m.rng("avi", i).randrange(1 << 31)):
             at = next(body for cc, _, body in chunks if cc == fourcc.encode()) + offset
-            m.add("giant-field", f"mjpeg_pcm.avi: {fourcc} {field} = {value:#x}", _put(data, at, struct.pack("<I", value)))
+            m.add(
+                "giant-field", f"mjpeg_pcm.avi: {fourcc} {field} = {value:#x}", _put(data, at, struct.pack("<I", value))
+            )
     for fourcc, start, _ in chunks[:6]:
         m.add("giant-size", f"mjpeg_pcm.avi: {fourcc!r} chunk size 0xffffffff", _put(data, start + 4, b"\xff" * 4))
 
@@ -279,10 +337,16 @@ def polyglots(m: _Maker) -> None:
     """Playlists that name local files, behind or inside a container's header, or after a whole file."""
     playlists = []
     for target in (m.secret, *LOCAL_FILES):
-        playlists += [f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:{target}\n#EXT-X-ENDLIST\n".encode(),
-                      f"ffconcat version 1.0\nfile '{target}'\n".encode()]
-    heads = (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", b"\x1a\x45\xdf\xa3\x80",
-             b"RIFF\x00\x10\x00\x00AVI LIST", b"\x00\x00\x00\x08free")
+        playlists += [
+            f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:{target}\n#EXT-X-ENDLIST\n".encode(),
+            f"ffconcat version 1.0\nfile '{target}'\n".encode(),
+        ]
+    heads = (
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2",
+        b"\x1a\x45\xdf\xa3\x80",
+        b"RIFF\x00\x10\x00\x00AVI LIST",
+        b"\x00\x00\x00\x08free",
+    )
     for i, playlist in enumerate(playlists):
         m.add("polyglot", f"container magic {i % len(heads)} + playlist {i}", heads[i % len(heads)] + playlist)
     silent = m.sources["silent.mkv"]
@@ -290,8 +354,11 @@ def polyglots(m: _Maker) -> None:
     m.add("polyglot", "HTML + silent.mkv", b"<!DOCTYPE html><html><body>" + silent)
     mdat = find_boxes(m.sources["speech.mp4"], "mdat")[0]
     hls = playlists[0] * 50
-    m.add("polyglot", "speech.mp4 with an HLS playlist over the start of mdat",
-          _put(m.sources["speech.mp4"], mdat.body, hls))
+    m.add(
+        "polyglot",
+        "speech.mp4 with an HLS playlist over the start of mdat",
+        _put(m.sources["speech.mp4"], mdat.body, hls),
+    )
 
 
 def local_paths_in_place(m: _Maker) -> None:
@@ -300,14 +367,30 @@ def local_paths_in_place(m: _Maker) -> None:
         at = data.find(b"Lavf")
         if at != -1:
             for target in ("/etc/passwd", "file:" + m.secret[:40]):
-                m.add("local-path", f"{source}: metadata string replaced by {target}",
-                      _put(data, at, target.encode() + b"\x00"))
+                m.add(
+                    "local-path",
+                    f"{source}: metadata string replaced by {target}",
+                    _put(data, at, target.encode() + b"\x00"),
+                )
 
 
 FAMILIES: tuple[Callable[[_Maker], None], ...] = (
-    bit_flips, overwritten_runs, truncations, splices, concatenations, wrong_names, empty_and_tiny,
-    magic_and_noise, mp4_fields, mp4_box_sizes, zero_durations, mkv_fields, avi_fields, jpeg_sizes,
-    polyglots, local_paths_in_place,
+    bit_flips,
+    overwritten_runs,
+    truncations,
+    splices,
+    concatenations,
+    wrong_names,
+    empty_and_tiny,
+    magic_and_noise,
+    mp4_fields,
+    mp4_box_sizes,
+    zero_durations,
+    mkv_fields,
+    avi_fields,
+    jpeg_sizes,
+    polyglots,
+    local_paths_in_place,
 )
 
 
@@ -342,16 +425,50 @@ def _ffmpeg_files(folder: Path, ffmpeg: str, secret: str) -> Iterator[tuple[str,
         yield f"size-within-cap.{container}", size_change(ffmpeg, folder, (320,), container)
     source = folder / "small.h264"  # left by size_change
     for container in ("mp4", "mkv"):
-        tags = ["-metadata", "title=/etc/passwd", "-metadata", f"comment=file:{secret}",
-                "-metadata", f"encoder=concat:{secret}|/etc/passwd"]
-        yield f"local-path-tags.{container}", _ffmpeg(ffmpeg, folder, ["-r", "25", "-f", "h264", "-i", str(source),
-                                                                       "-c", "copy", *tags], f"tags.{container}")
+        tags = [
+            "-metadata",
+            "title=/etc/passwd",
+            "-metadata",
+            f"comment=file:{secret}",
+            "-metadata",
+            f"encoder=concat:{secret}|/etc/passwd",
+        ]
+        yield (
+            f"local-path-tags.{container}",
+            _ffmpeg(
+                ffmpeg, folder, ["-r", "25", "-f", "h264", "-i", str(source), "-c", "copy", *tags], f"tags.{container}"
+            ),
+        )
 
 
 def _h264(folder: Path, ffmpeg: str, name: str, source: str) -> bytes:
     out = folder / f"{name}.h264"
-    _run(ffmpeg, ["-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "51", "-g", "25",
-                  "-threads", "1", "-pix_fmt", "yuv420p", "-bsf:v", "h264_mp4toannexb", "-f", "h264", str(out)])
+    _run(
+        ffmpeg,
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "51",
+            "-g",
+            "25",
+            "-threads",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            "-bsf:v",
+            "h264_mp4toannexb",
+            "-f",
+            "h264",
+            str(out),
+        ],
+    )
     return out.read_bytes()
 
 
@@ -369,7 +486,7 @@ def _run(ffmpeg: str, args: list[str]) -> None:
 
 
 def _put(data: bytes, at: int, value: bytes) -> bytes:
-    return data[:at] + value + data[at + len(value):]
+    return data[:at] + value + data[at + len(value) :]
 
 
 def _flip_byte(data: bytes, at: int) -> bytes:

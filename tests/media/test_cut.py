@@ -16,7 +16,7 @@ def test_cut_argv_is_hardened_and_seeks_before_the_input(tmp_path):
     argv = cut.cut_argv(src, dst, 2.0, 6.5)
     assert all(isinstance(a, str) for a in argv)  # an argv list, never a shell string
     i = argv.index("-i")
-    before, after = argv[:i], argv[i + 1:]
+    before, after = argv[:i], argv[i + 1 :]
     assert argv[i + 1] == f"file:{src.resolve()}"
     assert before[before.index("-protocol_whitelist") + 1] == "file"
     allowed = set(before[before.index("-format_whitelist") + 1].split(","))
@@ -76,22 +76,36 @@ def test_a_cut_of_a_broken_source_fails_with_a_reason(tmp_path):
         cut.cut_segment(src, tmp_path / "out.mp4", 1.0, 2.0, timeout=60)
 
 
-TRANSCRIPT = {"language": "en", "model": "tiny.en", "segments": [
-    {"start": 0.5, "end": 3.0, "text": "Hello there sir", "words": [
-        {"start": 0.5, "end": 1.0, "word": "Hello", "probability": 0.9},
-        {"start": 1.0, "end": 1.5, "word": "there", "probability": 0.9},
-        {"start": 1.8, "end": 2.4, "word": "sir", "probability": 0.9},  # middle 2.1: inside a cut from 2.0
-    ]},
-    {"start": 3.0, "end": 8.0, "text": "can I get you some water", "words": [
-        {"start": 3.0, "end": 3.4, "word": "can", "probability": 0.9},
-        {"start": 3.4, "end": 3.6, "word": "I", "probability": 0.9},
-        {"start": 3.6, "end": 3.8, "word": "get", "probability": 0.9},
-        {"start": 3.8, "end": 4.0, "word": "you", "probability": 0.9},
-        {"start": 6.2, "end": 6.9, "word": "some", "probability": 0.9},  # middle 6.55: outside a cut to 6.5
-        {"start": 7.0, "end": 7.5, "word": "water", "probability": 0.9},
-    ]},
-    {"start": 9.0, "end": 10.0, "text": "no word times here", "words": []},
-]}
+TRANSCRIPT = {
+    "language": "en",
+    "model": "tiny.en",
+    "segments": [
+        {
+            "start": 0.5,
+            "end": 3.0,
+            "text": "Hello there sir",
+            "words": [
+                {"start": 0.5, "end": 1.0, "word": "Hello", "probability": 0.9},
+                {"start": 1.0, "end": 1.5, "word": "there", "probability": 0.9},
+                {"start": 1.8, "end": 2.4, "word": "sir", "probability": 0.9},  # middle 2.1: inside a cut from 2.0
+            ],
+        },
+        {
+            "start": 3.0,
+            "end": 8.0,
+            "text": "can I get you some water",
+            "words": [
+                {"start": 3.0, "end": 3.4, "word": "can", "probability": 0.9},
+                {"start": 3.4, "end": 3.6, "word": "I", "probability": 0.9},
+                {"start": 3.6, "end": 3.8, "word": "get", "probability": 0.9},
+                {"start": 3.8, "end": 4.0, "word": "you", "probability": 0.9},
+                {"start": 6.2, "end": 6.9, "word": "some", "probability": 0.9},  # middle 6.55: outside a cut to 6.5
+                {"start": 7.0, "end": 7.5, "word": "water", "probability": 0.9},
+            ],
+        },
+        {"start": 9.0, "end": 10.0, "text": "no word times here", "words": []},
+    ],
+}
 CUE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})$", re.M)
 
 

@@ -25,8 +25,12 @@ def dialogue(fixtures):
 
 def spoken_by(lines: list[dict], word: Word) -> str:
     middle = (word.start + word.end) / 2
-    return min(lines, key=lambda line: 0 if line["start"] <= middle <= line["end"]
-               else min(abs(middle - line["start"]), abs(middle - line["end"])))["speaker"]
+    return min(
+        lines,
+        key=lambda line: (
+            0 if line["start"] <= middle <= line["end"] else min(abs(middle - line["start"]), abs(middle - line["end"]))
+        ),
+    )["speaker"]
 
 
 def test_the_louder_voice_is_the_officer_and_every_word_has_its_speaker(dialogue):
@@ -75,10 +79,21 @@ def test_one_voice_is_one_speaker():
 
 def test_a_segment_spanning_a_turn_is_split_at_it():
     windows = [(0.0, 1.5), (1.6, 3.0)]
-    words = [Word(0.1, 0.5, "Hello", 0.9), Word(0.6, 1.4, "there.", 0.9), Word(1.7, 2.2, "Hi", 0.9),
-             Word(2.3, 2.9, "officer.", 0.9)]
-    speakers = diarize.Speakers(windows, np.array([0, 1]), np.array([[1.0, 0.2], [0.2, 1.0]]),
-                                ["officer", "person 1"], np.eye(2, 256), [-15.0, -25.0], [1.5, 1.4])
+    words = [
+        Word(0.1, 0.5, "Hello", 0.9),
+        Word(0.6, 1.4, "there.", 0.9),
+        Word(1.7, 2.2, "Hi", 0.9),
+        Word(2.3, 2.9, "officer.", 0.9),
+    ]
+    speakers = diarize.Speakers(
+        windows,
+        np.array([0, 1]),
+        np.array([[1.0, 0.2], [0.2, 1.0]]),
+        ["officer", "person 1"],
+        np.eye(2, 256),
+        [-15.0, -25.0],
+        [1.5, 1.4],
+    )
     parts = diarize._attribute(Segment(0.1, 2.9, "Hello there. Hi officer.", words), speakers)
     assert [(p.speaker, p.text) for p in parts] == [("officer", "Hello there."), ("person 1", "Hi officer.")]
 
@@ -89,17 +104,19 @@ def test_vtt_cue_text_is_escaped():
     assert "<v Person 1>a &lt;b&gt; &amp; --&gt; c" in vtt
 
 
-
 def test_a_quiet_window_nearer_the_officers_voice_is_the_quiet_speakers():
     # Two voices of one synthesiser sound alike: some of the civilian's windows come out nearer the
     # officer's voice than their own. They are as quiet as the civilian (9 dB under the officer),
     # which settles it; a window of the officer's that is merely quieter would not move.
     rng = np.random.default_rng(7)
     officer, civilian = rng.normal(size=(2, 256))
+
     def windows_of(voice, n, noise=0.3):
         return voice + rng.normal(scale=noise, size=(n, 256))
-    embeddings = np.vstack([windows_of(officer, 30), windows_of(civilian, 6),
-                            windows_of(0.65 * officer + 0.35 * civilian, 6, noise=0.6)])
+
+    embeddings = np.vstack(
+        [windows_of(officer, 30), windows_of(civilian, 6), windows_of(0.65 * officer + 0.35 * civilian, 6, noise=0.6)]
+    )
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
     loudness = np.array([-15.0] * 30 + [-24.0] * 12) + rng.normal(scale=0.8, size=42)
     windows = [(i * 1.0, i * 1.0 + 0.9) for i in range(42)]
@@ -108,14 +125,14 @@ def test_a_quiet_window_nearer_the_officers_voice_is_the_quiet_speakers():
     assert list(labels) == ["officer"] * 30 + ["person 1"] * 12
 
 
-
 def test_a_civilian_nearly_as_loud_as_the_officer_keeps_their_words(fixtures):
     # The speech windows of bench/asr's dev-comm-08 (a shop owner 4 dB under the officer, both
     # espeak voices), embedded and measured as diarize does, with who really spoke each: part of the
     # owner's speech joined the officer as loud and not unlike them (86 % of windows right before
     # the nearest-voice step, 90 % with it).
     recorded = np.load(fixtures / "loud_civilian_windows.npz")
-    speakers = diarize.cluster([tuple(w) for w in recorded["windows"]], recorded["embeddings"].astype(np.float32),
-                               recorded["loudness"], None)
+    speakers = diarize.cluster(
+        [tuple(w) for w in recorded["windows"]], recorded["embeddings"].astype(np.float32), recorded["loudness"], None
+    )
     labels = np.array(speakers.labels)[speakers.cluster_of]
     assert np.mean((labels == "officer") == recorded["officer"]) >= 0.89

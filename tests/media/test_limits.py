@@ -55,15 +55,18 @@ def test_every_input_carries_the_pixel_cap(tmp_path):
 
 def _child(code: str, limits: Limits = ffmpeg.DEFAULT_LIMITS) -> tuple[Completed, str]:
     out = bytearray()
-    done = ffmpeg.run([sys.executable, "-c", code], timeout=60, limits=limits,
-                      read_stdout=lambda stdout: out.extend(stdout.read()))
+    done = ffmpeg.run(
+        [sys.executable, "-c", code], timeout=60, limits=limits, read_stdout=lambda stdout: out.extend(stdout.read())
+    )
     return done, out.decode()
 
 
 def test_every_child_runs_under_the_rlimits():
     limits = Limits(memory_bytes=3 * 1024**3, cpu_seconds=1234)
-    _, out = _child("import resource as r; print(r.getrlimit(r.RLIMIT_AS), r.getrlimit(r.RLIMIT_CPU),"
-                    " r.getrlimit(r.RLIMIT_CORE))", limits)
+    _, out = _child(
+        "import resource as r; print(r.getrlimit(r.RLIMIT_AS), r.getrlimit(r.RLIMIT_CPU), r.getrlimit(r.RLIMIT_CORE))",
+        limits,
+    )
     assert out.split("\n")[0] == f"({3 * 1024**3}, {3 * 1024**3}) (1234, 1239) (0, 0)"
 
 
@@ -120,13 +123,16 @@ def test_ffmpeg_failing_on_our_own_files_is_our_fault(fixtures, tmp_path):
         proxy.make_proxy(fixtures / "silent.mkv", tmp_path / "missing" / "proxy.mp4", _INFO, timeout=60)
 
 
-@pytest.mark.parametrize("lines, fault", [
-    (["[mov @ 0x1] moov atom not found", "Error opening input file"], MediaRejected),
-    (["[vist#0:0 @ 0x1] Error while opening decoder", "Error opening output file"], MediaRejected),
-    (["[mov @ 0x1] /etc/passwd: No such file or directory"], MediaRejected),  # a file it names, not ours
-    (["file:/srv/tmp/x.mp4: No space left on device"], MediaToolError),
-    (["Unknown encoder 'libx264'"], MediaToolError),
-])
+@pytest.mark.parametrize(
+    "lines, fault",
+    [
+        (["[mov @ 0x1] moov atom not found", "Error opening input file"], MediaRejected),
+        (["[vist#0:0 @ 0x1] Error while opening decoder", "Error opening output file"], MediaRejected),
+        (["[mov @ 0x1] /etc/passwd: No such file or directory"], MediaRejected),  # a file it names, not ours
+        (["file:/srv/tmp/x.mp4: No space left on device"], MediaToolError),
+        (["Unknown encoder 'libx264'"], MediaToolError),
+    ],
+)
 def test_check_exit_tells_the_files_faults_from_ours(lines, fault):
     done = Completed(argv=["ffmpeg", "-i", "file:/srv/in.mp4", "file:/srv/tmp/x.mp4"], returncode=1, stderr_tail=lines)
     with pytest.raises(fault, match="^the proxy failed: "):
@@ -151,10 +157,10 @@ def test_audio_past_its_byte_budget_is_refused_as_it_streams():
 def test_durations_that_are_zero_negative_tiny_or_not_numbers_are_rejected(fixtures, tmp_path):
     data = (fixtures / "silent.mkv").read_bytes()
     scale = find_elements(data, b"\x2a\xd7\xb1")[0]  # TimestampScale: 1 ns ticks make 3 s last 3 µs
-    cases = {"tiny-ticks.mkv": data[:scale.body] + b"\x00\x00\x01" + data[scale.end:]}
+    cases = {"tiny-ticks.mkv": data[: scale.body] + b"\x00\x00\x01" + data[scale.end :]}
     duration = find_elements(data, b"\x44\x89")[0]
     for name, value in {"zero": 0.0, "negative": -1.0, "nan": float("nan")}.items():
-        cases[f"{name}.mkv"] = data[:duration.body] + _double(value) + data[duration.end:]
+        cases[f"{name}.mkv"] = data[: duration.body] + _double(value) + data[duration.end :]
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
         with pytest.raises(MediaRejected, match="duration"):
@@ -170,6 +176,18 @@ def _double(value: float) -> bytes:
     return struct.pack(">d", value)
 
 
-_INFO = probe.VideoInfo(container="mov,mp4,m4a,3gp,3g2,mj2", duration=3.0, width=160, height=120, rotation=0,
-                        video_codec="h264", pixel_format="yuv420p", frame_rate=25.0, audio_codec=None,
-                        audio_channels=None, audio_sample_rate=None, stream_count=1, bit_rate=None)
+_INFO = probe.VideoInfo(
+    container="mov,mp4,m4a,3gp,3g2,mj2",
+    duration=3.0,
+    width=160,
+    height=120,
+    rotation=0,
+    video_codec="h264",
+    pixel_format="yuv420p",
+    frame_rate=25.0,
+    audio_codec=None,
+    audio_channels=None,
+    audio_sample_rate=None,
+    stream_count=1,
+    bit_rate=None,
+)

@@ -16,8 +16,15 @@ TIMEOUT = 120
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
-                               jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    normalise = jiwer.Compose(
+        [
+            jiwer.ToLowerCase(),
+            jiwer.RemovePunctuation(),
+            jiwer.RemoveMultipleSpaces(),
+            jiwer.Strip(),
+            jiwer.ReduceToListOfListOfWords(),
+        ]
+    )
     return jiwer.wer(reference, hypothesis, reference_transform=normalise, hypothesis_transform=normalise)
 
 
@@ -95,7 +102,7 @@ def test_audio_is_16k_mono_float(fixtures):
 def test_damaged_audio_is_rejected(fixtures, tmp_path):
     data = bytearray((fixtures / "speech.mp4").read_bytes())
     middle = len(data) // 2
-    data[middle - 20000:middle + 20000] = np.random.default_rng(3).integers(0, 256, 40000, dtype=np.uint8).tobytes()
+    data[middle - 20000 : middle + 20000] = np.random.default_rng(3).integers(0, 256, 40000, dtype=np.uint8).tobytes()
     damaged = tmp_path / "damaged.mp4"
     damaged.write_bytes(bytes(data))
     with pytest.raises(MediaRejected, match="damaged"):

@@ -13,12 +13,15 @@ from media.probe import ProbeLimits, probe, probe_in_process
 LIMITS = ProbeLimits()
 
 
-@pytest.mark.parametrize("name, codec, audio, size", [
-    ("speech.mp4", "h264", "aac", (320, 180)),
-    ("hevc_rotated.mov", "hevc", "aac", (144, 176)),  # displayed size: the camera was sideways
-    ("silent.mkv", "h264", None, (160, 120)),
-    ("mjpeg_pcm.avi", "mjpeg", "pcm_s16le", (160, 120)),
-])
+@pytest.mark.parametrize(
+    "name, codec, audio, size",
+    [
+        ("speech.mp4", "h264", "aac", (320, 180)),
+        ("hevc_rotated.mov", "hevc", "aac", (144, 176)),  # displayed size: the camera was sideways
+        ("silent.mkv", "h264", None, (160, 120)),
+        ("mjpeg_pcm.avi", "mjpeg", "pcm_s16le", (160, 120)),
+    ],
+)
 def test_probe_describes_supported_sources(fixtures, name, codec, audio, size):
     info = probe(fixtures / name, LIMITS)
     assert (info.video_codec, info.audio_codec, (info.width, info.height)) == (codec, audio, size)
@@ -52,8 +55,7 @@ def test_truncated_files_are_rejected(fixtures, tmp_path):
 
 def test_file_cut_before_its_index_is_rejected(fixtures, tmp_path):
     index_last = tmp_path / "index_last.mp4"
-    subprocess.run([*ffmpeg.base_args(), "-i", str(fixtures / "speech.mp4"), "-c", "copy", str(index_last)],
-                   check=True)
+    subprocess.run([*ffmpeg.base_args(), "-i", str(fixtures / "speech.mp4"), "-c", "copy", str(index_last)], check=True)
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(index_last.read_bytes()[:100_000])
     with pytest.raises(MediaRejected, match="cannot be read as a video"):
@@ -77,8 +79,9 @@ def test_demuxer_allowlist_holds_even_past_the_sniffer(tmp_path):
     with pytest.raises(MediaRejected) as caught:
         probe_in_process(playlist, LIMITS)
     assert "TOP-SECRET" not in str(caught.value)
-    out = subprocess.run([*ffmpeg.base_args(), *ffmpeg.input_args(playlist), "-f", "null", "-"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*ffmpeg.base_args(), *ffmpeg.input_args(playlist), "-f", "null", "-"], capture_output=True, text=True
+    )
     assert out.returncode != 0 and "TOP-SECRET" not in out.stdout + out.stderr
 
 

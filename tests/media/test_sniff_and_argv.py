@@ -9,30 +9,48 @@ from media.errors import MediaRejected
 from media.probe import VideoInfo
 from media.sniff import sniff_container
 
-INFO = VideoInfo(container="mov,mp4,m4a,3gp,3g2,mj2", duration=10.0, width=1920, height=1080, rotation=0,
-                 video_codec="h264", pixel_format="yuv420p", frame_rate=30.0, audio_codec="aac",
-                 audio_channels=1, audio_sample_rate=48000, stream_count=2, bit_rate=None)
+INFO = VideoInfo(
+    container="mov,mp4,m4a,3gp,3g2,mj2",
+    duration=10.0,
+    width=1920,
+    height=1080,
+    rotation=0,
+    video_codec="h264",
+    pixel_format="yuv420p",
+    frame_rate=30.0,
+    audio_codec="aac",
+    audio_channels=1,
+    audio_sample_rate=48000,
+    stream_count=2,
+    bit_rate=None,
+)
 
 
-@pytest.mark.parametrize("head, kind", [
-    (b"\x00\x00\x00\x20ftypisom" + bytes(20), "mp4"),
-    (b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "mp4"),
-    (b"\x1a\x45\xdf\xa3\x93\x42\x82\x88matroska", "matroska"),
-    (b"RIFF\x00\x10\x00\x00AVI LIST", "avi"),
-])
+@pytest.mark.parametrize(
+    "head, kind",
+    [
+        (b"\x00\x00\x00\x20ftypisom" + bytes(20), "mp4"),
+        (b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "mp4"),
+        (b"\x1a\x45\xdf\xa3\x93\x42\x82\x88matroska", "matroska"),
+        (b"RIFF\x00\x10\x00\x00AVI LIST", "avi"),
+    ],
+)
 def test_sniff_recognises_supported_containers(head, kind):
     assert sniff_container(head) == kind
 
 
-@pytest.mark.parametrize("head, words", [
-    (b"", "empty"),
-    (b"#EXTM3U\n#EXTINF:10,\nfile:///etc/passwd\n", "HLS playlist"),
-    (b"\xef\xbb\xbf#EXTM3U\n", "HLS playlist"),
-    (b"ffconcat version 1.0\nfile '/etc/passwd'\n", "ffconcat playlist"),
-    (b"<!DOCTYPE html><html><body>hi</body></html>", "HTML"),
-    (b"just some notes about a stop\n", "text"),
-    (bytes(range(256)) * 4, "not a recognised video container"),
-])
+@pytest.mark.parametrize(
+    "head, words",
+    [
+        (b"", "empty"),
+        (b"#EXTM3U\n#EXTINF:10,\nfile:///etc/passwd\n", "HLS playlist"),
+        (b"\xef\xbb\xbf#EXTM3U\n", "HLS playlist"),
+        (b"ffconcat version 1.0\nfile '/etc/passwd'\n", "ffconcat playlist"),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", "HTML"),
+        (b"just some notes about a stop\n", "text"),
+        (bytes(range(256)) * 4, "not a recognised video container"),
+    ],
+)
 def test_sniff_refuses_everything_else_with_a_specific_reason(head, words):
     with pytest.raises(MediaRejected, match=words):
         sniff_container(head)

@@ -20,8 +20,9 @@ def heard_words(result) -> set[str]:
     return {"".join(c for c in w.word.lower() if c.isalpha()) for s in result.segments for w in s.words}
 
 
-@pytest.mark.parametrize("prompt", [None, transcribe.vocabulary_prompt(DEFAULT_VOCABULARY)],
-                         ids=["plain", "vocabulary-prompt"])
+@pytest.mark.parametrize(
+    "prompt", [None, transcribe.vocabulary_prompt(DEFAULT_VOCABULARY)], ids=["plain", "vocabulary-prompt"]
+)
 def test_speech_after_a_long_silence_keeps_its_words(fixtures, whisper, prompt):
     # A sentence, 40 s of faint noise, a sentence: one 30 s window of Whisper judged "no speech"
     # used to take the second sentence with it.
@@ -72,7 +73,7 @@ def test_decoding_loops_are_cut_back_to_one():
 def test_the_guards_drop_words_over_silence_and_stock_phrases_over_quiet_audio():
     quiet = np.zeros(20 * transcribe.SAMPLE_RATE, np.float32)
     loud = quiet.copy()
-    loud[10 * transcribe.SAMPLE_RATE:] = 0.1
+    loud[10 * transcribe.SAMPLE_RATE :] = 0.1
     regions = [Region(0.0, 5.0), Region(10.0, 20.0)]
     stock = Segment(11.0, 12.0, "Thank you for watching.", words("Thank", "you", "for", "watching.", start=11.0))
     outside = Segment(6.0, 8.0, "ghost words", words("ghost", "words", start=6.5))

@@ -60,7 +60,7 @@ def test_embeddings_match_the_torch_original(speech, reference, encoder):
 
 def test_mel_frames_match_librosa(speech, reference):
     start, end = reference["windows"][int(reference["mel_window"])]
-    samples = speech[round(float(start) * 16000):round(float(end) * 16000)]
+    samples = speech[round(float(start) * 16000) : round(float(end) * 16000)]
     assert hashlib.sha256(samples.tobytes()).hexdigest() == str(reference["mel_samples_sha256"]), (
         "speech.mp4 no longer decodes to the samples the reference was made from (another ffmpeg?): "
         "rerun scripts/convert_resemblyzer.py"

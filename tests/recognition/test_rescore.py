@@ -17,8 +17,11 @@ from api.review.models import ReviewItem
 from api.search.service import search
 from tests.recognition.test_detector import transcript
 
-SPOKEN = transcript("Hi, my name is Officer Lee.", "Take a deep breath, you are not in trouble.",
-                    "Is he breathing? Start CPR, I have the AED.")
+SPOKEN = transcript(
+    "Hi, my name is Officer Lee.",
+    "Take a deep breath, you are not in trouble.",
+    "Is he breathing? Start CPR, I have the AED.",
+)
 
 
 @pytest.fixture
@@ -44,16 +47,32 @@ def without_life_saving(rules: dict) -> None:
 def make_ready_clip(app, words: dict = SPOKEN, digest: str | None = None) -> int:
     with session_scope() as session:
         sha = uuid.uuid4().hex * 2
-        clip = Clip(sha256=sha, size_bytes=1, status=ClipStatus.READY, badge_number="9001",
-                    evidence_id=f"EV-RESCORE-{sha[:6]}", rules_digest=digest)
+        clip = Clip(
+            sha256=sha,
+            size_bytes=1,
+            status=ClipStatus.READY,
+            badge_number="9001",
+            evidence_id=f"EV-RESCORE-{sha[:6]}",
+            rules_digest=digest,
+        )
         session.add(clip)
         session.flush()
         temp = get_store().temp_path(".json")
         temp.write_text(json.dumps(words))
         final = get_store().publish(temp, sha, "transcript.json")
-        session.add(Asset(clip_id=clip.id, kind="transcript.json", path=get_store().relative(final),
-                          content_type="application/json", size_bytes=1, sha256="0" * 64, parent_sha256=sha,
-                          tool="test", tool_version="test"))
+        session.add(
+            Asset(
+                clip_id=clip.id,
+                kind="transcript.json",
+                path=get_store().relative(final),
+                content_type="application/json",
+                size_bytes=1,
+                sha256="0" * 64,
+                parent_sha256=sha,
+                tool="test",
+                tool_version="test",
+            )
+        )
         session.add(ReviewItem(clip_id=clip.id))
         return clip.id
 

@@ -23,8 +23,10 @@ def heard_as(speaker: str, *lines: str) -> dict:
     return result
 
 
-CALMING = ("You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
-           "I understand, that must be so frustrating. We'll get this sorted out.")
+CALMING = (
+    "You're safe now. I hear you, take a deep breath, nobody's going to hurt you.",
+    "I understand, that must be so frustrating. We'll get this sorted out.",
+)
 
 
 def test_a_speaker_correction_persists_is_audited_and_rescores(app, app_client):
@@ -32,8 +34,9 @@ def test_a_speaker_correction_persists_is_audited_and_rescores(app, app_client):
     scored = app_client.get(f"/api/v1/clips/{clip_id}").json()
     assert scored.get("suggested_categories", []) == []  # the words were heard as someone else's
 
-    answer = app_client.put(f"/api/v1/clips/{clip_id}/transcript/speakers",
-                            json={"segments": [0, 1], "speaker": "Officer"})
+    answer = app_client.put(
+        f"/api/v1/clips/{clip_id}/transcript/speakers", json={"segments": [0, 1], "speaker": "Officer"}
+    )
     assert answer.status_code == 200, answer.text
     transcript_now = app_client.get(f"/api/v1/clips/{clip_id}/transcript").json()
     assert [(s["speaker"], s["corrected"]) for s in transcript_now["segments"]] == [("officer", True)] * 2
@@ -44,7 +47,9 @@ def test_a_speaker_correction_persists_is_audited_and_rescores(app, app_client):
     assert "de-escalation" in rescored["suggested_categories"]
     assert {h["speaker"] for h in rescored["highlights"]} == {"officer"}
     audit = app_client.get("/api/v1/audit", params={"action": "clip.speaker_correct"}).json()
-    assert [e["details"] for e in audit if e["object_id"] == str(clip_id)] == [{"segments": [0, 1], "speaker": "officer"}]
+    assert [e["details"] for e in audit if e["object_id"] == str(clip_id)] == [
+        {"segments": [0, 1], "speaker": "officer"}
+    ]
     with session_scope() as session:
         voiceprint = session.get(Voiceprint, "9001")
         assert voiceprint is not None and voiceprint.embedding[7] > 0.99 and voiceprint.clips == 1
@@ -68,8 +73,11 @@ def test_only_the_review_team_corrects_speakers(app, app_client):
     clip_id = make_ready_clip(app, heard_as("person 1", *CALMING))
     for roles, badge in ((("trainer",), None), (("officer",), "9001")):  # not even the recording officer
         _, token = make_user(roles=roles, badge=badge)
-        refused = app_client.put(f"/api/v1/clips/{clip_id}/transcript/speakers",
-                                 json={"segments": [0], "speaker": "officer"}, headers=bearer(token))
+        refused = app_client.put(
+            f"/api/v1/clips/{clip_id}/transcript/speakers",
+            json={"segments": [0], "speaker": "officer"},
+            headers=bearer(token),
+        )
         assert refused.status_code == 403, roles
 
 
@@ -78,5 +86,7 @@ def test_a_correction_made_before_the_transcript_changed_is_not_applied(app, app
     from api.clips.transcripts import apply_corrections
 
     moved = heard_as("person 1", *CALMING)
-    stale = SpeakerCorrection(clip_id=1, segment=1, segment_start=moved["segments"][1]["start"] + 2.0, speaker="officer")
+    stale = SpeakerCorrection(
+        clip_id=1, segment=1, segment_start=moved["segments"][1]["start"] + 2.0, speaker="officer"
+    )
     assert apply_corrections(moved, {1: stale})["segments"][1]["speaker"] == "person 1"

@@ -12,8 +12,10 @@ def marked(body: str, q: str) -> str | None:
 
 def test_every_term_must_occur_and_each_occurrence_is_marked():
     body = "Narcan is in the bag. Give him the Narcan, now."
-    assert marked(body, "narcan bag") == \
-        "<mark>Narcan</mark> is in the <mark>bag</mark>. Give him the <mark>Narcan</mark>, now."
+    assert (
+        marked(body, "narcan bag")
+        == "<mark>Narcan</mark> is in the <mark>bag</mark>. Give him the <mark>Narcan</mark>, now."
+    )
     assert marked(body, "narcan ambulance") is None
 
 
@@ -41,5 +43,6 @@ def test_a_long_passage_is_cut_around_the_first_match():
 
 
 def test_the_text_is_escaped_and_only_the_marks_are_html():
-    assert marked('5 < 6 & "ok" <b>CPR</b>', "cpr") == \
-        "5 &lt; 6 &amp; &quot;ok&quot; &lt;b&gt;<mark>CPR</mark>&lt;/b&gt;"
+    assert (
+        marked('5 < 6 & "ok" <b>CPR</b>', "cpr") == "5 &lt; 6 &amp; &quot;ok&quot; &lt;b&gt;<mark>CPR</mark>&lt;/b&gt;"
+    )

@@ -78,22 +78,69 @@ def clips(engine) -> dict[str, int]:
     return engine.clips
 
 
-def make_clip(session, *, badge, evidence, categories, transcript_=None, status=ClipStatus.READY,
-              division=None, incident=None, recorded=None, note=None, markers=(),
-              review_state=ReviewState.QUEUED, poster=False) -> int:
-    clip = Clip(sha256=uuid.uuid4().hex * 2, size_bytes=1, status=status, evidence_id=evidence,
-                badge_number=badge, division=division, incident_number=incident, recorded_at=recorded)
+def make_clip(
+    session,
+    *,
+    badge,
+    evidence,
+    categories,
+    transcript_=None,
+    status=ClipStatus.READY,
+    division=None,
+    incident=None,
+    recorded=None,
+    note=None,
+    markers=(),
+    review_state=ReviewState.QUEUED,
+    poster=False,
+) -> int:
+    clip = Clip(
+        sha256=uuid.uuid4().hex * 2,
+        size_bytes=1,
+        status=status,
+        evidence_id=evidence,
+        badge_number=badge,
+        division=division,
+        incident_number=incident,
+        recorded_at=recorded,
+    )
     session.add(clip)
     session.flush()
-    session.add(ClipTag(clip_id=clip.id, badge_number=badge, evidence_id=evidence, categories=categories,
-                        markers=list(markers), note=note, source="api"))
+    session.add(
+        ClipTag(
+            clip_id=clip.id,
+            badge_number=badge,
+            evidence_id=evidence,
+            categories=categories,
+            markers=list(markers),
+            note=note,
+            source="api",
+        )
+    )
     session.add(ReviewItem(clip_id=clip.id, state=review_state))
     for name in StageName:
-        session.add(Stage(clip_id=clip.id, name=name, state=StageState.DONE if status == ClipStatus.READY
-                          else StageState.QUEUED, progress=1.0 if status == ClipStatus.READY else 0.0))
+        session.add(
+            Stage(
+                clip_id=clip.id,
+                name=name,
+                state=StageState.DONE if status == ClipStatus.READY else StageState.QUEUED,
+                progress=1.0 if status == ClipStatus.READY else 0.0,
+            )
+        )
     if poster:
-        session.add(Asset(clip_id=clip.id, kind="poster.jpg", path="p", content_type="image/jpeg", size_bytes=1,
-                          sha256="0" * 64, parent_sha256=clip.sha256, tool="test", tool_version="test"))
+        session.add(
+            Asset(
+                clip_id=clip.id,
+                kind="poster.jpg",
+                path="p",
+                content_type="image/jpeg",
+                size_bytes=1,
+                sha256="0" * 64,
+                parent_sha256=clip.sha256,
+                tool="test",
+                tool_version="test",
+            )
+        )
     session.flush()
     index_clip(session, clip, transcript_)
     return clip.id
@@ -105,24 +152,56 @@ def seed(engine) -> dict[str, int]:
         session.add(Officer(badge_number="5150", name="Maria Okafor", division="Providence"))
         session.flush()
         clips = {
-            "narcan": make_clip(session, badge="4711", evidence="EV-2026-0042", incident="2026-123456",
-                                categories=["life-saving"], transcript_=NARCAN, division="Metro",
-                                recorded=datetime(2026, 3, 1, 22, 15, tzinfo=UTC),
-                                note="Overdose at the bus shelter; <script>alert(1)</script> in the note",
-                                markers=[{"at": 7.5, "note": "starts compressions"}]),
-            "traffic": make_clip(session, badge="4711", evidence="EV-2026-0077", categories=["de-escalation"],
-                                 transcript_=TRAFFIC, division="Metro",
-                                 recorded=datetime(2026, 4, 2, 9, 0, tzinfo=UTC),
-                                 review_state=ReviewState.SELECTED_FOR_TRAINING),
-            "party": make_clip(session, badge="5150", evidence="EV-2026-0100", categories=["community-engagement"],
-                               transcript_=BLOCK_PARTY, division="Providence", poster=True,
-                               recorded=datetime(2026, 5, 20, 18, 0, tzinfo=UTC)),
-            "long": make_clip(session, badge="5150", evidence="EV-2026-0101", categories=["life-saving"],
-                              transcript_=LONG, division="Providence",
-                              recorded=datetime(2026, 5, 21, 18, 0, tzinfo=UTC)),
-            "processing": make_clip(session, badge="5150", evidence="EV-2026-0200", categories=["life-saving"],
-                                    status=ClipStatus.PROCESSING, division="Providence",
-                                    note="second overdose call of the night"),
+            "narcan": make_clip(
+                session,
+                badge="4711",
+                evidence="EV-2026-0042",
+                incident="2026-123456",
+                categories=["life-saving"],
+                transcript_=NARCAN,
+                division="Metro",
+                recorded=datetime(2026, 3, 1, 22, 15, tzinfo=UTC),
+                note="Overdose at the bus shelter; <script>alert(1)</script> in the note",
+                markers=[{"at": 7.5, "note": "starts compressions"}],
+            ),
+            "traffic": make_clip(
+                session,
+                badge="4711",
+                evidence="EV-2026-0077",
+                categories=["de-escalation"],
+                transcript_=TRAFFIC,
+                division="Metro",
+                recorded=datetime(2026, 4, 2, 9, 0, tzinfo=UTC),
+                review_state=ReviewState.SELECTED_FOR_TRAINING,
+            ),
+            "party": make_clip(
+                session,
+                badge="5150",
+                evidence="EV-2026-0100",
+                categories=["community-engagement"],
+                transcript_=BLOCK_PARTY,
+                division="Providence",
+                poster=True,
+                recorded=datetime(2026, 5, 20, 18, 0, tzinfo=UTC),
+            ),
+            "long": make_clip(
+                session,
+                badge="5150",
+                evidence="EV-2026-0101",
+                categories=["life-saving"],
+                transcript_=LONG,
+                division="Providence",
+                recorded=datetime(2026, 5, 21, 18, 0, tzinfo=UTC),
+            ),
+            "processing": make_clip(
+                session,
+                badge="5150",
+                evidence="EV-2026-0200",
+                categories=["life-saving"],
+                status=ClipStatus.PROCESSING,
+                division="Providence",
+                note="second overdose call of the night",
+            ),
         }
         session.commit()
         return clips
@@ -141,8 +220,9 @@ def test_a_spoken_word_finds_its_clip_with_a_snippet_and_the_second_to_jump_to(s
     assert ids(page) == [clips["narcan"]]
     (hit,) = page.results[0].hits
     said = word_of(NARCAN, "Narcan")
-    assert hit.kind == "transcript" and hit.at == said["start"] > NARCAN["segments"][1]["start"], \
+    assert hit.kind == "transcript" and hit.at == said["start"] > NARCAN["segments"][1]["start"], (
         "a hit jumps to its word, not to the start of its segment"
+    )
     assert "<mark>Narcan</mark>" in hit.snippet and "two doses of" in hit.snippet
 
 
@@ -205,8 +285,12 @@ def test_a_clip_appears_once_with_its_best_hits_best_first(session, clips):
         assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
     (narcan,) = search(session, "two", SearchFilters(badge_number="4711")).results
     # "two doses of Narcan" and "two minutes out": the shorter passage, denser in the word, first
-    twos = [w["start"] for s in (NARCAN["segments"][2], NARCAN["segments"][1]) for w in s["words"]
-            if w["word"].lower().startswith("two")]
+    twos = [
+        w["start"]
+        for s in (NARCAN["segments"][2], NARCAN["segments"][1])
+        for w in s["words"]
+        if w["word"].lower().startswith("two")
+    ]
     assert [h.at for h in narcan.hits] == twos
     assert len(ids(search(session, "two"))) == len(set(ids(search(session, "two"))))
 
@@ -216,16 +300,19 @@ def test_snippets_are_escaped_html(session, clips):
     assert "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt;" in result.hits[0].snippet
 
 
-@pytest.mark.parametrize("filters, expected", [
-    (SearchFilters(status=ClipStatus.PROCESSING), ["processing"]),
-    (SearchFilters(status=ClipStatus.READY), ["party", "long"]),
-    (SearchFilters(category="community-engagement"), ["party"]),
-    (SearchFilters(division="Providence"), ["party", "long", "processing"]),
-    (SearchFilters(badge_number="4711"), []),
-    (SearchFilters(date_from=date(2026, 5, 21)), ["long", "processing"]),  # no recorded_at: its upload date
-    (SearchFilters(date_from=date(2026, 5, 1), date_to=date(2026, 5, 20)), ["party"]),
-    (SearchFilters(review_state=ReviewState.QUEUED, division="Providence"), ["party", "long", "processing"]),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        (SearchFilters(status=ClipStatus.PROCESSING), ["processing"]),
+        (SearchFilters(status=ClipStatus.READY), ["party", "long"]),
+        (SearchFilters(category="community-engagement"), ["party"]),
+        (SearchFilters(division="Providence"), ["party", "long", "processing"]),
+        (SearchFilters(badge_number="4711"), []),
+        (SearchFilters(date_from=date(2026, 5, 21)), ["long", "processing"]),  # no recorded_at: its upload date
+        (SearchFilters(date_from=date(2026, 5, 1), date_to=date(2026, 5, 20)), ["party"]),
+        (SearchFilters(review_state=ReviewState.QUEUED, division="Providence"), ["party", "long", "processing"]),
+    ],
+)
 def test_the_queue_filters_narrow_a_search(session, clips, filters, expected):
     assert set(ids(search(session, "Okafor", filters))) == {clips[name] for name in expected}
 
@@ -256,15 +343,24 @@ def test_queries_are_words_never_query_syntax(session, clips):
         assert search(session, q).results == [], q
     assert ids(search(session, "narcan & | ! :* <->")) == [clips["narcan"]]
     assert parse_terms('a "b c" d-e narc 2026 "cpr"') == [
-        Term(("a",)), Term(("b", "c")), Term(("d", "e")), Term(("narc",), prefix=True), Term(("2026",)),
-        Term(("cpr",))]
+        Term(("a",)),
+        Term(("b", "c")),
+        Term(("d", "e")),
+        Term(("narc",), prefix=True),
+        Term(("2026",)),
+        Term(("cpr",)),
+    ]
 
 
 def test_the_result_says_what_the_clip_is(session, clips):
     (result,) = search(session, "narcan").results
     clip = result.clip
-    assert (clip.evidence_id, clip.badge_number, clip.officer_name, clip.division) == \
-        ("EV-2026-0042", "4711", "Daniel Reyes", "Metro")
+    assert (clip.evidence_id, clip.badge_number, clip.officer_name, clip.division) == (
+        "EV-2026-0042",
+        "4711",
+        "Daniel Reyes",
+        "Metro",
+    )
     assert clip.categories == ["life-saving"] and clip.status == ClipStatus.READY and clip.poster is None
     (party,) = search(session, "siren").results
     assert party.clip.poster == f"/api/v1/clips/{clips['party']}/media/poster.jpg"
@@ -273,10 +369,18 @@ def test_the_result_says_what_the_clip_is(session, clips):
 def test_a_tag_added_later_is_searchable_at_once(engine, clips):
     with Session(engine) as session:
         clip = session.get(Clip, clips["party"])
-        add_tag(session, clip, TagInput(badge_number="5150", categories=["community-engagement"],
-                                        note="lemonade stand for the food bank",
-                                        markers=[{"at": 3.0, "note": "hands out stickers"}]),
-                source="api", submitted_from=None)
+        add_tag(
+            session,
+            clip,
+            TagInput(
+                badge_number="5150",
+                categories=["community-engagement"],
+                note="lemonade stand for the food bank",
+                markers=[{"at": 3.0, "note": "hands out stickers"}],
+            ),
+            source="api",
+            submitted_from=None,
+        )
         session.commit()
     with Session(engine) as session:
         (result,) = search(session, "lemonade").results

@@ -24,8 +24,14 @@ def client(app):
 @pytest.fixture(scope="module")
 def narcan_clip(app_client, fixtures) -> int:
     """An upload by badge 8101 (the queue holds the pipeline's jobs; we index a transcript ourselves)."""
-    response = upload(app_client, fixtures / "silent.mkv", badge_number="8101", evidence_id="EV-SEARCH-8101",
-                      categories="life-saving", note="bystander helped with compressions")
+    response = upload(
+        app_client,
+        fixtures / "silent.mkv",
+        badge_number="8101",
+        evidence_id="EV-SEARCH-8101",
+        categories="life-saving",
+        note="bystander helped with compressions",
+    )
     assert response.status_code == 201, response.text
     clip_id = response.json()["id"]
     with session_scope() as session:
@@ -59,15 +65,23 @@ def test_an_officer_finds_only_their_own_clips(client, narcan_clip):
 
 def test_filters_are_checked_and_strangers_are_refused(client, narcan_clip):
     _, token = make_user(roles=("reviewer",))
-    assert client.get("/api/v1/search", params={"q": "narcan", "status": "nonsense"},
-                      headers=bearer(token)).status_code == 422
+    assert (
+        client.get("/api/v1/search", params={"q": "narcan", "status": "nonsense"}, headers=bearer(token)).status_code
+        == 422
+    )
     assert client.get("/api/v1/search", params={"q": ""}, headers=bearer(token)).status_code == 422
-    assert client.get("/api/v1/search", params={"q": "x", "division": "a\x00b"}, headers=bearer(token)).status_code == 422
+    assert (
+        client.get("/api/v1/search", params={"q": "x", "division": "a\x00b"}, headers=bearer(token)).status_code == 422
+    )
     assert client.get("/api/v1/search", params={"q": "x", "offset": 10**20}, headers=bearer(token)).status_code == 422
-    assert client.get("/api/v1/search", params={"q": "narcan", "date_to": "9999-12-31"},
-                      headers=bearer(token)).status_code == 200
-    found = client.get("/api/v1/search", params={"q": "compressions", "status": "processing",
-                                                 "category": "life-saving", "date_from": "2026-01-01"},
-                       headers=bearer(token)).json()
+    assert (
+        client.get("/api/v1/search", params={"q": "narcan", "date_to": "9999-12-31"}, headers=bearer(token)).status_code
+        == 200
+    )
+    found = client.get(
+        "/api/v1/search",
+        params={"q": "compressions", "status": "processing", "category": "life-saving", "date_from": "2026-01-01"},
+        headers=bearer(token),
+    ).json()
     assert narcan_clip in [r["clip"]["id"] for r in found["results"]]
     assert client.get("/api/v1/search", params={"q": "narcan"}).status_code == 401

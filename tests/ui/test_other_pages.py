@@ -37,8 +37,7 @@ def client_for(app, roles, badge=None) -> TestClient:
 def upload_clip(client, fixtures, tmp_path, badge, **fields) -> dict:
     from tests.services import upload
 
-    response = upload(client, fresh_copy(fixtures / "silent.mkv", tmp_path, unique("ui")), badge_number=badge,
-                      **fields)
+    response = upload(client, fresh_copy(fixtures / "silent.mkv", tmp_path, unique("ui")), badge_number=badge, **fields)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -62,7 +61,8 @@ def bars(page: str, chart: str) -> dict[tuple[str, str], float]:
     for attrs in re.findall(r"<rect ([^>]*data-value[^>]*)>", svg.group(0)):
         values = dict(re.findall(r'(data-[a-z]+)="([^"]*)"', attrs))
         found[(unescape(values["data-label"]), unescape(values["data-series"]))] = float(
-            values["data-value"].replace(",", ""))
+            values["data-value"].replace(",", "")
+        )
     return found
 
 
@@ -114,8 +114,8 @@ def test_upload_script_sends_the_csrf_header_and_follows_the_clip(app_client):
     script = app_client.get("/static/upload.js")
     assert script.status_code == 200
     js = script.text
-    assert "meta[name=\"csrf-token\"]" in js and 'setRequestHeader("X-CSRF-Token"' in js
-    assert "xhr.upload.addEventListener(\"progress\"" in js and "/api/v1/clips/${id}" in js
+    assert 'meta[name="csrf-token"]' in js and 'setRequestHeader("X-CSRF-Token"' in js
+    assert 'xhr.upload.addEventListener("progress"' in js and "/api/v1/clips/${id}" in js
 
 
 # --- my footage -------------------------------------------------------------------------------
@@ -124,8 +124,15 @@ def test_upload_script_sends_the_csrf_header_and_follows_the_clip(app_client):
 def test_my_footage_lists_my_clips_not_another_officers(app, app_client, fixtures, tmp_path):
     mine, theirs = unique("b"), unique("b")
     me, other = client_for(app, ["officer"], badge=mine), client_for(app, ["officer"], badge=theirs)
-    my_clip = upload_clip(me, fixtures, tmp_path, mine, evidence_id="EV-MINE", note="offers water",
-                          markers='[{"at": 65, "note": "kneels down"}]')
+    my_clip = upload_clip(
+        me,
+        fixtures,
+        tmp_path,
+        mine,
+        evidence_id="EV-MINE",
+        note="offers water",
+        markers='[{"at": 65, "note": "kneels down"}]',
+    )
     their_clip = upload_clip(other, fixtures, tmp_path, theirs, evidence_id="EV-THEIRS")
 
     page = me.get("/my").text
@@ -136,8 +143,9 @@ def test_my_footage_lists_my_clips_not_another_officers(app, app_client, fixture
     assert f'id="clip-{their_clip["id"]}"' not in app_client.get("/my").text  # an admin's own are theirs too
 
     mark_ready(my_clip["id"])
-    asked = app_client.post(f"/api/v1/review/{my_clip['id']}/decisions",
-                            json={"kind": "needs_info", "reason": "Who called the <medic>?"})
+    asked = app_client.post(
+        f"/api/v1/review/{my_clip['id']}/decisions", json={"kind": "needs_info", "reason": "Who called the <medic>?"}
+    )
     assert asked.status_code == 201, asked.text
     page = me.get("/my").text
     assert f'<form class="tag-form" data-clip="{my_clip["id"]}">' in page
@@ -218,9 +226,11 @@ AWARD_MONTH = "2031-03"  # no other test awards anything in this month
 def officer_on_file(app, app_client, fixtures, tmp_path_factory):
     """An officer in the directory (with a division) and a ready clip of theirs."""
     badge, division = unique("b"), unique("Division")
-    imported = app_client.post("/api/v1/officers/import",
-                               content=f"badge_number,name,division\n{badge},Sam Ortiz,{division}\n",
-                               headers={"Content-Type": "text/csv"})
+    imported = app_client.post(
+        "/api/v1/officers/import",
+        content=f"badge_number,name,division\n{badge},Sam Ortiz,{division}\n",
+        headers={"Content-Type": "text/csv"},
+    )
     assert imported.json()["imported"] == 1
     officer = client_for(app, ["officer"], badge=badge)
     clip = upload_clip(officer, fixtures, tmp_path_factory.mktemp("on-file"), badge, division=division)
@@ -229,10 +239,14 @@ def officer_on_file(app, app_client, fixtures, tmp_path_factory):
 
 
 def nominate(app_client, who) -> dict:
-    response = app_client.post("/api/v1/nominations", json={
-        "officers": [who["badge"]],
-        "clips": [{"clip_id": who["clip"]["id"], "moments": [{"at": 3.0, "note": "introduces <himself>"}]}],
-        "narrative": "Calm and kind with a frightened driver."})
+    response = app_client.post(
+        "/api/v1/nominations",
+        json={
+            "officers": [who["badge"]],
+            "clips": [{"clip_id": who["clip"]["id"], "moments": [{"at": 3.0, "note": "introduces <himself>"}]}],
+            "narrative": "Calm and kind with a frightened driver.",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -243,9 +257,10 @@ def approved(app, app_client, officer_on_file):
     committee = client_for(app, ["committee"])
     nomination = nominate(app_client, officer_on_file)
     before = bars(committee.get("/dashboard").text, "chart-awards").get((AWARD_MONTH, "awards"), 0)
-    decided = committee.post(f"/api/v1/nominations/{nomination['id']}/decision",
-                             json={"approve": True, "award_name": "Act of Excellence",
-                                   "awarded_on": f"{AWARD_MONTH}-15"})
+    decided = committee.post(
+        f"/api/v1/nominations/{nomination['id']}/decision",
+        json={"approve": True, "award_name": "Act of Excellence", "awarded_on": f"{AWARD_MONTH}-15"},
+    )
     assert decided.status_code == 200, decided.text
     return {**officer_on_file, "nomination": nomination, "awards_before": before, "committee": committee}
 
@@ -339,14 +354,18 @@ def parse(svg: str) -> ET.Element:
 
 
 def test_bar_chart_draws_stacked_bars_with_titles():
-    svg = charts.bar_chart(["2026-10", "2026-11"], {"de-escalation": [2, 4], "life-saving": [0, 4]},
-                           title="Tags per month", ident="t1")
+    svg = charts.bar_chart(
+        ["2026-10", "2026-11"], {"de-escalation": [2, 4], "life-saving": [0, 4]}, title="Tags per month", ident="t1"
+    )
     root = parse(svg)
     ns = "{http://www.w3.org/2000/svg}"
     assert root.get("role") == "img" and root.find(f"{ns}title").text == "Tags per month"
     rects = [r for r in root.iter(f"{ns}rect") if r.get("data-value")]
     assert [(r.get("data-label"), r.get("data-series"), r.get("data-value")) for r in rects] == [
-        ("2026-10", "de-escalation", "2"), ("2026-11", "de-escalation", "4"), ("2026-11", "life-saving", "4")]
+        ("2026-10", "de-escalation", "2"),
+        ("2026-11", "de-escalation", "4"),
+        ("2026-11", "life-saving", "4"),
+    ]
     assert [r.find(f"{ns}title").text for r in rects][-1] == "2026-11 · life-saving: 4"
     heights = [float(r.get("height")) for r in rects]
     assert heights[1] == pytest.approx(2 * heights[0]) and heights[1] == pytest.approx(heights[2])
@@ -362,21 +381,26 @@ def test_grouped_bars_stand_side_by_side():
 
 def test_charts_escape_every_text():
     evil = '<script>alert("x")</script>&'
-    for svg in (charts.bar_chart([evil], {evil: [1]}, title=evil),
-                charts.hbar_chart({evil: 3}, title=evil, series=evil, unit=evil),
-                charts.empty_chart(evil, message=evil)):
+    for svg in (
+        charts.bar_chart([evil], {evil: [1]}, title=evil),
+        charts.hbar_chart({evil: 3}, title=evil, series=evil, unit=evil),
+        charts.empty_chart(evil, message=evil),
+    ):
         assert "<script" not in svg and "&lt;script&gt;" in svg
         root = parse(svg)
         assert root.find("{http://www.w3.org/2000/svg}title").text == evil
 
 
-@pytest.mark.parametrize("svg", [
-    charts.bar_chart([], {}, title="Empty"),
-    charts.bar_chart(["2026-11"], {"a": [0]}, title="Zeros"),
-    charts.bar_chart(["2026-11"], {}, title="No series"),
-    charts.hbar_chart({}, title="Empty"),
-    charts.hbar_chart([("a", 0), ("b", None)], title="Zeros"),
-])
+@pytest.mark.parametrize(
+    "svg",
+    [
+        charts.bar_chart([], {}, title="Empty"),
+        charts.bar_chart(["2026-11"], {"a": [0]}, title="Zeros"),
+        charts.bar_chart(["2026-11"], {}, title="No series"),
+        charts.hbar_chart({}, title="Empty"),
+        charts.hbar_chart([("a", 0), ("b", None)], title="Zeros"),
+    ],
+)
 def test_empty_data_says_so(svg):
     root = parse(svg)
     bars_drawn = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("data-value")]
@@ -384,8 +408,7 @@ def test_empty_data_says_so(svg):
 
 
 def test_hbar_chart_scales_to_the_largest_value_and_writes_it():
-    root = parse(charts.hbar_chart([("Metro", 10), ("North", 5), ("East", 0)], title="By division",
-                                   series="tags"))
+    root = parse(charts.hbar_chart([("Metro", 10), ("North", 5), ("East", 0)], title="By division", series="tags"))
     rects = {r.get("data-label"): r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("data-value")}
     assert set(rects) == {"Metro", "North"}  # a zero draws no bar, but keeps its label
     assert float(rects["Metro"].get("width")) == pytest.approx(2 * float(rects["North"].get("width")))

@@ -60,16 +60,38 @@ def test_anonymous_queue_goes_to_sign_in(anonymous):
 
 def test_queue_filters_counts_and_progress(app_client, fixtures, tmp_path):
     division = f"Queue-{uuid.uuid4().hex[:8]}"
-    life = upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "queue-life"), division=division,
-                  categories="life-saving", evidence_id=f"EV-{division}-1", recorded_at="2026-11-20T21:14:00Z").json()
-    talk = upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "queue-talk"), division=division,
-                  categories="community-engagement", evidence_id=f"EV-{division}-2", badge_number="5150",
-                  recorded_at="2026-10-02T08:00:00Z").json()
+    life = upload(
+        app_client,
+        fresh_copy(fixtures / "silent.mkv", tmp_path, "queue-life"),
+        division=division,
+        categories="life-saving",
+        evidence_id=f"EV-{division}-1",
+        recorded_at="2026-11-20T21:14:00Z",
+    ).json()
+    talk = upload(
+        app_client,
+        fresh_copy(fixtures / "silent.mkv", tmp_path, "queue-talk"),
+        division=division,
+        categories="community-engagement",
+        evidence_id=f"EV-{division}-2",
+        badge_number="5150",
+        recorded_at="2026-10-02T08:00:00Z",
+    ).json()
     set_progress(life["id"], 0.4)
 
     # A plain GET form sends every field, the empty ones too.
-    everything = app_client.get("/queue", params={"division": division, "state": "", "category": "", "text": "",
-                                                   "badge_number": "", "date_from": "", "date_to": ""})
+    everything = app_client.get(
+        "/queue",
+        params={
+            "division": division,
+            "state": "",
+            "category": "",
+            "text": "",
+            "badge_number": "",
+            "date_from": "",
+            "date_to": "",
+        },
+    )
     assert everything.status_code == 200
     assert sorted(queue_rows(everything.text)) == sorted([life["id"], talk["id"]])
     assert count(everything.text, "queued") == 2 and count(everything.text, "in_review") == 0
@@ -77,13 +99,17 @@ def test_queue_filters_counts_and_progress(app_client, fixtures, tmp_path):
     page = app_client.get("/queue", params={"division": division, "category": "life-saving"}).text
     assert queue_rows(page) == [life["id"]]
     assert count(page, "queued") == 1
-    row = page[page.index(f'<tr data-clip="{life["id"]}"'):]
-    row = unescape(row[:row.index("</tr>")])
+    row = page[page.index(f'<tr data-clip="{life["id"]}"') :]
+    row = unescape(row[: row.index("</tr>")])
     assert 'role="progressbar"' in row and 'aria-valuenow="40"' in row and "processing 40 %" in row
     assert "life-saving" in row and "2026-11-20" in row and "<1 min" in row
 
-    assert queue_rows(app_client.get("/queue", params={"division": division, "badge_number": "5150"}).text) == [talk["id"]]
-    assert queue_rows(app_client.get("/queue", params={"division": division, "text": f"ev-{division}-2"}).text) == [talk["id"]]
+    assert queue_rows(app_client.get("/queue", params={"division": division, "badge_number": "5150"}).text) == [
+        talk["id"]
+    ]
+    assert queue_rows(app_client.get("/queue", params={"division": division, "text": f"ev-{division}-2"}).text) == [
+        talk["id"]
+    ]
     dated = app_client.get("/queue", params={"division": division, "date_from": "2026-11-01", "date_to": "2026-11-30"})
     assert queue_rows(dated.text) == [life["id"]]
     none_in_review = app_client.get("/queue", params={"division": division, "state": "in_review"}).text
@@ -98,8 +124,10 @@ def test_queue_filters_counts_and_progress(app_client, fixtures, tmp_path):
 
 def test_queue_pages_fifty_at_a_time(app_client, fixtures, tmp_path):
     division = f"Pages-{uuid.uuid4().hex[:8]}"
-    ids = [upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, f"page-{n}"), division=division).json()["id"]
-           for n in range(52)]
+    ids = [
+        upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, f"page-{n}"), division=division).json()["id"]
+        for n in range(52)
+    ]
     first = app_client.get("/queue", params={"division": division, "order": "oldest"}).text
     second = app_client.get("/queue", params={"division": division, "order": "oldest", "page": "2"}).text
     assert queue_rows(first) == ids[:50] and queue_rows(second) == ids[50:]
@@ -155,12 +183,21 @@ def served(tmp_path_factory, fixtures):
     data = tmp_path_factory.mktemp("review-pages")
     env = backend_env("sqlite", data)
     with running_service(env, data / "serve.log") as admin:
-        tokens = {role: provision_token(env, f"{role}-pages", roles=(role,), badge=badge)
-                  for role, badge in (("officer", "5150"), ("reviewer", "r-pages"), ("trainer", "t-pages"))}
-        people = {role: httpx.Client(base_url=admin.base_url, headers=bearer(token), timeout=30)
-                  for role, token in tokens.items()}
-        clip = upload(people["officer"], fixtures / "speech.mp4", badge_number="5150", division="Metro",
-                      markers='[{"at": 3.5, "note": "introduces himself"}]').json()
+        tokens = {
+            role: provision_token(env, f"{role}-pages", roles=(role,), badge=badge)
+            for role, badge in (("officer", "5150"), ("reviewer", "r-pages"), ("trainer", "t-pages"))
+        }
+        people = {
+            role: httpx.Client(base_url=admin.base_url, headers=bearer(token), timeout=30)
+            for role, token in tokens.items()
+        }
+        clip = upload(
+            people["officer"],
+            fixtures / "speech.mp4",
+            badge_number="5150",
+            division="Metro",
+            markers='[{"at": 3.5, "note": "introduces himself"}]',
+        ).json()
         assert wait_settled(admin, clip["id"], timeout=240)["status"] == "ready"
         yield admin, people, clip["id"]
         for client in people.values():
@@ -206,8 +243,10 @@ def test_clip_page_player_transcript_and_panel(served, speech_text):
 def test_add_to_lesson_for_trainers_once_selected(served):
     admin, people, clip_id = served
     assert people["trainer"].get(f"/clips/{clip_id}").status_code == 404  # not selected for training yet
-    decided = admin.post(f"/api/v1/review/{clip_id}/decisions",
-                         json={"kind": "selected_for_training", "rubric": {"showed_empathy": True}, "notes": "calm"})
+    decided = admin.post(
+        f"/api/v1/review/{clip_id}/decisions",
+        json={"kind": "selected_for_training", "rubric": {"showed_empathy": True}, "notes": "calm"},
+    )
     assert decided.status_code == 201, decided.text
     course = admin.post("/api/v1/courses", json={"title": "Traffic stops"}).json()
     lesson = admin.post(f"/api/v1/courses/{course['id']}/lessons", json={"title": "Opening the contact"}).json()

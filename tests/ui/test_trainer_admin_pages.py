@@ -45,8 +45,10 @@ def audit_rows(html: str) -> list[list[str]]:
     body = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
     if body is None:
         return []
-    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)]
+    return [
+        [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    ]
 
 
 def lock(username: str) -> None:
@@ -62,13 +64,16 @@ def lock(username: str) -> None:
 # --- who may open what ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("roles, allowed", [
-    (["trainer"], {"/curriculum"}),
-    (["admin"], {"/curriculum", "/admin", "/admin/audit"}),
-    (["reviewer"], set()),
-    (["officer"], set()),
-    (["committee"], set()),
-])
+@pytest.mark.parametrize(
+    "roles, allowed",
+    [
+        (["trainer"], {"/curriculum"}),
+        (["admin"], {"/curriculum", "/admin", "/admin/audit"}),
+        (["reviewer"], set()),
+        (["officer"], set()),
+        (["committee"], set()),
+    ],
+)
 def test_pages_open_for_their_roles_only(app, roles, allowed):
     with client_for(app, roles, badge=unique("b")) as client:
         for path in ("/curriculum", "/admin", "/admin/audit"):
@@ -107,8 +112,11 @@ def test_the_sign_in_page_says_why_a_session_ended_and_why_an_account_is_locked(
     assert sign_in(PASSWORD).status_code == 303
     assert browser.get("/curriculum").status_code == 200
     with session_scope() as session:  # the session went idle
-        session.execute(update(AuthSession).values(last_seen_at=datetime.now(UTC) - timedelta(hours=1))
-                        .where(AuthSession.token_hash == token_hash(browser.cookies[SESSION_COOKIE])))
+        session.execute(
+            update(AuthSession)
+            .values(last_seen_at=datetime.now(UTC) - timedelta(hours=1))
+            .where(AuthSession.token_hash == token_hash(browser.cookies[SESSION_COOKIE]))
+        )
     ended = browser.get("/curriculum", follow_redirects=False)
     assert ended.headers["location"] == "/login?next=/curriculum&ended=1"
     assert "Your session has ended" in browser.get(ended.headers["location"]).text
@@ -246,9 +254,16 @@ def test_lesson_page_lists_items_in_order_with_the_player_data(trainer, selected
     lesson = trainer.post(f"/api/v1/courses/{course['id']}/lessons", json={"title": "Opening words"}).json()
     items = []
     for title, start, end in (("Greeting", 1.0, 4.0), ("Explaining", 4.0, 8.5), ("Offer of help", 9.0, 15.188)):
-        added = trainer.post(f"/api/v1/lessons/{lesson['id']}/items", json={
-            "clip_id": selected_clip, "in_point": start, "out_point": end, "title": title,
-            "annotations": [{"at": start + 0.5, "text": f"note for {title}"}]})
+        added = trainer.post(
+            f"/api/v1/lessons/{lesson['id']}/items",
+            json={
+                "clip_id": selected_clip,
+                "in_point": start,
+                "out_point": end,
+                "title": title,
+                "annotations": [{"at": start + 0.5, "text": f"note for {title}"}],
+            },
+        )
         assert added.status_code == 201, added.text
         items.append(added.json())
     order = [items[2]["id"], items[0]["id"], items[1]["id"]]

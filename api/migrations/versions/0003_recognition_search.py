@@ -8,12 +8,12 @@ Written by hand: the full-text part differs per database and Alembic cannot auto
 SQLite gets an FTS5 table over search_docs (external content, kept in step by triggers);
 PostgreSQL a generated tsvector column with a GIN index.
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -56,31 +56,32 @@ WHERE t.name = 'transcript' AND c.status = 'processing'
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('clips', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recognition', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('recognition_score', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('rules_digest', sa.String(length=64), nullable=True))
-        batch_op.create_index('ix_clips_recognition_score', ['recognition_score'], unique=False)
-        batch_op.create_index('ix_clips_recorded_at', ['recorded_at'], unique=False)
-        batch_op.create_index('ix_clips_division', ['division'], unique=False)
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("recognition", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("recognition_score", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("rules_digest", sa.String(length=64), nullable=True))
+        batch_op.create_index("ix_clips_recognition_score", ["recognition_score"], unique=False)
+        batch_op.create_index("ix_clips_recorded_at", ["recorded_at"], unique=False)
+        batch_op.create_index("ix_clips_division", ["division"], unique=False)
 
-    op.create_table('search_docs',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('clip_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('at', sa.Float(), nullable=True),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['clip_id'], ['clips.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "search_docs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("clip_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.Float(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["clip_id"], ["clips.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index('ix_search_docs_clip_id', 'search_docs', ['clip_id'], unique=False)
+    op.create_index("ix_search_docs_clip_id", "search_docs", ["clip_id"], unique=False)
 
     dialect = op.get_bind().dialect.name
-    if dialect == 'sqlite':
+    if dialect == "sqlite":
         op.execute(FTS5_TABLE)
         for trigger in FTS5_TRIGGERS:
             op.execute(trigger)
-    elif dialect == 'postgresql':
+    elif dialect == "postgresql":
         for statement in POSTGRES_TSV:
             op.execute(statement)
     op.execute(ADD_RECOGNIZE_STAGES)
@@ -88,17 +89,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    if dialect == 'sqlite':
-        for name in ('search_docs_ai', 'search_docs_ad', 'search_docs_au'):
+    if dialect == "sqlite":
+        for name in ("search_docs_ai", "search_docs_ad", "search_docs_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS search_fts")
-    op.drop_index('ix_search_docs_clip_id', table_name='search_docs')
-    op.drop_table('search_docs')
+    op.drop_index("ix_search_docs_clip_id", table_name="search_docs")
+    op.drop_table("search_docs")
     op.execute("DELETE FROM stages WHERE name = 'recognize'")
-    with op.batch_alter_table('clips', schema=None) as batch_op:
-        batch_op.drop_index('ix_clips_division')
-        batch_op.drop_index('ix_clips_recorded_at')
-        batch_op.drop_index('ix_clips_recognition_score')
-        batch_op.drop_column('rules_digest')
-        batch_op.drop_column('recognition_score')
-        batch_op.drop_column('recognition')
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.drop_index("ix_clips_division")
+        batch_op.drop_index("ix_clips_recorded_at")
+        batch_op.drop_index("ix_clips_recognition_score")
+        batch_op.drop_column("rules_digest")
+        batch_op.drop_column("recognition_score")
+        batch_op.drop_column("recognition")

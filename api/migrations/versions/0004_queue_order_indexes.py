@@ -3,10 +3,11 @@
 Revision ID: 0004
 Revises: 0003
 """
+
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

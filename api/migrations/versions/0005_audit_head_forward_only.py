@@ -4,10 +4,11 @@ back would leave a chain that verifies
 Revision ID: 0005
 Revises: 0004
 """
+
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -7,11 +7,12 @@ A category filter (the review queue, search) was a LIKE over every tag's JSON: a
 13 ms at 10,000 clips and twice a page. This table answers it from an index. Triggers keep it,
 so every writer of clip_tags (the services, the benchmarks' bulk inserts) fills it alike.
 """
-from alembic import op
-import sqlalchemy as sa
 
-revision = '0006'
-down_revision = '0005'
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
