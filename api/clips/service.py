@@ -194,10 +194,6 @@ def clip_by_sha(session: Session, sha256: str) -> Clip | None:
     return session.exec(select(Clip).where(Clip.sha256 == sha256)).first()
 
 
-def get_clip(session: Session, clip_id: int) -> Clip | None:
-    return session.get(Clip, clip_id)
-
-
 def list_clips(session: Session, *, status: str | None, limit: int, offset: int) -> list[Clip]:
     query = select(Clip).order_by(Clip.id.desc()).limit(limit).offset(offset)
     if status:
