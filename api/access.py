@@ -71,6 +71,16 @@ def visible_clip(session, principal: Principal, clip_id: int) -> Clip:
     return clip
 
 
+def may_see_clip(session, principal: Principal, clip_id: int) -> bool:
+    """Whether the principal may see the clip, asked quietly (no denial is recorded): for answers
+    that must not show more than that, such as a duplicate upload's."""
+    query = select(Clip.id).where(Clip.id == clip_id)
+    condition = clip_filter(principal)
+    if condition is not None:
+        query = query.where(condition)
+    return session.exec(query).first() is not None
+
+
 def visible_clips(session, principal: Principal, status=None, limit: int = 50, offset: int = 0) -> list[Clip]:
     query = select(Clip).order_by(Clip.id.desc()).limit(limit).offset(offset)
     condition = clip_filter(principal)

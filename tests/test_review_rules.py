@@ -180,3 +180,25 @@ def test_the_queue_text_filter_reads_what_is_written_about_a_clip(app, app_clien
     assert found("okafor") == sorted([noted["id"], other["id"]])  # the officer's name, from the directory
     assert found(f"ev-{division}-77") == [other["id"]] and found("juice") == []
     assert found("!!") == sorted([noted["id"], other["id"]])  # no word: no filter
+
+
+def test_a_clip_rejected_at_intake_is_not_reviewable(app_client, ready_clip):
+    from api.clips.models import Clip, ClipStatus
+
+    clip = ready_clip()
+    with session_scope() as session:
+        session.execute(
+            update(Clip)
+            .where(Clip.id == clip["id"])
+            .values(status=ClipStatus.REJECTED, reason="the video stream could not be remuxed")
+        )
+    refused = app_client.post(f"/api/v1/review/{clip['id']}/claim")
+    assert refused.status_code == 409 and "rejected at intake (the video stream could not be remuxed)" in refused.text
+    selected = app_client.post(f"/api/v1/review/{clip['id']}/decisions", json={"kind": "selected_for_training"})
+    assert selected.status_code == 409
+    listed = app_client.get("/api/v1/review/queue", params={"badge_number": clip["badge_number"]}).json()
+    assert listed["items"] == [] and listed["total"] == 0
+    dismissed = app_client.post(
+        f"/api/v1/review/{clip['id']}/decisions", json={"kind": "dismissed", "reason": "unplayable upload"}
+    )
+    assert dismissed.status_code == 201, dismissed.text

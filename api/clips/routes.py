@@ -7,7 +7,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from api.access import visible_clip, visible_clips
+from api.access import may_see_clip, visible_clip, visible_clips
 from api.audit.service import record
 from api.auth import AnyUser, Principal, Reviewer, Uploader
 from api.clips import recognition, service, transcripts
@@ -15,6 +15,7 @@ from api.clips.models import ClipStatus
 from api.clips.schemas import (
     AssetProvenance,
     ClipPublic,
+    DuplicateReceipt,
     InvalidTags,
     MyClipPublic,
     OfficerTagIn,
@@ -91,6 +92,7 @@ INGEST_THREADS = anyio.CapacityLimiter(4)
 # threads, so that it neither takes the shared pool nor holds a pooled connection queued behind
 # ingests (a burst of uploads then emptied PostgreSQL's pool and stalled every request).
 RELEASE_THREADS = anyio.CapacityLimiter(4)
+SOMEONE_ELSES_BYTES = "these bytes were uploaded before, in a clip you may not see; your tags were added to it as yours"
 
 
 @router.post(
@@ -98,7 +100,14 @@ RELEASE_THREADS = anyio.CapacityLimiter(4)
     status_code=201,
     response_model=ClipPublic,
     openapi_extra=UPLOAD_SCHEMA,
-    responses={200: {"model": ClipPublic, "description": "the same bytes were already here"}, **ERRORS, **BUSY},
+    responses={
+        200: {
+            "model": ClipPublic | DuplicateReceipt,
+            "description": "the same bytes were already here (a receipt only, if in a clip you may not see)",
+        },
+        **ERRORS,
+        **BUSY,
+    },
 )
 async def upload_clip(request: Request, session: SessionDep, principal: Uploader):
     """Upload a tagged clip (multipart, streamed to disk). Same bytes again: 200 with tags merged.
@@ -159,6 +168,9 @@ def _accept(session, principal: Principal, writer: HashingWriter, received) -> J
         object_id=result.clip.id,
         details={"sha256": received.sha256, "duplicate": result.duplicate},
     )
+    if result.duplicate and not may_see_clip(session, principal, result.clip.id):
+        receipt = DuplicateReceipt(sha256=received.sha256, detail=SOMEONE_ELSES_BYTES)
+        return JSONResponse(receipt.model_dump(), status_code=200)
     body = service.clip_public(session, result.clip, duplicate=result.duplicate)
     return JSONResponse(json.loads(body.model_dump_json()), status_code=200 if result.duplicate else 201)
 

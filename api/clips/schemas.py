@@ -117,6 +117,15 @@ class HighlightPublic(BaseModel):
     )
 
 
+class DuplicateReceipt(BaseModel):
+    """The answer to an upload of bytes already here in a clip the uploader may not see: that their
+    tags were kept, and nothing of the clip or of anyone else's tags."""
+
+    duplicate: bool = True
+    sha256: str
+    detail: str
+
+
 class ClipPublic(BaseModel):
     id: int
     status: ClipStatus

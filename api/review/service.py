@@ -53,6 +53,9 @@ def release_expired_claims(session: Session) -> None:
     )
 
 
+INTAKE_PROBLEMS = (ClipStatus.REJECTED, ClipStatus.FAILED)
+
+
 def item_for(session: Session, clip_id: int) -> ReviewItem | None:
     return session.exec(select(ReviewItem).where(ReviewItem.clip_id == clip_id)).first()
 
@@ -83,15 +86,21 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
     return item
 
 
-def _item_to_work_on(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
+def _item_to_work_on(session: Session, actor: Actor, clip_id: int, dismissing: bool = False) -> ReviewItem:
     """The clip's review item if this reviewer may claim or decide it now (expired claims released).
-    Nobody reviews what cannot be watched yet; a rejected or failed clip may still be dismissed."""
+    Nobody reviews what cannot be watched: a clip still processing waits, and one rejected or failed
+    at intake may only be dismissed."""
     release_expired_claims(session)
     item = item_for(session, clip_id)
     if item is None:
         raise ReviewError(404, f"clip {clip_id} is not in the review queue")
-    if session.exec(select(Clip.status).where(Clip.id == clip_id)).first() == ClipStatus.PROCESSING:
+    status, reason = session.exec(select(Clip.status, Clip.reason).where(Clip.id == clip_id)).one()
+    if status == ClipStatus.PROCESSING:
         raise ReviewError(409, f"clip {clip_id} is still processing; it can be reviewed once it is ready")
+    if status in INTAKE_PROBLEMS and not dismissing:
+        raise ReviewError(
+            409, f"clip {clip_id} was {status.value} at intake ({reason}): it cannot be reviewed, only dismissed"
+        )
     if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
         raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
     return item
@@ -119,7 +128,7 @@ def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewI
 
 
 def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> Decision:
-    item = _item_to_work_on(session, actor, clip_id)
+    item = _item_to_work_on(session, actor, clip_id, dismissing=body.kind == DecisionKind.DISMISS)
     if body.kind in NEEDS_A_REASON and not (body.reason or "").strip():
         raise ReviewError(422, f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
     _check_rubric(session, body.rubric)
@@ -199,6 +208,8 @@ def _needs_clip(where: QueueFilter) -> bool:
 def _filtered(query, where: QueueFilter, described=None):
     """The filters on a query of review items (joined to clips where a filter needs them);
     `described`: the clips the text filter found in the full-text index."""
+    # A clip rejected or failed at intake cannot be watched: it is an intake problem, not a review.
+    query = query.where(ReviewItem.clip_id.not_in(select(Clip.id).where(Clip.status.in_(INTAKE_PROBLEMS))))
     if where.state:
         query = query.where(ReviewItem.state == where.state)
     if where.category:

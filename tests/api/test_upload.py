@@ -159,3 +159,28 @@ def test_clips_are_only_created_for_accepted_uploads(app_client, fixtures, tmp_p
     assert clip_count() == before
     assert upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "counted")).status_code == 201
     assert clip_count() == before + 1
+
+
+def test_an_officer_uploading_someone_elses_bytes_learns_nothing_of_their_clip(app, app_client, fixtures, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tests.accounts import bearer, make_user
+
+    source = fresh_copy(fixtures / "silent.mkv", tmp_path, "co-tag")
+    first = upload(
+        app_client,
+        source,
+        badge_number="4711",
+        evidence_id="EV-SECRET-1",
+        division="Metro",
+        note="the victim's name is in the second minute",
+    ).json()
+    _, token = make_user(roles=["officer"], badge="5150")
+    other = TestClient(app, headers=bearer(token))
+    again = upload(other, source, badge_number="5150", note="my view of the same call")
+    assert again.status_code == 200
+    assert again.json() == {"duplicate": True, "sha256": first["sha256"], "detail": again.json()["detail"]}
+    for secret in ("EV-SECRET-1", "Metro", "victim", "4711"):
+        assert secret not in again.text
+    tags = app_client.get(f"/api/v1/clips/{first['id']}").json()["tags"]
+    assert any(t["badge_number"] == "5150" and t["note"] == "my view of the same call" for t in tags), "her tag is kept"
