@@ -144,41 +144,25 @@ def test_first_serve_creates_an_admin_with_a_one_time_password(env, tmp_path):
         assert "admin /" not in (tmp_path / "again.log").read_text(), "only on an empty database"
 
 
+def add_lee(env, password: str) -> subprocess.CompletedProcess:
+    """`bestpart users add lee …` with the password on standard input, as an operator types it."""
+    add = bestpart(
+        *("users", "add", "lee", "--role", "reviewer", "--role", "trainer", "--password-stdin"),
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = add.communicate(password + "\n", timeout=60)
+    return subprocess.CompletedProcess(add.args, add.returncode, out, err)
+
+
 def test_users_tokens_and_audit_commands(env):
-    add = bestpart(
-        "users",
-        "add",
-        "lee",
-        "--role",
-        "reviewer",
-        "--role",
-        "trainer",
-        "--password-stdin",
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, err = add.communicate("too short\n", timeout=60)
-    assert add.returncode == 1 and "at least 12" in err
-    add = bestpart(
-        "users",
-        "add",
-        "lee",
-        "--role",
-        "reviewer",
-        "--role",
-        "trainer",
-        "--password-stdin",
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, _ = add.communicate("a sufficiently long one\n", timeout=60)
-    assert add.returncode == 0 and "created lee (reviewer, trainer)" in out
+    refused = add_lee(env, "too short")
+    assert refused.returncode == 1 and "at least 12" in refused.stderr
+    add = add_lee(env, "a sufficiently long one")
+    assert add.returncode == 0 and "created lee (reviewer, trainer)" in add.stdout
     personal = run("tokens", "create", "laptop", "--user", "lee", env=env)
     service_token = run("tokens", "create", "evidence-system", "--scope", "ingest", env=env)
     for result in (personal, service_token):

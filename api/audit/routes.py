@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -36,8 +36,20 @@ class VerifyOut(BaseModel):
     problems: list[str]
 
 
-def _filter(actor, action, object_type, object_id, outcome, since, until) -> service.AuditFilter:
+def _filter(
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> service.AuditFilter:
+    """The search's query parameters, shared by the list and the export."""
     return service.AuditFilter(actor, action, object_type, object_id, outcome, since, until)
+
+
+Filter = Annotated[service.AuditFilter, Depends(_filter)]
 
 
 @router.get("", response_model=list[AuditEventPublic], responses={401: ERRORS, 403: ERRORS})
@@ -45,40 +57,21 @@ def list_events(
     principal: Admin,
     session: SessionDep,
     response: Response,
-    actor: str | None = None,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    outcome: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    where: Filter,
     limit: int = Query(100, ge=1, le=1000),
     before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="records older than this seq")] = None,
     offset: Offset = 0,
 ):
     """The newest matching records first. The next page: `before` = the X-Next-Before header (absent
     on the last page); unlike `offset`, it does not shift as records arrive."""
-    where = _filter(actor, action, object_type, object_id, outcome, since, until)
     page = service.view(session, principal.actor, where, limit=limit, before=before, offset=offset)
     response.headers.update(paging_headers(page))
     return page.items
 
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={401: ERRORS, 403: ERRORS})
-def export_csv(
-    principal: Admin,
-    session: SessionDep,
-    actor: str | None = None,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    outcome: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-):
-    events = service.export(
-        session, principal.actor, _filter(actor, action, object_type, object_id, outcome, since, until)
-    )
+def export_csv(principal: Admin, session: SessionDep, where: Filter):
+    events = service.export(session, principal.actor, where)
     return StreamingResponse(
         service.as_csv(events),
         media_type="text/csv",
