@@ -202,3 +202,17 @@ def test_a_clip_rejected_at_intake_is_not_reviewable(app_client, ready_clip):
         f"/api/v1/review/{clip['id']}/decisions", json={"kind": "dismissed", "reason": "unplayable upload"}
     )
     assert dismissed.status_code == 201, dismissed.text
+
+
+def test_a_nomination_names_only_officers_that_exist(app_client, ready_clip):
+    clip = ready_clip()
+    refused = app_client.post(
+        "/api/v1/nominations",
+        json={
+            "officers": [clip["badge_number"], "99999"],
+            "clips": [{"clip_id": clip["id"], "moments": []}],
+            "narrative": "Stepped in before anyone was hurt.",
+        },
+    )
+    assert refused.status_code == 422 and "no officer has badge 99999" in refused.json()["detail"]
+    assert nominate(app_client, clip["badge_number"], clip["id"])["officers"]

@@ -21,7 +21,7 @@ from api.awards.schemas import (
 from api.clips.models import Clip
 from api.errors import ServiceError
 from api.pagination import Page, offset_page
-from api.users.models import Officer, Role
+from api.users.models import Officer, Role, User
 from api.users.service import officer_names
 
 # Who sees every award; everyone else sees their own. Awards are the department's record, so
@@ -35,10 +35,22 @@ class AwardError(ServiceError):
     pass
 
 
+def _unknown_badges(session: Session, badges: set[str]) -> list[str]:
+    """The badges nobody has: not in the officer directory, on no account and on no clip."""
+    known = set(session.exec(select(Officer.badge_number).where(Officer.badge_number.in_(badges))))
+    known |= set(session.exec(select(User.badge_number).where(User.badge_number.in_(badges))))
+    known |= set(session.exec(select(Clip.badge_number).where(Clip.badge_number.in_(badges)).distinct()))
+    return sorted(badges - known)
+
+
 def nominate(session: Session, actor: Actor, body: NominationIn) -> Nomination:
     missing = [c.clip_id for c in body.clips if session.get(Clip, c.clip_id) is None]
     if missing:
         raise AwardError(422, f"no clips {missing}")
+    if unknown := _unknown_badges(session, {b.strip() for b in body.officers if b.strip()}):
+        raise AwardError(
+            422, f"no officer has badge {', '.join(unknown)}: not in the directory, on an account or on a clip"
+        )
     nomination = Nomination(narrative=body.narrative.strip(), created_by=actor.user_id, created_by_name=actor.name)
     session.add(nomination)
     session.flush()
