@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/bestpart serve
+	$(BIN)/bestpart serve $(SERVE_ARGS)
 
 worker: $(STAMP)
 	$(BIN)/bestpart worker

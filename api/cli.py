@@ -5,8 +5,11 @@ import csv
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -310,19 +313,38 @@ def cmd_audit_verify(args) -> int:
     return 1 if problems else 0
 
 
-def _bootstrap_admin() -> None:
+def _bootstrap_admin() -> str | None:
+    """The one-time password of the admin account made on an empty database, else None."""
     from api.db import session_scope
     from api.users.service import bootstrap_admin
 
     with session_scope() as session:
-        password = bootstrap_admin(session)
-    if password:
-        print(
-            "\n  An administrator account was created: admin / "
-            + password
-            + "\n  Sign in at the address below and choose a new password; this one works once.\n",
-            flush=True,
-        )
+        return bootstrap_admin(session)
+
+
+def _announce_admin(server, password: str, url: str) -> None:
+    """Once the server listens, below its start-up lines where nobody misses it: the password."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.1)
+    lines = [
+        "An administrator account was created: admin / " + password,
+        f"Sign in at {url} and choose a new password; this one works once.",
+    ]
+    rule = "+" + "-" * (max(map(len, lines)) + 4) + "+"
+    framed = [rule, *(f"|  {line.ljust(len(rule) - 6)}  |" for line in lines), rule]
+    print("\n" + "\n".join(framed) + "\n", flush=True)
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def _migrate() -> None:
@@ -336,8 +358,15 @@ def cmd_serve(args) -> int:
 
     from api.app import create_app
 
+    if _port_taken(args.host, args.port):
+        print(
+            f"bestpart serve: port {args.port} on {args.host} is already in use (another bestpart, or "
+            "another server); choose a free one with --port N",
+            file=sys.stderr,
+        )
+        return 1
     _migrate()
-    _bootstrap_admin()
+    password = _bootstrap_admin()
     from api.clips.service import get_store
 
     get_store().clean_temp(uploads=True)  # what a killed server was receiving is lost: its client retries
@@ -347,8 +376,8 @@ def cmd_serve(args) -> int:
     # Uvicorn re-raises the SIGTERM it caught once it has shut down; as an exception it lets the
     # finally below stop the worker instead of killing this process on the spot.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
-        uvicorn.run(
+    server = uvicorn.Server(
+        uvicorn.Config(
             create_app(),
             host=args.host,
             port=args.port,
@@ -356,6 +385,12 @@ def cmd_serve(args) -> int:
             proxy_headers=True,
             forwarded_allow_ips=args.forwarded_allow_ips,
         )
+    )
+    if password:
+        url = f"http://{args.host}:{args.port}"
+        threading.Thread(target=_announce_admin, args=(server, password, url), daemon=True).start()
+    try:
+        server.run()
     finally:
         if worker:
             worker.send_signal(signal.SIGINT)

@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 
@@ -134,8 +135,10 @@ def test_serve_takes_its_worker_down_with_it(env, tmp_path, how):
 def test_first_serve_creates_an_admin_with_a_one_time_password(env, tmp_path):
     log = tmp_path / "serve.log"
     with serve_process(env, log, with_worker=False, provision=False) as (_, client):
-        match = re.search(r"admin / (\S+)", log.read_text())
-        assert match, log.read_text()
+        match = wait_until(lambda: re.search(r"admin / (\S+)", log.read_text()), 10, "no password printed")
+        said = log.read_text()
+        assert said.index("Uvicorn running") < said.index("admin /"), "the password comes after the start-up lines"
+        assert f"Sign in at http://127.0.0.1:{client.base_url.port}" in said
         signed_in = client.post("/api/v1/auth/login", json={"username": "admin", "password": match.group(1)})
         assert signed_in.status_code == 200 and signed_in.json()["user"]["must_change_password"] is True
         headers = {"Authorization": f"Bearer {signed_in.json()['token']}"}
@@ -182,3 +185,14 @@ def test_users_tokens_and_audit_commands(env):
         )
     verify = run("audit", "verify", env=env)
     assert verify.returncode == 0 and "intact" in verify.stdout
+
+
+def test_serve_on_a_taken_port_says_so_and_names_the_option(env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run("serve", "--port", port, "--no-worker", env=env)
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr
