@@ -216,3 +216,21 @@ def test_a_nomination_names_only_officers_that_exist(app_client, ready_clip):
     )
     assert refused.status_code == 422 and "no officer has badge 99999" in refused.json()["detail"]
     assert nominate(app_client, clip["badge_number"], clip["id"])["officers"]
+
+
+def test_an_officer_imported_after_their_clips_is_found_by_name(app_client, fixtures, tmp_path):
+    badge, division = unique("b"), unique("Division")
+    clip = upload_clip(app_client, fixtures, tmp_path, badge, division=division)
+
+    def found(text: str) -> list[int]:
+        page = app_client.get("/api/v1/review/queue", params={"division": division, "text": text}).json()
+        return [item["clip_id"] for item in page["items"]]
+
+    assert found("Okonkwo") == []
+    imported = app_client.post(
+        "/api/v1/officers/import",
+        content=f"badge_number,name,division\n{badge},Chidi Okonkwo,{division}\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert imported.status_code in (200, 201), imported.text
+    assert found("Okonkwo") == [clip["id"]]

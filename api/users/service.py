@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from api.audit.service import Actor, record
 from api.pagination import Page, offset_page
+from api.search.service import reindex_officer
 from api.users import throttle
 from api.users.models import (
     ApiToken,
@@ -559,17 +560,22 @@ def bootstrap_admin(session: Session) -> str | None:
 
 def import_officers(session: Session, actor: Actor, rows: list[dict]) -> tuple[int, list[str]]:
     """Upsert the directory from CSV rows (badge_number, name, division). Returns (count, problems)."""
-    count, problems = 0, []
+    count, problems, renamed = 0, [], set()
     for line, row in enumerate(rows, start=2):
         badge = (row.get("badge_number") or "").strip()
         name = (row.get("name") or "").strip()
         if not badge or not name:
             problems.append(f"line {line}: badge_number and name are required")
             continue
-        officer = session.get(Officer, badge) or Officer(badge_number=badge, name=name)
+        officer = session.get(Officer, badge) or Officer(badge_number=badge, name="")
+        if officer.name != name[:200]:
+            renamed.add(badge)
         officer.name, officer.division = name[:200], ((row.get("division") or "").strip() or None)
         session.add(officer)
         count += 1
+    session.flush()
+    for badge in sorted(renamed):  # their clips become searchable by the name, as new clips are
+        reindex_officer(session, badge)
     record(session, actor, "officer.import", object_type="officer", details={"rows": count, "problems": len(problems)})
     return count, problems
 
