@@ -12,10 +12,10 @@ from api.audit.routes import router as audit_router
 from api.auth import public
 from api.awards.routes import router as awards_router
 from api.clips.routes import router as clips_router
+from api.core.errors import ServiceError
 from api.curriculum.routes import router as curriculum_router
 from api.db import DatabaseBusy, is_busy
 from api.docs import mount_docs
-from api.errors import ServiceError
 from api.recognition.routes import router as recognition_router
 from api.review.routes import router as review_router
 from api.search.routes import router as search_router

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from api.config import get_settings
-from api.errors import ServiceError
+from api.core.errors import ServiceError
 
 AFTER_COMMIT_JOBS = "after_commit_jobs"
 T = TypeVar("T")

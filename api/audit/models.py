@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from api.clips.models import UTCDateTime
+from api.core.types import UTCDateTime
 
 
 class AuditEvent(SQLModel, table=True):

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from api.audit import service
 from api.auth import Admin
+from api.core.errors import ERRORS
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.pagination import paging_headers
 from api.params import MAX_ID, Offset
 

@@ -15,8 +15,8 @@ from api.awards.schemas import (
     NominationPublic,
     RecognitionPublic,
 )
+from api.core.errors import ERRORS
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
 from api.users import service as users

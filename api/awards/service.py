@@ -19,7 +19,7 @@ from api.awards.schemas import (
     NominationPublic,
 )
 from api.clips.models import Clip
-from api.errors import ServiceError
+from api.core.errors import ServiceError
 from api.pagination import Page, offset_page
 from api.users.models import Officer, Role, User
 from api.users.service import officer_names

@@ -234,4 +234,4 @@ class AssetProvenance(BaseModel):
     created_at: datetime
 
 
-from api.errors import ErrorOut as RejectedPublic  # noqa: E402, F401  one error shape everywhere (for routes)
+from api.core.errors import ErrorOut as RejectedPublic  # noqa: E402, F401  one error shape everywhere (for routes)

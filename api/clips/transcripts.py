@@ -11,9 +11,10 @@ import re
 
 from sqlmodel import Session, select
 
-from api.clips.models import Clip, SpeakerCorrection, Voiceprint, utcnow
+from api.clips.models import Clip, SpeakerCorrection, Voiceprint
 from api.clips.service import find_asset, get_store
-from api.errors import ServiceError
+from api.core.errors import ServiceError
+from api.core.types import utcnow
 
 OFFICER = "officer"
 SPEAKER = re.compile(r"^(officer|person [1-9][0-9]?)$")

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from api.clips.models import UTCDateTime, text_enum, utcnow
+from api.core.types import UTCDateTime, text_enum, utcnow
 
 
 class Course(SQLModel, table=True):

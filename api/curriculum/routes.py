@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from api.access import visible_clip
 from api.auth import AnyUser, Principal, Trainer, allow
+from api.core.errors import ERRORS
 from api.curriculum import service
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport
 from api.curriculum.schemas import (
@@ -32,7 +33,6 @@ from api.curriculum.schemas import (
     LessonUpdate,
 )
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.params import Id
 from api.users.models import Role
 

@@ -16,6 +16,7 @@ from api.audit.service import SYSTEM, Actor, record
 from api.clips import transcripts
 from api.clips.models import Clip
 from api.clips.service import MEDIA_URL, find_asset, get_store
+from api.core.errors import ServiceError
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
 from api.curriculum.schemas import (
     CourseIn,
@@ -27,7 +28,6 @@ from api.curriculum.schemas import (
     LessonUpdate,
 )
 from api.db import enqueue_after_commit
-from api.errors import ServiceError
 from api.pagination import Page, offset_page
 from api.review.models import ReviewItem, ReviewState
 from api.review.service import categories_of

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from api.audit.service import record
 from api.auth import Admin
 from api.clips import recognition
+from api.core.errors import ERRORS
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.recognition import RulesError
 
 router = APIRouter(prefix="/api/v1/recognition", tags=["recognition"])

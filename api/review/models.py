@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from api.clips.models import UTCDateTime, text_enum, utcnow
+from api.core.types import UTCDateTime, text_enum, utcnow
 
 
 class ReviewState(StrEnum):

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from api.access import visible_clip
 from api.auth import Admin, AnyUser, Reviewer
 from api.clips.service import MEDIA_URL
+from api.core.errors import ERRORS
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.params import Id, Offset
 from api.review import service
 from api.review.models import ReviewState

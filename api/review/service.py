@@ -13,7 +13,7 @@ from api.audit.service import Actor, record
 from api.auth import Principal
 from api.clips.models import Asset, Clip, ClipCategory, ClipStatus, ClipTag, Stage
 from api.config import get_settings
-from api.errors import ServiceError
+from api.core.errors import ServiceError
 from api.pagination import Page
 from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, ReviewState, RubricItem
 from api.review.schemas import DecisionIn

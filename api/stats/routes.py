@@ -3,8 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal, allow
+from api.core.errors import ERRORS
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.stats.service import dashboard, queue_ages
 from api.users.models import Role
 

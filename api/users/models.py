@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from api.clips.models import UTCDateTime, utcnow
+from api.core.types import UTCDateTime, utcnow
 
 
 class Role(StrEnum):

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Res
 from fastapi.responses import JSONResponse
 
 from api.auth import SESSION_COOKIE, Admin, AnyUser, allow, client_address, public
+from api.core.errors import ERRORS
 from api.db import SessionDep
-from api.errors import ERRORS
 from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
 from api.users import service

@@ -8,7 +8,7 @@ Revises: 0006
 import sqlalchemy as sa
 from alembic import op
 
-from api.clips.models import UTCDateTime
+from api.core.types import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"

@@ -11,7 +11,7 @@ A lock placed before this revision had no end; it is taken as lapsed (locked_unt
 import sqlalchemy as sa
 from alembic import op
 
-from api.clips.models import UTCDateTime
+from api.core.types import UTCDateTime
 
 revision = "0008"
 down_revision = "0007"
