@@ -64,10 +64,11 @@ function addFiles(files) {
     const processing = progressBar("Processing");
     const state = el("div", { className: "state muted", textContent: "Ready to upload" });
     const bars = el("div", { className: "bars" }, ...upload.nodes);
+    const moments = momentsEditor(file.name);
     const row = el("li", {}, el("span", { className: "name", title: file.name },
       el("strong", { textContent: file.name }), " ", el("span", { className: "muted", textContent: bytes(file.size) })),
-    evidence, remove, bars, state);
-    const entry = { key, file, row, evidence, remove, upload, processing, bars, stateNode: state, state: "waiting" };
+    evidence, remove, moments.node, bars, state);
+    const entry = { key, file, row, evidence, remove, moments, upload, processing, bars, stateNode: state, state: "waiting" };
     remove.addEventListener("click", () => {
       entries.splice(entries.indexOf(entry), 1);
       row.remove();
@@ -77,6 +78,62 @@ function addFiles(files) {
     list.append(row);
   }
   refresh();
+}
+
+// "m:ss", "h:mm:ss" or plain seconds → seconds; NaN when it is none of these.
+function parseTime(text) {
+  const parts = text.trim().split(":");
+  if (!text.trim() || parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) return NaN;
+  return parts.reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+function clock(seconds) {
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+// Moments the officer marks before sending (where in this file something worth seeing happens).
+function momentsEditor(fileName) {
+  const markers = [];
+  const at = el("input", { type: "text", placeholder: "m:ss", className: "moment-at", autocomplete: "off" });
+  at.setAttribute("aria-label", `Moment time in ${fileName}`);
+  const note = el("input", { type: "text", placeholder: "What happens then", maxLength: 1000, className: "moment-note" });
+  note.setAttribute("aria-label", `Moment note in ${fileName}`);
+  const add = el("button", { type: "button", className: "link", textContent: "Add moment" });
+  const problem = el("span", { className: "bad text-sm" });
+  problem.setAttribute("role", "alert");
+  const listed = el("ul", { className: "moments" });
+  const details = el("details", { className: "moments-editor" }, el("summary", { textContent: "Moments (optional)" }),
+    el("div", { className: "moment-fields" }, at, note, add), problem, listed);
+  function draw() {
+    listed.replaceChildren(...markers.map((marker, index) => {
+      const drop = el("button", { type: "button", className: "link", textContent: "Remove" });
+      drop.addEventListener("click", () => { markers.splice(index, 1); draw(); });
+      return el("li", {}, el("span", { textContent: `${clock(marker.at)} ${marker.note}` }), " ", drop);
+    }));
+    details.querySelector("summary").textContent = markers.length ? `Moments (${markers.length})` : "Moments (optional)";
+  }
+  function addMoment() {
+    const seconds = parseTime(at.value);
+    if (Number.isNaN(seconds)) {
+      problem.textContent = "Give the time as m:ss (for example 1:05) or in seconds.";
+      return;
+    }
+    problem.textContent = "";
+    markers.push({ at: seconds, note: note.value.trim() });
+    markers.sort((a, b) => a.at - b.at);
+    at.value = "";
+    note.value = "";
+    draw();
+    at.focus();
+  }
+  add.addEventListener("click", addMoment);
+  for (const input of [at, note]) {
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); addMoment(); }
+    });
+  }
+  return { node: details, markers, lock() { details.querySelectorAll("input, button").forEach((c) => { c.disabled = true; }); } };
 }
 
 function refresh() {
@@ -109,6 +166,8 @@ function send(entry, shared) {
     if (shared[name]) data.append(name, shared[name]);
   }
   if (entry.evidence.value.trim()) data.append("evidence_id", entry.evidence.value.trim());
+  if (entry.moments.markers.length) data.append("markers", JSON.stringify(entry.moments.markers));
+  entry.moments.lock();
   data.append("file", entry.file, entry.file.name);
   return new Promise((resolve) => attempt(entry, data, 1, resolve));
 }
