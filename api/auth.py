@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -18,14 +18,17 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.audit.service import Actor, record
+from api.core import policies
+from api.core.policies import Role
+from api.core.types import utcnow
 from api.db import SessionDep
 from api.users import service as users
-from api.users.models import AuthSession, Role, User
+from api.users.models import AuthSession, User
 
 SESSION_COOKIE = "bestpart_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-ALL_ROLES = frozenset(Role)
+ALL_ROLES = policies.EVERYONE
 LOGIN_CSRF_COOKIE = "bestpart_login_csrf"
 LOGIN_CSRF_KEY = "login-csrf"
 LOGIN_CSRF_MAX_AGE = timedelta(hours=2)  # a sign-in page left open longer is reloaded
@@ -52,6 +55,10 @@ class Principal:
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
+
+    def within(self, roles: frozenset[Role]) -> bool:
+        """Holds one of a named set of api.core.policies (REVIEWERS, TRAINERS, ...)."""
+        return policies.holds(self, roles)
 
 
 def client_address(request: Request) -> str | None:
@@ -161,7 +168,7 @@ async def _denied(request: Request, session: Session, principal: Principal, reas
 
 
 def new_login_csrf(session: Session) -> str:
-    issued = str(int(datetime.now(UTC).timestamp()))
+    issued = str(int(utcnow().timestamp()))
     body = f"{secrets.token_urlsafe(16)}.{issued}"
     return f"{body}.{_sign(session, body)}"
 
@@ -187,7 +194,7 @@ def login_csrf_ok(session: Session, request: Request, sent: str | None) -> bool:
     issued = body.rpartition(".")[2]
     if not issued.isascii() or not issued.isdigit() or not _same(signature, _sign(session, body)):
         return False
-    age = datetime.now(UTC).timestamp() - int(issued)
+    age = utcnow().timestamp() - int(issued)
     return 0 <= age <= LOGIN_CSRF_MAX_AGE.total_seconds()
 
 
@@ -204,7 +211,8 @@ class LoginRequired(Exception):
 
 
 def allow(*roles: Role, scope: str | None = None, page: bool = False):
-    """A policy: the caller must hold one of `roles` (or a service token with `scope`).
+    """A policy: the caller must hold one of `roles` (or a service token with `scope`). The sets
+    of roles are named once, in api.core.policies: `allow(*policies.REVIEWERS)`.
 
     For pages (`page=True`) a caller who is not signed in is sent to the sign-in page instead.
     """
@@ -248,10 +256,23 @@ def public():
     return policy
 
 
-AnyUser = Annotated[Principal, Depends(allow(*ALL_ROLES))]
+def allowed(roles: frozenset[Role], *, scope: str | None = None) -> type[Principal]:
+    """The dependency for a route that a named set of api.core.policies may call."""
+    return Annotated[Principal, Depends(allow(*policies.in_order(roles), scope=scope))]
+
+
+def allowed_page(roles: frozenset[Role]) -> type[Principal]:
+    """The dependency for a page that a named set of api.core.policies may open."""
+    return Annotated[Principal, Depends(allow_page(*policies.in_order(roles)))]
+
+
+AnyUser = allowed(policies.EVERYONE)
 CurrentPrincipal = AnyUser
-Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
-Reviewer = Annotated[Principal, Depends(allow(Role.REVIEWER, Role.ADMIN))]
-Trainer = Annotated[Principal, Depends(allow(Role.TRAINER, Role.ADMIN))]
-Committee = Annotated[Principal, Depends(allow(Role.COMMITTEE, Role.ADMIN))]
-Uploader = Annotated[Principal, Depends(allow(Role.OFFICER, Role.ADMIN, scope="ingest"))]
+Admin = allowed(policies.ADMINS)
+Reviewer = allowed(policies.REVIEWERS)
+Trainer = allowed(policies.TRAINERS)
+Committee = allowed(policies.COMMITTEE)
+Program = allowed(policies.PROGRAM)  # nominations, the dashboard and the statistics
+CurriculumReader = allowed(policies.CURRICULUM_READERS)
+Staff = allowed(policies.STAFF)  # everyone but officers: the directory, every award
+Uploader = allowed(policies.UPLOADERS, scope=policies.INGEST_SCOPE)

@@ -1,4 +1,5 @@
-"""Engine and sessions. The request (or the task) owns the transaction; jobs go out after commit."""
+"""Engine and sessions. The request (or the task) owns the transaction; jobs go out after commit
+(api.core.jobs: by name, so the web process never imports the worker's task modules)."""
 
 import time
 from collections.abc import Callable, Iterator
@@ -14,9 +15,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from api.config import get_settings
+from api.core import jobs
 from api.core.errors import ServiceError
+from api.core.jobs import enqueue_after_commit
 
-AFTER_COMMIT_JOBS = "after_commit_jobs"
+__all__ = ["enqueue_after_commit"]  # kept here for the callers that import it from api.db
 T = TypeVar("T")
 
 # Starlette runs sync routes and dependencies on AnyIO's thread pool (40 threads by default): a
@@ -150,26 +153,20 @@ def retry_when_busy(work: Callable[[], T], tries: int = 6, pause: float = 0.5) -
     return work()
 
 
-def enqueue_after_commit(session: Session, job_name: str, *args) -> None:
-    """Send a job once the session commits, so a worker never sees uncommitted rows."""
-    session.info.setdefault(AFTER_COMMIT_JOBS, []).append((job_name, args))
-
-
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on error, then send queued jobs."""
-    from workers.queue import enqueue
-
+    """A unit of work: commit on success, roll back on error, then send the jobs its committed
+    transactions asked for (a request may commit more than once; a rolled-back one sends none)."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
+            jobs.send(jobs.take_committed(session))  # committed earlier in the request: still sent
             raise
-        jobs = session.info.pop(AFTER_COMMIT_JOBS, [])
-    for job_name, args in jobs:
-        enqueue(job_name, *args)
+        committed = jobs.take_committed(session)
+    jobs.send(committed)
 
 
 def get_session() -> Iterator[Session]:

@@ -1,22 +1,21 @@
 """The sample clips that ship with bestpart, for a first run on an empty database.
 
-They are ingested the way `bestpart import` ingests an evidence-system export (a CSV manifest beside
-the files, each file copied into the store through ingest_local_file), so the pipeline processes them
-like any other clip and a newcomer sees a working review queue within a minute. Loading them again
-adds nothing: a file whose bytes are already stored is counted as present and left alone (no second
-tag either). The files are synthetic (espeak-ng speech over generated video), not evidence.
+They come in through the one ingest path (api.clips.ingest), read from a CSV manifest beside the
+files as `bestpart import` reads an evidence-system export, so the pipeline processes them like any
+other clip and a newcomer sees a working review queue within a minute. Loading them again adds
+nothing: a file whose bytes are already stored is counted as present and left alone (no second tag
+either). The files are synthetic (espeak-ng speech over generated video), not evidence.
 """
 
-import csv
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import Session
 
 from api.audit.service import Actor, record
-from api.clips.schemas import InvalidTags, TagInput
-from api.clips.service import Refused, clip_by_sha, ingest_local_file
+from api.clips import ingest
+from api.clips.service import clip_by_sha
+from api.clips.storage import sha256_file
 
 # Data files, not code: the web UI ships them, so they live beside its templates.
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "review_ui" / "samples"
@@ -35,56 +34,38 @@ class SampleLoad:
 
 def sample_rows(folder: Path = SAMPLES_DIR) -> list[tuple[Path, dict[str, list[str]]]]:
     """The manifest's rows as (file, ingest fields); files named outside the folder are skipped."""
-    folder = folder.resolve()
-    with open(folder / MANIFEST, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
-    found = []
-    for row in rows:
-        fields = {key.strip(): [(value or "").strip()] for key, value in row.items() if key}
-        name = fields.pop("file", [""])[0]
-        path = (folder / name).resolve()
-        if name and not Path(name).is_absolute() and path.parent == folder:
-            found.append((path, fields))
-    return found
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return [(row.path, row.fields) for row in ingest.read_manifest(folder / MANIFEST) if row.path is not None]
 
 
 def load_samples(session: Session, actor: Actor, folder: Path = SAMPLES_DIR) -> SampleLoad:
-    """Ingest the sample clips that are not stored yet. The caller commits (jobs go out after it)."""
+    """Ingest the sample clips that are not stored yet. The caller commits (jobs go out after it).
+
+    A refusal is recorded in the caller's transaction, not apart: the caller (the admin page) may
+    hold SQLite's write lock already, and a second connection would wait for it in vain. The files
+    ship with bestpart: a refusal is our fault, and `samples.load` reports it in the same place."""
     result = SampleLoad()
-    for path, fields in sample_rows(folder):
+    submitter = ingest.Submitter(actor=actor, any_badge=True)
+    for row in ingest.read_manifest(folder / MANIFEST):
+        if row.path is None:
+            result.problems.append(row.problem)
+            continue
+        path = row.path
         if not path.is_file():
             result.problems.append(f"{path.name}: missing from the samples folder")
             continue
-        existing = clip_by_sha(session, _sha256(path))
+        existing = clip_by_sha(session, sha256_file(path))
         if existing is not None:
             result.present.append(existing.id)
             continue
+        received = ingest.receive_local_file(path)
         try:
-            tags = TagInput.from_fields(fields)
-        except InvalidTags as exc:
-            result.problems.append(f"{path.name}: {exc}")
-            continue
-        outcome = ingest_local_file(session, path, tags, source=SOURCE)
-        if isinstance(outcome, Refused):
+            outcome = ingest.ingest(session, received, row.fields, submitter, source=SOURCE, refusals_apart=False)
+        finally:
+            received.discard()
+        if isinstance(outcome, ingest.Refused):
             result.problems.append(f"{path.name}: {outcome.reason}")
             continue
         (result.present if outcome.duplicate else result.added).append(outcome.clip.id)
-        record(
-            session,
-            actor,
-            "clip.upload",
-            object_type="clip",
-            object_id=outcome.clip.id,
-            details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": SOURCE},
-        )
     record(
         session,
         actor,

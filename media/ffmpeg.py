@@ -178,7 +178,7 @@ def check_exit(done: Completed, failure: str) -> None:
     missing encoder): then MediaToolError, and the stage is tried again."""
     if done.returncode == 0:
         return
-    errors = [line for line in done.stderr_tail if not _PROGRESS.match(line)]
+    errors = [line for line in done.stderr_tail if not is_progress_line(line)]
     message = f"{failure}: {error_summary(errors, limit=1)}"
     if any(_our_fault(line, done.argv) for line in errors):
         raise MediaToolError(message)
@@ -201,6 +201,36 @@ def _our_fault(line: str, argv: list[str]) -> bool:
 
 
 _PROGRESS = re.compile(r"^[a-z_0-9]+=\S*$")  # `-progress` key=value lines
+# Put before the output: ffmpeg then writes its progress to stderr as key=value lines, which
+# `progress_reader` turns into fractions. The one place progress is parsed.
+PROGRESS_ARGS = ["-progress", "pipe:2", "-nostats"]
+
+
+def is_progress_line(line: str) -> bool:
+    """A `-progress` key=value line, not a message."""
+    return bool(_PROGRESS.match(line))
+
+
+def progress_reader(
+    duration: float | None, on_progress: Callable[[float], None] | None
+) -> Callable[[str], None] | None:
+    """An `on_stderr_line` for `run` that reports 0..1 of `duration` from the `out_time_us=` lines
+    of a run with PROGRESS_ARGS; None when there is nobody to tell, or no length to measure by."""
+    if on_progress is None or not duration or duration <= 0:
+        return None
+
+    def on_line(line: str) -> None:
+        key, _, value = line.partition("=")
+        if key != "out_time_us":
+            return
+        try:
+            on_progress(min(1.0, max(0.0, int(value) / 1e6 / duration)))
+        except ValueError:  # ffmpeg prints N/A before the first frame
+            pass
+
+    return on_line
+
+
 _OVERSIZE = re.compile(r"Picture size (\d+)x(\d+) (exceeds specified max pixel count|is invalid)")
 _OUT_OF_MEMORY = "Cannot allocate memory"
 # What a decoder does on a crafted file; SIGXCPU and SIGKILL are the CPU rlimit's soft and hard ends.

@@ -70,9 +70,7 @@ def proxy_argv(
         "-1",
         "-movflags",
         "+faststart",
-        "-progress",
-        "pipe:2",
-        "-nostats",
+        *ffmpeg.PROGRESS_ARGS,
         "-f",
         "mp4",
         "-y",
@@ -94,13 +92,7 @@ def make_proxy(
     plan = plan_proxy(info)
     argv = proxy_argv(src, dst, info, plan, limits)
 
-    def on_line(line: str) -> None:
-        if on_progress and line.startswith("out_time_us=") and info.duration:
-            try:
-                on_progress(min(1.0, int(line.split("=", 1)[1]) / 1e6 / info.duration))
-            except ValueError:
-                pass
-
+    on_line = ffmpeg.progress_reader(info.duration, on_progress)
     done = ffmpeg.run(argv, timeout=timeout, on_stderr_line=on_line, limits=limits)
     ffmpeg.check_exit(done, _failure(plan))
     return argv

@@ -15,6 +15,7 @@ from api.clips.schemas import Category, ClipStatus
 from api.db import SessionDep
 from api.pagination import offset_of
 from api.params import MAX_ID
+from api.review import service as review
 from api.review.schemas import ReviewState
 from review_ui.pages import OfficerPage, render
 
@@ -49,13 +50,13 @@ def upload_page(request: Request, principal: OfficerPage):
 
 
 @dataclass
-class ClipRow(clips.MyClip):
+class ClipRow(review.MyClip):
     """A clip of mine as the page says where it stands."""
 
     review_label: str | None = None
 
     @classmethod
-    def of(cls, mine: clips.MyClip) -> "ClipRow":
+    def of(cls, mine: review.MyClip) -> "ClipRow":
         return cls(**vars(mine), review_label=REVIEW_LABELS.get(mine.review_state))
 
 
@@ -73,7 +74,7 @@ def my_footage(
     `?clip=ID&at=SECONDS` (a link from the player) shows that one clip with its tag form open."""
     badge = principal.badge_number
     status = status if status in {s.value for s in ClipStatus} else None
-    mine = clips.my_clips(
+    mine = review.my_clips(
         session, principal, status=status, clip_id=clip, limit=PAGE_SIZE, offset=offset_of(page, PAGE_SIZE)
     )
     nominations = awards.list_nominations(session, badge_number=badge).items if badge else []

@@ -1,38 +1,43 @@
 """What every page shares: templates, the page policies, navigation by role, rendering."""
 
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import SESSION_COOKIE, LoginRequired, Principal, allow_page
-from api.users.schemas import Role
+from api.auth import (
+    SESSION_COOKIE,
+    LoginRequired,
+    Principal,
+    allowed_page,
+    policies,  # api.core.policies (the import contract lets pages reach it through api.auth)
+)
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
 
-AnyPage = Annotated[Principal, Depends(allow_page(*Role))]
-OfficerPage = Annotated[Principal, Depends(allow_page(Role.OFFICER, Role.ADMIN))]
-ReviewerPage = Annotated[Principal, Depends(allow_page(Role.REVIEWER, Role.ADMIN))]
-TrainerPage = Annotated[Principal, Depends(allow_page(Role.TRAINER, Role.ADMIN))]
-CommitteePage = Annotated[Principal, Depends(allow_page(Role.COMMITTEE, Role.REVIEWER, Role.ADMIN))]
-AdminPage = Annotated[Principal, Depends(allow_page(Role.ADMIN))]
-ProgramPage = Annotated[Principal, Depends(allow_page(Role.REVIEWER, Role.COMMITTEE, Role.ADMIN))]
+# The page policies, each a named set of api.core.policies, as the API's are.
+AnyPage = allowed_page(policies.EVERYONE)
+OfficerPage = allowed_page(policies.UPLOADERS)
+ReviewerPage = allowed_page(policies.REVIEWERS)
+TrainerPage = allowed_page(policies.TRAINERS)
+CommitteePage = allowed_page(policies.PROGRAM)  # the nominations: the committee, and reviewers who nominate
+AdminPage = allowed_page(policies.ADMINS)
+ProgramPage = allowed_page(policies.PROGRAM)
 
-# (label, path, roles that see the link)
+# (label, path, roles that see the link): the same sets as the pages' policies.
 NAVIGATION = [
-    ("Upload", "/upload", {Role.OFFICER, Role.ADMIN}),
-    ("My footage", "/my", {Role.OFFICER}),
-    ("Queue", "/queue", {Role.REVIEWER, Role.ADMIN}),
-    ("Nominations", "/nominations", {Role.COMMITTEE, Role.REVIEWER, Role.ADMIN}),
-    ("Awards", "/awards", set(Role)),
-    ("Curriculum", "/curriculum", {Role.TRAINER, Role.ADMIN}),
-    ("Dashboard", "/dashboard", {Role.REVIEWER, Role.COMMITTEE, Role.ADMIN}),
-    ("Admin", "/admin", {Role.ADMIN}),
+    ("Upload", "/upload", policies.UPLOADERS),
+    ("My footage", "/my", policies.OFFICERS),
+    ("Queue", "/queue", policies.REVIEWERS),
+    ("Nominations", "/nominations", policies.PROGRAM),
+    ("Awards", "/awards", policies.EVERYONE),
+    ("Curriculum", "/curriculum", policies.TRAINERS),
+    ("Dashboard", "/dashboard", policies.PROGRAM),
+    ("Admin", "/admin", policies.ADMINS),
 ]
 
 
@@ -43,11 +48,11 @@ def navigation(principal: Principal) -> list[tuple[str, str]]:
 def home_for(principal: Principal) -> str:
     """Each role's own starting page."""
     for role, path in (
-        (Role.REVIEWER, "/queue"),
-        (Role.OFFICER, "/my"),
-        (Role.COMMITTEE, "/nominations"),
-        (Role.TRAINER, "/curriculum"),
-        (Role.ADMIN, "/admin"),
+        (policies.Role.REVIEWER, "/queue"),
+        (policies.Role.OFFICER, "/my"),
+        (policies.Role.COMMITTEE, "/nominations"),
+        (policies.Role.TRAINER, "/curriculum"),
+        (policies.Role.ADMIN, "/admin"),
     ):
         if role in principal.roles:
             return path

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from api.audit.service import record
+from api.auth import policies  # api.core.policies (the import contract lets pages reach it through api.auth)
 from api.clips import service as clips
 from api.clips import transcripts
 from api.clips.schemas import Category, ClipStatus
@@ -23,7 +24,6 @@ from api.params import Id
 from api.review import service as review
 from api.review.schemas import ReviewState
 from api.users import service as users
-from api.users.schemas import Role
 from review_ui.pages import AnyPage, ReviewerPage, render
 
 router = APIRouter(include_in_schema=False)
@@ -300,14 +300,12 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     found = review.clip_review(session, principal, clip_id)  # 404 for a clip they may not see
     clip, item, decisions, replies = found.clip, found.item, found.decisions, found.replies
     record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
-    reviewer = principal.has(Role.REVIEWER, Role.ADMIN)
+    reviewer = principal.within(policies.REVIEWERS)
     held_by = None
     if reviewer and item is not None and clip.status != ClipStatus.PROCESSING:
         try:
             item = review.claim(session, principal.actor, clip_id)
-        except review.ReviewError as exc:
-            if exc.status != 409:
-                raise HTTPException(exc.status, str(exc)) from None
+        except review.Conflict as exc:
             held_by = str(exc)  # "<name> is reviewing this clip": the page is read-only for us
             session.refresh(item)
     public = clips.clip_public(session, clip)
@@ -322,7 +320,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     rubric = review.rubric(session, include_inactive=True)
     can_decide = reviewer and item is not None and held_by is None and clip.status != ClipStatus.PROCESSING
     can_add_to_lesson = (
-        principal.has(Role.TRAINER, Role.ADMIN) and item is not None and item.state == ReviewState.SELECTED_FOR_TRAINING
+        principal.within(policies.TRAINERS) and item is not None and item.state == ReviewState.SELECTED_FOR_TRAINING
     )
     repliers = users.display_names(session, {r.user_id for r in replies})
     officer = users.officer(session, clip.badge_number)

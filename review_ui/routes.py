@@ -12,6 +12,7 @@ from api.auth import (
     client_address,
     login_csrf_ok,
     new_login_csrf,
+    policies,  # api.core.policies (the import contract lets pages reach it through api.auth)
     public,
     resolve_principal,
     set_login_csrf_cookie,
@@ -19,7 +20,6 @@ from api.auth import (
 from api.db import SessionDep
 from api.users import service as users
 from api.users.routes import set_session_cookie  # the one exception in tests/test_import_contract.py
-from api.users.schemas import Role
 from review_ui.pages import AnyPage, home_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -104,7 +104,7 @@ def login_form(
     return response
 
 
-@router.post("/logout", dependencies=[Depends(allow(*Role, page=True))])
+@router.post("/logout", dependencies=[Depends(allow(*policies.EVERYONE, page=True))])
 def logout(request: Request, session: SessionDep):
     principal = resolve_principal(request, session)
     if principal and principal.auth_session:

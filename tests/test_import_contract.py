@@ -28,6 +28,9 @@ ALLOWED = {
     "api.pagination": "offset_of: a page number to the offset the services take",
     "api.clips.transcripts": "the clips slice's one reader of transcript.json (transcripts.read)",
     "api.samples": "load_samples: the first-run loader of the sample clips, a service kept at the top of api/",
+    "api.core.policies": "the named role sets the pages' policies and the navigation derive from",
+    "api.core.errors": "the errors a service raises, which a page may answer in place (a conflict shown inline)",
+    "api.core.types": "utcnow, the one clock",
 }
 ONLY_NAMES = {"api.db": {"SessionDep"}}  # not the engine, not session_scope: no session of a page's own
 FORBIDDEN = ("sqlmodel", "sqlalchemy")

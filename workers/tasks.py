@@ -1,5 +1,5 @@
-"""The pipeline stages as Huey tasks:
-received → probed → {thumbnails, proxy, transcript → recognized} → ready; and the rescore job.
+"""The pipeline's stage bodies as Huey tasks, one per stage of api.clips.stages.PIPELINE (which
+declares each stage: its name, what it runs after, and which body here runs it); and the rescore job.
 
 Every task takes a clip id, opens its own session, holds the stage's lease while it works (a
 heartbeat thread renews it and reports progress), writes into the store's tmp dir, renames into
@@ -7,6 +7,7 @@ place, and records the result with its provenance. A clip that is gone, finished
 left alone, so any task may safely run twice.
 """
 
+import importlib
 import json
 import logging
 import os
@@ -242,10 +243,14 @@ def _version(package: str) -> str:
     return version(package)
 
 
-def _task(stage: StageName, body: Callable[[StageContext], None]):
-    @huey.task(name=f"clip.{stage.value}")
+def _task(spec: stages.StageSpec):
+    """The Huey task of one declared stage, registered under its job name (`clip.probe`)."""
+    module, _, function = spec.body.partition(":")
+    body: Callable[[StageContext], None] = getattr(importlib.import_module(module), function)
+
+    @huey.task(name=spec.job)
     def task(clip_id: int) -> None:
-        run_stage(clip_id, stage, body)
+        run_stage(clip_id, spec.name, body)
 
     return task
 
@@ -285,11 +290,4 @@ if get_settings().fixity_interval_minutes > 0:
         log.info("fixity.sweep: %s clips checked", fixity_sweep(get_settings().fixity_batch))
 
 
-JOBS = {
-    "clip.probe": _task(StageName.PROBE, probe_body),
-    "clip.thumbnails": _task(StageName.THUMBNAILS, thumbnails_body),
-    "clip.proxy": _task(StageName.PROXY, proxy_body),
-    "clip.transcript": _task(StageName.TRANSCRIPT, transcript_body),
-    "clip.recognize": _task(StageName.RECOGNIZE, recognize_body),
-    "clips.rescore": rescore_task,
-}
+JOBS = {spec.job: _task(spec) for spec in stages.PIPELINE} | {"clips.rescore": rescore_task}

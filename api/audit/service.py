@@ -13,6 +13,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from api.audit.models import AuditEvent, AuditHead
+from api.core.types import utcnow
 from api.pagination import KeysetPage, keyset_page
 
 GENESIS = "0" * 64
@@ -32,7 +33,7 @@ SYSTEM = Actor("system")
 
 
 def now_centiseconds() -> datetime:
-    at = datetime.now(UTC)
+    at = utcnow()
     return at.replace(microsecond=at.microsecond // 10_000 * 10_000)
 
 

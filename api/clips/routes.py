@@ -4,19 +4,18 @@ import json
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from api.access import may_see_clip, visible_clip, visible_clips
 from api.audit.service import record
 from api.auth import AnyUser, Principal, Reviewer, Uploader
-from api.clips import recognition, service, transcripts
+from api.clips import ingest, recognition, service, transcripts
 from api.clips.models import ClipStatus
 from api.clips.schemas import (
     AssetProvenance,
     ClipPublic,
     DuplicateReceipt,
-    InvalidTags,
     MyClipPublic,
     OfficerTagIn,
     RejectedPublic,
@@ -25,15 +24,14 @@ from api.clips.schemas import (
     TranscriptPublic,
 )
 from api.clips.storage import CHUNK, HashingWriter
-from api.clips.upload import UploadError, receive_upload
+from api.clips.upload import receive_upload
 from api.config import get_settings
+from api.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from api.db import SessionDep
 from api.fixity.service import fixity_fields, hash_open_file, original_problem, record_original_mismatch
 from api.pagination import Limit, paging_headers
 from api.params import MAX_ID, Id, Offset
 from api.review.schemas import DecisionPublic
-from media.errors import MediaRejected
-from media.sniff import sniff_container
 
 router = APIRouter(prefix="/api/v1/clips", tags=["clips"])
 
@@ -119,12 +117,12 @@ async def upload_clip(request: Request, session: SessionDep, principal: Uploader
     writer = HashingWriter(service.get_store().upload_temp_path(), get_settings().max_upload_bytes)
     try:
         try:
-            received = await receive_upload(request, writer)
-        except UploadError as exc:
-            return await _write(
-                session, _refuse, session, principal, exc.status, exc.detail, None, writer.size, None, None
-            )
-        return await _write(session, _accept, session, principal, writer, received)
+            parsed = await receive_upload(request, writer)
+        except ServiceError as exc:  # refused while it streamed in: recorded like any refusal
+            received, fields = ingest.Received(writer.path, None, writer.size, problem=exc), {}
+        else:
+            received, fields = ingest.Received.from_writer(writer, parsed.sha256, parsed.filename), parsed.fields
+        return await _write(session, _ingest, session, principal, received, fields)
     finally:
         # Kept in the store, refused, or turned away by a busy database (503, and the client sends
         # it again): the temp file never outlives the request.
@@ -144,59 +142,17 @@ async def _write(session, work, *args) -> JSONResponse:
     return await anyio.to_thread.run_sync(work_and_commit, limiter=INGEST_THREADS)
 
 
-def _accept(session, principal: Principal, writer: HashingWriter, received) -> JSONResponse:
-    """Check the received file and its fields, then ingest it, or refuse it with the reason."""
-    fields = received.fields
-    try:
-        if writer.size == 0:
-            raise UploadError(400, "the file is empty (0 bytes)")
-        sniff_container(writer.head)
-        tags = TagInput.from_fields(fields)
-        _check_own_footage(principal, tags.badge_number)
-    except (UploadError, MediaRejected, InvalidTags) as exc:
-        status = {UploadError: getattr(exc, "status", 400), MediaRejected: 415, InvalidTags: 422}[type(exc)]
-        badge = (fields.get("badge_number") or [None])[-1]
-        return _refuse(session, principal, status, str(exc), received.sha256, writer.size, received.filename, badge)
-    result = service.ingest(
-        session, writer.path, received.sha256, writer.size, tags, source="api", submitted_from=principal.source
-    )
-    record(
-        session,
-        principal.actor,
-        "clip.upload",
-        object_type="clip",
-        object_id=result.clip.id,
-        details={"sha256": received.sha256, "duplicate": result.duplicate},
-    )
+def _ingest(session, principal: Principal, received: ingest.Received, fields: dict) -> JSONResponse:
+    """Ingest the received file (api.clips.ingest: the checks, the clip, the audit), or answer the
+    refusal with its reason (already recorded, and committed, on its own)."""
+    result = ingest.ingest(session, received, fields, ingest.Submitter.of(principal), source="api")
+    if isinstance(result, ingest.Refused):
+        return JSONResponse({"detail": result.reason}, status_code=result.status)
     if result.duplicate and not may_see_clip(session, principal, result.clip.id):
-        receipt = DuplicateReceipt(sha256=received.sha256, detail=SOMEONE_ELSES_BYTES)
+        receipt = DuplicateReceipt(sha256=result.clip.sha256, detail=SOMEONE_ELSES_BYTES)
         return JSONResponse(receipt.model_dump(), status_code=200)
     body = service.clip_public(session, result.clip, duplicate=result.duplicate)
     return JSONResponse(json.loads(body.model_dump_json()), status_code=200 if result.duplicate else 201)
-
-
-def _check_own_footage(principal: Principal, badge_number: str) -> None:
-    if service.files_for_any_badge(principal):
-        return
-    if badge_number != principal.badge_number:
-        raise UploadError(403, "officers upload their own footage: badge_number must be yours")
-
-
-def _refuse(
-    session, principal: Principal, status: int, detail: str, sha256, size: int, filename, badge
-) -> JSONResponse:
-    """Record the refusal (so the session must commit: no exception) and answer with the reason."""
-    service.record_rejected_upload(
-        session, sha256, size, detail, filename=filename, badge_number=badge, submitted_from=principal.source
-    )
-    record(
-        session,
-        principal.actor,
-        "clip.upload",
-        outcome="failure",
-        details={"reason": detail, "sha256": sha256, "size": size},
-    )
-    return JSONResponse({"detail": detail}, status_code=status)
 
 
 @router.get("", response_model=list[ClipPublic])
@@ -256,7 +212,7 @@ def tag_clip(clip_id: Id, body: OfficerTagIn, principal: AnyUser, session: Sessi
     """The recording officer tags their clip (categories, moment markers, note): it goes to review."""
     clip = visible_clip(session, principal, clip_id)
     if not service.may_tag(principal, clip):
-        raise HTTPException(403, "only the recording officer (or an admin) tags a clip")
+        raise Forbidden("only the recording officer (or an admin) tags a clip")
     tags = TagInput(badge_number=principal.badge_number or clip.badge_number or principal.name, **body.model_dump())
     service.add_tag(session, clip, tags, source="officer", submitted_from=principal.source)
     record(
@@ -275,7 +231,7 @@ def get_transcript(clip_id: Id, principal: AnyUser, session: SessionDep):
     visible_clip(session, principal, clip_id)
     transcript = transcripts.read(session, clip_id)
     if transcript is None:
-        raise HTTPException(404, "the transcript is not ready yet")
+        raise NotFound("the transcript is not ready yet")
     record(session, principal.actor, "clip.transcript", object_type="clip", object_id=clip_id)
     return transcript
 
@@ -321,11 +277,11 @@ def get_provenance(clip_id: Id, principal: AnyUser, session: SessionDep):
 def get_media(clip_id: Id, name: str, request: Request, principal: AnyUser, session: SessionDep):
     """Derived media, with HTTP Range. Originals are never served inline."""
     if name not in MEDIA_TYPES:
-        raise HTTPException(404, f"no media named {name!r}; there are {', '.join(MEDIA_TYPES)}")
+        raise NotFound(f"no media named {name!r}; there are {', '.join(MEDIA_TYPES)}")
     visible_clip(session, principal, clip_id)
     asset = service.find_asset(session, clip_id, name)
     if asset is None:
-        raise HTTPException(404, f"{name} is not ready yet")
+        raise NotFound(f"{name} is not ready yet")
     if name == "proxy.mp4" and request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
         # One record per playback start, not one per range request the player makes.
         record(session, principal.actor, "clip.stream", object_type="clip", object_id=clip_id)
@@ -351,7 +307,7 @@ def download_original(clip_id: Id, principal: Reviewer, session: SessionDep):
     never one that failed fixity (409 with the reason)."""
     clip = visible_clip(session, principal, clip_id)
     if problem := original_problem(session, clip):
-        raise HTTPException(409, f"the original is not served: {problem}")
+        raise Conflict(f"the original is not served: {problem}")
     store = service.get_store()
     # Hashed from the very file handle that is then served: the record names the bytes sent.
     original = open(store.original_path(clip.sha256), "rb")

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from api.clips.models import Category, ClipStatus, StageName, StageState
-from api.review.schemas import DecisionPublic, ReviewState
+from api.core.errors import Invalid
 
 
-class InvalidTags(ValueError):
+class InvalidTags(Invalid):
     """Ingest fields that cannot be accepted; the message names the field and the problem."""
 
 
@@ -167,18 +167,6 @@ class ClipPublic(BaseModel):
     fixity_reason: str | None = None
 
 
-class MyClipPublic(BaseModel):
-    """One of the caller's clips, and where it stands in review."""
-
-    clip: ClipPublic
-    review_state: ReviewState | None
-    decision: DecisionPublic | None = Field(description="the latest decision")
-    question: str | None = Field(description="the review team's open question: answer it with POST .../replies")
-    last_reply: dict | None = Field(description="the officer's latest answer")
-    can_reply: bool
-    can_tag: bool
-
-
 class WordPublic(BaseModel):
     start: float
     end: float
@@ -235,3 +223,13 @@ class AssetProvenance(BaseModel):
 
 
 from api.core.errors import ErrorOut as RejectedPublic  # noqa: E402, F401  one error shape everywhere (for routes)
+
+
+def __getattr__(name: str):
+    # MyClipPublic moved to api.review.schemas (it is where a clip stands in review); this keeps
+    # api/clips/routes.py working until it imports it from there. To be removed then.
+    if name == "MyClipPublic":
+        from api.review.schemas import MyClipPublic
+
+        return MyClipPublic
+    raise AttributeError(name)

@@ -1,29 +1,68 @@
-"""Pipeline stage state: leases, heartbeats, results, and the reconciler's takeover of dead ones.
+"""The pipeline's stages: the one declaration of each (PIPELINE), and their state in the database:
+leases, heartbeats, results, the reconciler's takeover of dead ones and its sweep for lost jobs.
 
 A stage is run by whoever holds its lease. Taking the lease is one conditional UPDATE, so two
 workers (or a reconciler and a worker) can never both run the same stage; a worker that lost its
 lease discards its result. That makes every stage safe to enqueue twice.
 """
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from api.clips.models import Asset, Clip, ClipStatus, Stage, StageName, StageState
-from api.db import enqueue_after_commit
+from api.core.jobs import Job, enqueue_after_commit
+from api.core.types import utcnow
 
-# After the probe, longest first: the transcript (then recognize) decides when a clip is ready.
-AFTER_PROBE = (StageName.TRANSCRIPT, StageName.PROXY, StageName.THUMBNAILS)
 MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One pipeline stage: its name, the stages it runs after, and its body, named as
+    `module:function` so that this declaration is read by the web process (which creates the
+    stages and sends the first jobs) without importing what the worker runs."""
+
+    name: StageName
+    after: tuple[StageName, ...]
+    body: str
+
+    @property
+    def job(self) -> str:
+        return job_name(self.name)
+
+
+# received → probed → {thumbnails, proxy, transcript → recognized} → ready. A stage's job is sent
+# once every stage it runs after is done; the clip is ready when all are. Stages that wait for the
+# same one are sent in this order: longest first, as the transcript (then recognize) decides when
+# a clip is ready.
+PIPELINE = (
+    StageSpec(StageName.PROBE, (), "workers.tasks:probe_body"),
+    StageSpec(StageName.TRANSCRIPT, (StageName.PROBE,), "workers.tasks:transcript_body"),
+    StageSpec(StageName.PROXY, (StageName.PROBE,), "workers.tasks:proxy_body"),
+    StageSpec(StageName.THUMBNAILS, (StageName.PROBE,), "workers.tasks:thumbnails_body"),
+    StageSpec(StageName.RECOGNIZE, (StageName.TRANSCRIPT,), "workers.tasks:recognize_body"),  # reads its words
+)
+STAGES = {spec.name: spec for spec in PIPELINE}
+if len(STAGES) != len(PIPELINE) or set(STAGES) != set(StageName):
+    raise RuntimeError("every StageName is declared in PIPELINE, once")
 
 
 def job_name(stage: StageName) -> str:
     return f"clip.{stage.value}"
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def create_stages(session: Session, clip_id: int) -> None:
+    """A new clip's stage rows, all queued, and the jobs of those that wait for none (sent after
+    the commit)."""
+    for spec in PIPELINE:
+        session.add(Stage(clip_id=clip_id, name=spec.name))
+    session.flush()
+    for spec in PIPELINE:
+        if not spec.after:
+            enqueue_after_commit(session, spec.job, clip_id)
 
 
 def take_lease(session: Session, clip_id: int, stage: StageName, owner: str, lease_seconds: float) -> bool:
@@ -31,7 +70,7 @@ def take_lease(session: Session, clip_id: int, stage: StageName, owner: str, lea
     clip = session.get(Clip, clip_id)
     if clip is None or clip.status != ClipStatus.PROCESSING:
         return False
-    stale = now() - timedelta(seconds=lease_seconds)
+    stale = utcnow() - timedelta(seconds=lease_seconds)
     result = session.execute(
         update(Stage)
         .where(Stage.clip_id == clip_id, Stage.name == stage)
@@ -41,8 +80,8 @@ def take_lease(session: Session, clip_id: int, stage: StageName, owner: str, lea
         .values(
             state=StageState.RUNNING,
             lease_owner=owner,
-            heartbeat_at=now(),
-            started_at=now(),
+            heartbeat_at=utcnow(),
+            started_at=utcnow(),
             attempts=Stage.attempts + 1,
             progress=0.0,
             error=None,
@@ -58,7 +97,7 @@ def heartbeat(session: Session, clip_id: int, stage: StageName, owner: str, prog
         .where(
             Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner, Stage.state == StageState.RUNNING
         )
-        .values(heartbeat_at=now(), progress=round(progress, 4))
+        .values(heartbeat_at=utcnow(), progress=round(progress, 4))
     )
     return result.rowcount == 1
 
@@ -70,27 +109,24 @@ def finish(session: Session, clip_id: int, stage: StageName, owner: str) -> bool
         .where(
             Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner, Stage.state == StageState.RUNNING
         )
-        .values(state=StageState.DONE, progress=1.0, finished_at=now(), lease_owner=None)
+        .values(state=StageState.DONE, progress=1.0, finished_at=utcnow(), lease_owner=None)
     )
     if result.rowcount != 1:
         return False
-    if stage == StageName.PROBE:
-        for name in AFTER_PROBE:
-            enqueue_after_commit(session, job_name(name), clip_id)
-        return True
-    if stage == StageName.TRANSCRIPT:  # the detector reads the transcript's words
-        enqueue_after_commit(session, job_name(StageName.RECOGNIZE), clip_id)
-    _mark_ready_when_done(session, clip_id)
+    done = set(session.exec(select(Stage.name).where(Stage.clip_id == clip_id, Stage.state == StageState.DONE)))
+    for spec in PIPELINE:
+        if stage in spec.after and done.issuperset(spec.after):
+            enqueue_after_commit(session, spec.job, clip_id)
+    _mark_ready_when_done(session, clip_id, done)
     return True
 
 
-def _mark_ready_when_done(session: Session, clip_id: int) -> None:
-    states = session.exec(select(Stage.state).where(Stage.clip_id == clip_id)).all()
-    if all(state == StageState.DONE for state in states):
+def _mark_ready_when_done(session: Session, clip_id: int, done: set[StageName]) -> None:
+    if done.issuperset(STAGES):
         session.execute(
             update(Clip)
             .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
-            .values(status=ClipStatus.READY, ready_at=now())
+            .values(status=ClipStatus.READY, ready_at=utcnow())
         )
 
 
@@ -126,7 +162,7 @@ def _end_stage(session: Session, clip_id: int, stage: StageName, owner: str, err
     session.execute(
         update(Stage)
         .where(Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner)
-        .values(state=StageState.FAILED, error=error, finished_at=now(), lease_owner=None)
+        .values(state=StageState.FAILED, error=error, finished_at=utcnow(), lease_owner=None)
     )
 
 
@@ -145,7 +181,7 @@ def save_media_info(session: Session, clip_id: int, info: dict) -> None:
 
 def requeue_abandoned(session: Session, lease_seconds: float) -> list[tuple[int, StageName]]:
     """Stages whose worker stopped heartbeating (killed, machine gone): back to the queue."""
-    stale = now() - timedelta(seconds=lease_seconds)
+    stale = utcnow() - timedelta(seconds=lease_seconds)
     candidates = session.exec(select(Stage).where(Stage.state == StageState.RUNNING, Stage.heartbeat_at < stale)).all()
     taken = []
     for stage in candidates:
@@ -158,3 +194,36 @@ def requeue_abandoned(session: Session, lease_seconds: float) -> list[tuple[int,
             enqueue_after_commit(session, job_name(stage.name), stage.clip_id)
             taken.append((stage.clip_id, stage.name))
     return taken
+
+
+def waiting_for_a_job(session: Session, quiet_since: datetime) -> list[Job]:
+    """The jobs that must be in the queue now: one per queued stage of a processing clip whose
+    stages to run after are all done, when nothing has happened to it since `quiet_since` (a job
+    just sent, or just taken by a worker that has not yet leased its stage, is left alone). The
+    reconciler hands them to api.core.jobs.send_missing, which sends those the queue lacks."""
+    rows = session.exec(
+        select(Stage, Clip.created_at)
+        .join(Clip, Clip.id == Stage.clip_id)
+        .where(Clip.status == ClipStatus.PROCESSING, Stage.state == StageState.QUEUED)
+        .order_by(Stage.clip_id)
+    ).all()
+    if not rows:
+        return []
+    clip_ids = {stage.clip_id for stage, _ in rows}
+    finished: dict[int, dict[StageName, datetime | None]] = {clip_id: {} for clip_id in clip_ids}
+    for clip_id, name, finished_at in session.exec(
+        select(Stage.clip_id, Stage.name, Stage.finished_at).where(
+            Stage.clip_id.in_(clip_ids), Stage.state == StageState.DONE
+        )
+    ):
+        finished[clip_id][name] = finished_at
+    wanted = []
+    for stage, created_at in rows:
+        done = finished[stage.clip_id]
+        spec = STAGES[stage.name]
+        if not done.keys() >= set(spec.after):
+            continue  # its job comes when they finish
+        moments = [created_at, stage.heartbeat_at, *(done[name] for name in spec.after)]
+        if max(moment for moment in moments if moment is not None) < quiet_since:
+            wanted.append((spec.job, (stage.clip_id,)))
+    return wanted

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from api.clips.models import Clip, SpeakerCorrection, Voiceprint
 from api.clips.service import find_asset, get_store
-from api.core.errors import ServiceError
+from api.core.errors import Conflict, Invalid, NotFound
 from api.core.types import utcnow
 
 OFFICER = "officer"
@@ -61,13 +61,13 @@ def correct_speakers(session: Session, clip: Clip, indexes: list[int], speaker: 
     corrected transcript (the caller audits and re-scores)."""
     speaker = speaker.strip().lower()
     if not SPEAKER.match(speaker):
-        raise ServiceError(422, f"speaker must be 'officer' or 'person N', not {speaker!r}")
+        raise Invalid(f"speaker must be 'officer' or 'person N', not {speaker!r}")
     recorded = read_recorded(session, clip.id)
     if recorded is None:
-        raise ServiceError(409, "the transcript is not ready yet")
+        raise Conflict("the transcript is not ready yet")
     segments = recorded.get("segments") or []
     if not indexes or any(not 0 <= i < len(segments) for i in indexes):
-        raise ServiceError(404, f"the transcript has segments 0 to {len(segments) - 1}, not {indexes}")
+        raise NotFound(f"the transcript has segments 0 to {len(segments) - 1}, not {indexes}")
     now = apply_corrections(json.loads(json.dumps(recorded)), latest_corrections(session, clip.id))["segments"]
     for i in sorted(set(indexes)):
         session.add(

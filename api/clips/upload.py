@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from api.clips.storage import HashingWriter, TooLarge
+from api.core.errors import ServiceError
 
 # The upload form has about a dozen small fields: anything far past that is an attack on the
 # parser (3,000 fields of 60 KB once held a request for minutes), refused as soon as it shows.
@@ -19,13 +20,6 @@ MAX_FIELDS = 50
 MAX_FORM_BYTES = 256 * 1024  # all the fields together, the file aside
 MAX_HEADER_BYTES = 4 * 1024  # one part header
 FILE_FIELD = "file"
-
-
-class UploadError(Exception):
-    def __init__(self, status: int, detail: str):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 @dataclass
@@ -39,10 +33,10 @@ class ReceivedUpload:
 async def receive_upload(request: Request, writer: HashingWriter) -> ReceivedUpload:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
-        raise UploadError(415, "send the clip as multipart/form-data with a 'file' part")
+        raise ServiceError(415, "send the clip as multipart/form-data with a 'file' part")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > writer.max_bytes + MAX_FORM_BYTES:
-        raise UploadError(413, f"the upload is larger than the {writer.max_bytes} bytes accepted")
+        raise ServiceError(413, f"the upload is larger than the {writer.max_bytes} bytes accepted")
     parts = _Parts(writer)
     parser = MultipartParser(params[b"boundary"], parts.callbacks())
     try:
@@ -52,13 +46,13 @@ async def receive_upload(request: Request, writer: HashingWriter) -> ReceivedUpl
                 raise parts.error
         parser.finalize()
     except TooLarge as exc:
-        raise UploadError(413, str(exc)) from None
-    except UploadError:
+        raise ServiceError(413, str(exc)) from None
+    except ServiceError:
         raise
     except Exception as exc:  # a malformed body from the client
-        raise UploadError(400, f"the multipart body is malformed: {exc}") from None
+        raise ServiceError(400, f"the multipart body is malformed: {exc}") from None
     if not parts.saw_file:
-        raise UploadError(400, "the upload has no 'file' part")
+        raise ServiceError(400, "the upload has no 'file' part")
     received = parts.received
     # fsync of a large file can take seconds: off the event loop, so other requests go on.
     received.sha256 = await run_in_threadpool(writer.finish)
@@ -96,16 +90,16 @@ class _Parts:
     def _add(self, data, start, end, attribute) -> None:
         value = getattr(self, attribute) + bytes(data[start:end])
         if len(value) > MAX_HEADER_BYTES:
-            self._fail(UploadError(431, f"a part header is longer than {MAX_HEADER_BYTES} bytes"))
+            self._fail(ServiceError(431, f"a part header is longer than {MAX_HEADER_BYTES} bytes"))
         setattr(self, attribute, value)
 
     def _part_begin(self) -> None:
         self._headers, self._name, self._is_file, self._value = {}, None, False, bytearray()
         self._parts += 1
         if self._parts > MAX_FIELDS:
-            self._fail(UploadError(413, f"the form has more than {MAX_FIELDS} fields"))
+            self._fail(ServiceError(413, f"the form has more than {MAX_FIELDS} fields"))
 
-    def _fail(self, error: UploadError) -> None:
+    def _fail(self, error: ServiceError) -> None:
         # Raised from the callback, the parser stops at once; kept, the caller re-raises it as is.
         self.error = self.error or error
         raise error
@@ -120,7 +114,7 @@ class _Parts:
         self._is_file = self._name == FILE_FIELD
         if self._is_file:
             if self.saw_file:
-                self.error = UploadError(400, "send one file per upload")
+                self.error = ServiceError(400, "send one file per upload")
             self.saw_file = True
             self.received.filename = options.get(b"filename", b"").decode("utf-8", "replace") or None
 
@@ -131,9 +125,9 @@ class _Parts:
         self._value += data[start:end]
         self._form_bytes += end - start
         if len(self._value) > MAX_FIELD_BYTES:
-            self._fail(UploadError(413, f"the field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes"))
+            self._fail(ServiceError(413, f"the field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes"))
         if self._form_bytes > MAX_FORM_BYTES:
-            self._fail(UploadError(413, f"the form's fields are longer than {MAX_FORM_BYTES} bytes together"))
+            self._fail(ServiceError(413, f"the form's fields are longer than {MAX_FORM_BYTES} bytes together"))
 
     def _part_end(self) -> None:
         if not self._is_file and self._name:

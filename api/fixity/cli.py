@@ -16,8 +16,9 @@ def fixity_command(args) -> int:
     its expected and actual hash, 2 if the clip does not exist, 0 when everything is intact."""
     from tqdm import tqdm
 
+    from api.core.errors import NotFound
     from api.db import session_scope
-    from api.fixity.service import NoSuchClip, check
+    from api.fixity.service import check
     from api.migrate import upgrade
 
     upgrade()
@@ -34,7 +35,7 @@ def fixity_command(args) -> int:
 
     try:
         report = check(session_scope, args.clip, on_progress, actor=cli_actor())
-    except NoSuchClip as exc:
+    except NotFound as exc:
         print(exc, file=sys.stderr)
         return 2
     finally:

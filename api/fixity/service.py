@@ -24,6 +24,7 @@ from api.audit.service import SYSTEM, Actor, record
 from api.clips.models import Asset, Clip
 from api.clips.storage import CHUNK, Store
 from api.config import get_settings
+from api.core.errors import NotFound
 
 ORIGINAL = "original"
 MISSING = "missing"
@@ -32,10 +33,6 @@ SWEEP = "sweep"
 BATCH_CLIPS = 100  # clips whose files are listed, hashed and recorded together
 
 SessionSource = Session | Callable[[], AbstractContextManager[Session]]
-
-
-class NoSuchClip(LookupError):
-    """check() was asked for a clip that is not in the database."""
 
 
 @dataclass(frozen=True)
@@ -113,12 +110,12 @@ def check(
 
     `source` is a session factory (e.g. api.db.session_scope): the files are listed in one short
     transaction per batch of clips, hashed with no transaction open, and the results recorded in
-    another. A plain Session is used as it is, and its owner must commit. Raises NoSuchClip."""
+    another. A plain Session is used as it is, and its owner must commit. Raises NotFound."""
     with _unit(source) as session:
         if clip_id is None:
             ids = list(session.exec(select(Clip.id).order_by(Clip.id)))
         elif session.get(Clip, clip_id) is None:
-            raise NoSuchClip(f"there is no clip {clip_id}")
+            raise NotFound(f"there is no clip {clip_id}")
         else:
             ids = [clip_id]
     return _run(source, ids, "all" if clip_id is None else f"clip {clip_id}", store, on_progress, actor)

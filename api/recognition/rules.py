@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.core.errors import Invalid
 from api.recognition.normalise import normalise_word as _normalise
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
@@ -46,7 +47,7 @@ _CUE_KEYS = {"id", "category", "label", "patterns", "weight", "negatable", "supp
 SPEAKERS = ("officer", "anyone", "civilian")
 
 
-class RulesError(ValueError):
+class RulesError(Invalid):
     """The rules file is unusable; the message says where and why."""
 
 

@@ -1,14 +1,14 @@
 """The review queue and decisions (review team), replies to questions (officers), the rubric (admins)."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from api.access import visible_clip
 from api.auth import Admin, AnyUser, Reviewer
-from api.clips.service import MEDIA_URL
-from api.core.errors import ERRORS
+from api.clips.service import MEDIA_URL, visible_clip
+from api.core.errors import ERRORS, Forbidden, Invalid
+from api.core.types import utcnow
 from api.db import SessionDep
 from api.params import Id, Offset
 from api.review import service
@@ -49,7 +49,7 @@ def _public(row: service.QueueRow, moment: datetime) -> ReviewItemPublic:
 
 
 def _publics(rows: list[service.QueueRow]) -> list[ReviewItemPublic]:
-    moment = datetime.now(UTC)
+    moment = utcnow()
     return [_public(row, moment) for row in rows]
 
 
@@ -130,7 +130,7 @@ def reply(clip_id: Id, body: ReplyIn, principal: AnyUser, session: SessionDep) -
     """The recording officer answers the review team's question."""
     clip = visible_clip(session, principal, clip_id)
     if not service.may_reply(principal, clip):
-        raise HTTPException(403, "only the recording officer answers questions about a clip")
+        raise Forbidden("only the recording officer answers questions about a clip")
     answer = service.reply(session, principal.actor, clip_id, body.text)
     return {"id": answer.id, "clip_id": clip_id, "text": answer.text}
 
@@ -145,5 +145,5 @@ def get_rubric(_: AnyUser, session: SessionDep, include_inactive: bool = False):
 )
 def put_rubric_item(key: str, body: RubricItemIn, principal: Admin, session: SessionDep):
     if body.key != key:
-        raise HTTPException(422, "the key in the path and in the body differ")
+        raise Invalid("the key in the path and in the body differ")
     return service.save_rubric_item(session, principal.actor, key, body.label, body.position, body.active)

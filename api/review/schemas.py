@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.clips.schemas import ClipPublic
 from api.review.models import DecisionKind, ReviewState
 from api.search.schemas import SearchHit
 
@@ -73,3 +74,15 @@ class ClipReviewPublic(BaseModel):
     item: ReviewItemPublic | None
     decisions: list[DecisionPublic]
     replies: list[dict]
+
+
+class MyClipPublic(BaseModel):
+    """One of the caller's clips, and where it stands in review."""
+
+    clip: ClipPublic
+    review_state: ReviewState | None
+    decision: DecisionPublic | None = Field(description="the latest decision")
+    question: str | None = Field(description="the review team's open question: answer it with POST .../replies")
+    last_reply: dict | None = Field(description="the officer's latest answer")
+    can_reply: bool
+    can_tag: bool

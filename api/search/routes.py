@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.access import officer_only_badge
 from api.auth import CurrentPrincipal
+from api.core.policies import search_badge
 from api.db import SessionDep
 from api.search import service
 from api.search.schemas import SearchFilters, SearchPage, SearchQuery
@@ -23,7 +23,7 @@ def search(principal: CurrentPrincipal, session: SessionDep, query: Annotated[Se
         session,
         query.q,
         filters,
-        restrict_to_badge=officer_only_badge(principal),
+        restrict_to_badge=search_badge(principal),
         limit=query.limit,
         offset=query.offset,
     )

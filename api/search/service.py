@@ -21,6 +21,7 @@ from api.search.models import SearchDoc
 from api.search.repository import Term, Terms, index_for
 from api.search.schemas import SearchClip, SearchFilters, SearchHit, SearchPage, SearchResult
 from api.users.models import Officer
+from api.users.service import import_directory
 
 PASSAGE_MAX_WORDS = 25  # a long Whisper segment is split, so a hit's `at` is near its words
 HITS_PER_CLIP = 3
@@ -45,6 +46,15 @@ def index_tags(session: Session, clip: Clip) -> None:
     """Rebuild the clip's metadata and marker documents (after ingest, or a tag added)."""
     tags = list(session.execute(select(ClipTag).where(ClipTag.clip_id == clip.id).order_by(ClipTag.id)).scalars())
     _replace(session, clip.id, TAG_KINDS, [metadata_doc(session, clip, tags), *marker_docs(clip.id, tags)])
+
+
+def import_officers(session: Session, actor, rows: list[dict]) -> tuple[int, list[str]]:
+    """The officer directory's import (api.users.service.import_directory), and the clips of every
+    badge whose name it set or changed re-indexed: findable by the name, as new clips are."""
+    count, problems, renamed = import_directory(session, actor, rows)
+    for badge in sorted(renamed):
+        reindex_officer(session, badge)
+    return count, problems
 
 
 def reindex_officer(session: Session, badge_number: str) -> None:

@@ -5,7 +5,7 @@ Every figure is one grouped query, so the dashboard costs the same with ten clip
 import json
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, case, cast, func
 from sqlmodel import Session, select
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from api.awards.models import Award
 from api.clips.models import Clip, ClipTag
 from api.config import get_settings
+from api.core.types import utcnow
 from api.review.models import Decision, ReviewItem, ReviewState
 
 WAITING = (ReviewState.QUEUED, ReviewState.IN_REVIEW, ReviewState.NEEDS_INFO)
@@ -90,7 +91,7 @@ def _queue(session: Session) -> dict:
         return {"size": 0, "oldest_hours": 0, "median_age_hours": 0}
     oldest = session.exec(waiting.order_by(ReviewItem.queued_at).limit(1)).one()
     middle = session.exec(waiting.order_by(ReviewItem.queued_at).offset(size // 2).limit(1)).one()
-    now = datetime.now(UTC)
+    now = utcnow()
     return {
         "size": size,
         "oldest_hours": round((now - oldest).total_seconds() / 3600, 1),
@@ -114,7 +115,7 @@ def _by_division(session: Session) -> dict[str, dict[str, int]]:
 def queue_ages(session: Session, now: datetime | None = None) -> list[tuple[str, int]]:
     """How long the clips waiting for the review team have waited, counted in the database by
     age bucket (one query, whatever the size of the queue). Never cached: the queue moves daily."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     bucket = case(
         *[(ReviewItem.queued_at > now - timedelta(days=days), label) for label, days in AGE_BUCKETS if days],
         else_=AGE_BUCKETS[-1][0],

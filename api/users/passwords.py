@@ -6,6 +6,8 @@ from functools import lru_cache
 from pwdlib import PasswordHash
 from zxcvbn import zxcvbn
 
+from api.core.errors import Invalid
+
 MIN_LENGTH = 12
 # zxcvbn's scores: 3 means fewer than 10^10 guesses, 4 at least that. Score 3 still admits the
 # first guesses of a password spray ("Summer2026!!", "Winter2025!!", "Police2026!!" all score 3:
@@ -17,8 +19,8 @@ ZXCVBN_MAX_LENGTH = 72
 DEFAULT_ADVICE = "Add another word or two. Uncommon words are better."
 
 
-class WeakPassword(ValueError):
-    pass
+class WeakPassword(Invalid):
+    """The password policy refused a password (answered 422 with the reason and advice)."""
 
 
 @lru_cache

@@ -4,17 +4,17 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.auth import SESSION_COOKIE, Admin, AnyUser, allow, client_address, public
-from api.core.errors import ERRORS
+from api.auth import SESSION_COOKIE, Admin, AnyUser, Staff, client_address, public
+from api.core.errors import ERRORS, Invalid, NotFound
 from api.db import SessionDep
 from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
+from api.search import service as search
 from api.users import service
-from api.users.models import ApiToken, Role, User
-from api.users.passwords import WeakPassword
+from api.users.models import ApiToken, User
 from api.users.schemas import (
     ImportResult,
     LoginIn,
@@ -32,7 +32,6 @@ from api.users.schemas import (
 )
 
 router = APIRouter(tags=["accounts"])
-Staff = Annotated[object, Depends(allow(Role.REVIEWER, Role.TRAINER, Role.COMMITTEE, Role.ADMIN))]
 
 
 @router.post(
@@ -90,14 +89,11 @@ def me(principal: AnyUser):
     )
 
 
-@router.post("/api/v1/auth/password", status_code=204, responses={400: ERRORS, 401: ERRORS})
+@router.post("/api/v1/auth/password", status_code=204, responses={401: ERRORS, 403: ERRORS, 422: ERRORS})
 def change_password(body: PasswordChangeIn, principal: AnyUser, session: SessionDep):
     if principal.user is None:
-        raise HTTPException(400, "a service token has no password")
-    try:
-        service.change_password(session, principal.actor, principal.user, body.current_password, body.new_password)
-    except (service.AccountError, WeakPassword) as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise Invalid("a service token has no password")
+    service.change_password(session, principal.actor, principal.user, body.current_password, body.new_password)
     return Response(status_code=204)
 
 
@@ -117,22 +113,23 @@ def list_users(
 
 
 @router.post(
-    "/api/v1/users", response_model=UserPublic, status_code=201, responses={400: ERRORS, 401: ERRORS, 403: ERRORS}
+    "/api/v1/users",
+    response_model=UserPublic,
+    status_code=201,
+    responses={401: ERRORS, 403: ERRORS, 409: ERRORS, 422: ERRORS},
 )
 def create_user(body: UserCreateIn, principal: Admin, session: SessionDep):
-    try:  # the password is the admin's choice: the user changes it at the first sign-in
-        user = service.create_user(
-            session,
-            principal.actor,
-            body.username,
-            body.password,
-            body.roles,
-            badge_number=body.badge_number,
-            display_name=body.display_name,
-            must_change_password=True,
-        )
-    except (service.AccountError, WeakPassword) as exc:
-        raise HTTPException(400, str(exc)) from None
+    # The password is the admin's choice: the user changes it at the first sign-in.
+    user = service.create_user(
+        session,
+        principal.actor,
+        body.username,
+        body.password,
+        body.roles,
+        badge_number=body.badge_number,
+        display_name=body.display_name,
+        must_change_password=True,
+    )
     return UserPublic.of(user)
 
 
@@ -178,7 +175,7 @@ def issue_reset(user_id: Id, principal: Admin, session: SessionDep):
 def _user_or_404(session, user_id: Id) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise HTTPException(404, f"no user {user_id}")
+        raise NotFound(f"no user {user_id}")
     return user
 
 
@@ -191,20 +188,20 @@ def list_tokens(_: Admin, session: SessionDep, response: Response, limit: Limit 
 
 
 @router.post(
-    "/api/v1/tokens", response_model=TokenCreated, status_code=201, responses={400: ERRORS, 401: ERRORS, 403: ERRORS}
+    "/api/v1/tokens",
+    response_model=TokenCreated,
+    status_code=201,
+    responses={401: ERRORS, 403: ERRORS, 409: ERRORS, 422: ERRORS},
 )
 def create_token(body: TokenCreateIn, principal: Admin, session: SessionDep):
     user = None
     if body.username:
         user = service.user_by_name(session, body.username)
         if user is None:
-            raise HTTPException(400, f"no user named {body.username!r}")
-    try:
-        token, secret = service.create_token(
-            session, principal.actor, body.name, user=user, scope=body.scope, expires_in_days=body.expires_in_days
-        )
-    except service.AccountError as exc:
-        raise HTTPException(400, str(exc)) from None
+            raise Invalid(f"no user named {body.username!r}")
+    token, secret = service.create_token(
+        session, principal.actor, body.name, user=user, scope=body.scope, expires_in_days=body.expires_in_days
+    )
     return TokenCreated(**token.model_dump(exclude={"token_hash"}), token=secret)
 
 
@@ -212,7 +209,7 @@ def create_token(body: TokenCreateIn, principal: Admin, session: SessionDep):
 def revoke_token(token_id: Id, principal: Admin, session: SessionDep):
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise HTTPException(404, f"no token {token_id}")
+        raise NotFound(f"no token {token_id}")
     service.revoke_token(session, principal.actor, token)
     return Response(status_code=204)
 
@@ -222,7 +219,11 @@ def list_officers(_: Staff, session: SessionDep, division: str | None = None):
     return service.list_officers(session, division)
 
 
-@router.post("/api/v1/officers/import", response_model=ImportResult, responses={400: ERRORS, 401: ERRORS, 403: ERRORS})
+@router.post(
+    "/api/v1/officers/import",
+    response_model=ImportResult,
+    responses={401: ERRORS, 403: ERRORS, 409: ERRORS, 422: ERRORS},
+)
 def import_officers(
     principal: Admin,
     session: SessionDep,
@@ -230,6 +231,6 @@ def import_officers(
 ):
     rows = list(csv.DictReader(io.StringIO(body)))
     if not rows or "badge_number" not in rows[0]:
-        raise HTTPException(400, "send CSV with a header row: badge_number,name,division")
-    imported, problems = service.import_officers(session, principal.actor, rows)
+        raise Invalid("send CSV with a header row: badge_number,name,division")
+    imported, problems = search.import_officers(session, principal.actor, rows)
     return ImportResult(imported=imported, problems=problems)

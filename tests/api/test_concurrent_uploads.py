@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from api.clips import service
+from api.clips import ingest, service
 from api.clips.models import Clip
 from api.db import session_scope
 from tests.accounts import fresh_copy
@@ -57,12 +57,12 @@ def test_a_busy_database_answers_503_keeps_nothing_and_a_retry_lands(app_client,
     source = fresh_copy(fixtures / "silent.mkv", tmp_path, "busy")
     sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
     temp_before = {p for p in service.get_store().tmp_dir.rglob("*") if p.is_file()}
-    ingest = service.ingest
+    store_clip = ingest.store_clip
 
     def locked(*args, **kwargs):
         raise OperationalError("INSERT INTO clip ...", {}, sqlite3.OperationalError("database is locked"))
 
-    monkeypatch.setattr(service, "ingest", locked)
+    monkeypatch.setattr(ingest, "store_clip", locked)
     busy = upload(app_client, source)
     assert busy.status_code == 503, busy.text
     assert busy.headers["retry-after"].isdigit() and "busy" in busy.json()["detail"]
@@ -70,7 +70,7 @@ def test_a_busy_database_answers_503_keeps_nothing_and_a_retry_lands(app_client,
     with session_scope() as session:
         assert session.exec(select(Clip).where(Clip.sha256 == sha256)).first() is None
 
-    monkeypatch.setattr(service, "ingest", ingest)
+    monkeypatch.setattr(ingest, "store_clip", store_clip)
     again = upload(app_client, source)
     assert again.status_code == 201 and again.json()["sha256"] == sha256
 
@@ -85,7 +85,7 @@ def test_a_database_fault_that_is_not_overload_stays_a_500(app, fixtures, tmp_pa
     def broken(*args, **kwargs):
         raise OperationalError("INSERT INTO clip ...", {}, sqlite3.OperationalError("disk I/O error"))
 
-    monkeypatch.setattr(service, "ingest", broken)
+    monkeypatch.setattr(ingest, "store_clip", broken)
     with TestClient(app, headers=bearer(token), raise_server_exceptions=False) as client:
         response = upload(client, fresh_copy(fixtures / "silent.mkv", tmp_path, "fault"))
     assert response.status_code == 500

@@ -7,7 +7,6 @@ a worker for a processed clip: player, captions, sprite timeline, transcript wor
 
 import re
 import uuid
-from html import unescape
 
 import httpx
 import pytest
@@ -17,26 +16,32 @@ from sqlalchemy import update
 from api.clips.models import Clip, ClipStatus, Stage
 from api.db import session_scope
 from tests.accounts import bearer, fresh_copy, make_user
+from tests.html import one, page, text, texts
 from tests.services import backend_env, provision_token, running_service, upload, wait_settled
 
 DECISION_BUTTONS = ("Select for training", "Nominate", "Dismiss", "Needs info")
-WORD = re.compile(r'<span class="word[^"]*" data-start="([\d.]+)" data-end="([\d.]+)"[^>]*>([^<]+)</span>')
 
 
-def queue_rows(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'<tr data-clip="(\d+)"', html)]
+def queue_rows(soup) -> list[int]:
+    return [int(row["data-clip"]) for row in soup.select("#queue-rows tr[data-clip]")]
 
 
-def count(html: str, state: str) -> int:
-    return int(re.search(rf'data-state="{state}">(\d+)<', html).group(1))
+def count(soup, state: str) -> int:
+    return int(text(one(soup, f'.queue-counts .count[data-state="{state}"]')))
 
 
-def buttons(html: str) -> list[str]:
-    return [unescape(b).strip() for b in re.findall(r"<button[^>]*>([^<]*)", html)]
+def decision_buttons(soup) -> list[str]:
+    """The buttons anywhere on the page that make a review decision."""
+    return [label for label in texts(soup, "button") if label in DECISION_BUTTONS]
 
 
-def decision_buttons(html: str) -> list[str]:
-    return [b for b in buttons(html) if b in DECISION_BUTTONS]
+def words(soup) -> list[tuple[float, float, str]]:
+    """The transcript's words: (start, end, the word)."""
+    return [(float(w["data-start"]), float(w["data-end"]), text(w)) for w in soup.select("#transcript span.word")]
+
+
+def banners(soup) -> list[str]:
+    return texts(soup, ".clip-banner")
 
 
 def set_progress(clip_id: int, progress: float) -> None:
@@ -93,33 +98,35 @@ def test_queue_filters_counts_and_progress(app_client, fixtures, tmp_path):
         },
     )
     assert everything.status_code == 200
-    assert sorted(queue_rows(everything.text)) == sorted([life["id"], talk["id"]])
-    assert count(everything.text, "queued") == 2 and count(everything.text, "in_review") == 0
+    everything = page(everything)
+    assert sorted(queue_rows(everything)) == sorted([life["id"], talk["id"]])
+    assert count(everything, "queued") == 2 and count(everything, "in_review") == 0
 
-    page = app_client.get("/queue", params={"division": division, "category": "life-saving"}).text
-    assert queue_rows(page) == [life["id"]]
-    assert count(page, "queued") == 1
-    row = page[page.index(f'<tr data-clip="{life["id"]}"') :]
-    row = unescape(row[: row.index("</tr>")])
-    assert 'role="progressbar"' in row and 'aria-valuenow="40"' in row and "processing 40 %" in row
-    assert "life-saving" in row and "2026-11-20" in row and "<1 min" in row
+    queue = page(app_client.get("/queue", params={"division": division, "category": "life-saving"}))
+    assert queue_rows(queue) == [life["id"]]
+    assert count(queue, "queued") == 1
+    row = one(queue, f'#queue-rows tr[data-clip="{life["id"]}"]')
+    assert one(row, '[role="progressbar"]')["aria-valuenow"] == "40" and "processing 40 %" in text(row)
+    assert "life-saving" in texts(row, ".pill")
+    assert "2026-11-20" in texts(row, "time") and "<1 min" in texts(row, "time")
 
-    assert queue_rows(app_client.get("/queue", params={"division": division, "badge_number": "5150"}).text) == [
-        talk["id"]
-    ]
-    assert queue_rows(app_client.get("/queue", params={"division": division, "text": f"ev-{division}-2"}).text) == [
-        talk["id"]
-    ]
-    dated = app_client.get("/queue", params={"division": division, "date_from": "2026-11-01", "date_to": "2026-11-30"})
-    assert queue_rows(dated.text) == [life["id"]]
-    none_in_review = app_client.get("/queue", params={"division": division, "state": "in_review"}).text
-    assert queue_rows(none_in_review) == [] and "No clips match" in none_in_review
+    def rows_for(**params) -> list[int]:
+        return queue_rows(page(app_client.get("/queue", params={"division": division, **params})))
+
+    assert rows_for(badge_number="5150") == [talk["id"]]
+    assert rows_for(text=f"ev-{division}-2") == [talk["id"]]
+    assert rows_for(date_from="2026-11-01", date_to="2026-11-30") == [life["id"]]
+    none_in_review = page(app_client.get("/queue", params={"division": division, "state": "in_review"}))
+    assert queue_rows(none_in_review) == [] and "No clips match" in text(one(none_in_review, ".queue-summary"))
     assert count(none_in_review, "queued") == 2  # counts per state ignore the state filter
 
     wrong = app_client.get("/queue", params={"division": division, "state": "lost", "date_from": "yesterday"})
-    assert wrong.status_code == 200 and "ignored" in wrong.text
-    assert sorted(queue_rows(wrong.text)) == sorted([life["id"], talk["id"]])
-    assert 'id="next-clip"' in page and "/static/queue.js" in page
+    assert wrong.status_code == 200
+    wrong = page(wrong)
+    problems = texts(wrong, '[role="alert"]')
+    assert len(problems) == 2 and all(problem.endswith("ignored") for problem in problems), problems
+    assert sorted(queue_rows(wrong)) == sorted([life["id"], talk["id"]])
+    assert one(queue, "button#next-clip") and one(queue, 'script[src="/static/queue.js"]')
 
 
 def test_queue_pages_fifty_at_a_time(app_client, fixtures, tmp_path):
@@ -128,17 +135,19 @@ def test_queue_pages_fifty_at_a_time(app_client, fixtures, tmp_path):
         upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, f"page-{n}"), division=division).json()["id"]
         for n in range(52)
     ]
-    first = app_client.get("/queue", params={"division": division, "order": "oldest"}).text
-    second = app_client.get("/queue", params={"division": division, "order": "oldest", "page": "2"}).text
+    first = page(app_client.get("/queue", params={"division": division, "order": "oldest"}))
+    second = page(app_client.get("/queue", params={"division": division, "order": "oldest", "page": "2"}))
     assert queue_rows(first) == ids[:50] and queue_rows(second) == ids[50:]
-    assert "1–50 of 52" in first and "Page 1 of 2" in first and 'rel="next"' in first
-    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert text(one(first, ".queue-summary")).startswith("1–50 of 52 ")
+    assert "Page 1 of 2" in texts(first, ".queue-pages span")
+    assert first.select('.queue-pages a[rel="next"]') and not first.select('.queue-pages a[rel="prev"]')
+    assert second.select('.queue-pages a[rel="prev"]') and not second.select('.queue-pages a[rel="next"]')
 
 
 def test_queue_is_for_the_review_team(app):
     _, token = make_user(roles=["officer"], badge=f"q-{uuid.uuid4().hex[:6]}")
     refused = TestClient(app, headers=bearer(token)).get("/queue")
-    assert refused.status_code == 403 and "this needs the role" in refused.text
+    assert refused.status_code == 403 and "this needs the role" in text(page(refused))
 
 
 def test_opening_a_clip_claims_it_and_others_read_only(app, fixtures, tmp_path):
@@ -151,25 +160,33 @@ def test_opening_a_clip_claims_it_and_others_read_only(app, fixtures, tmp_path):
     clip_id = upload(officer, fresh_copy(fixtures / "silent.mkv", tmp_path, "claim"), badge_number=badge).json()["id"]
 
     processing = first.get(f"/clips/{clip_id}")
-    assert processing.status_code == 200 and "Still processing" in processing.text
-    assert decision_buttons(processing.text) == []  # nothing to decide on before it can be watched
+    assert processing.status_code == 200
+    processing = page(processing)
+    assert any(banner.startswith("Still processing") for banner in banners(processing))
+    assert decision_buttons(processing) == []  # nothing to decide on before it can be watched
     assert first.get(f"/api/v1/clips/{clip_id}/review").json()["item"]["state"] == "queued"
 
     mark_ready(clip_id)
     mine = first.get(f"/clips/{clip_id}")
-    assert mine.status_code == 200 and decision_buttons(mine.text) == list(DECISION_BUTTONS)
+    assert mine.status_code == 200
+    mine = page(mine)
+    assert decision_buttons(mine) == list(DECISION_BUTTONS)
     item = first.get(f"/api/v1/clips/{clip_id}/review").json()["item"]
     assert item["state"] == "in_review" and item["claimed_by_name"] == first_name
-    assert 'name="rubric" value="introduced_self"' in mine.text and 'id="nomination"' in mine.text
+    assert one(mine, '#decision input[type=checkbox][name="rubric"][value="introduced_self"]')
+    assert one(mine, "form#nomination")
 
     theirs = second.get(f"/clips/{clip_id}")
     assert theirs.status_code == 200
-    assert f"{first_name} is reviewing this clip" in theirs.text
-    assert decision_buttons(theirs.text) == [] and 'id="nomination"' not in theirs.text
+    theirs = page(theirs)
+    assert any(banner.startswith(f"{first_name} is reviewing this clip") for banner in banners(theirs))
+    assert decision_buttons(theirs) == [] and not theirs.select("#nomination")
 
     own = officer.get(f"/clips/{clip_id}")
-    assert own.status_code == 200 and decision_buttons(own.text) == []
-    assert 'id="decision"' not in own.text and 'id="nomination"' not in own.text and "Add to lesson" not in own.text
+    assert own.status_code == 200
+    own = page(own)
+    assert decision_buttons(own) == [] and not own.select("#decision") and not own.select("#nomination")
+    assert not own.select("#add-to-lesson") and "Add to lesson" not in text(own)
     stranger = TestClient(app, headers=bearer(make_user(roles=["officer"], badge="c-other")[1]))
     assert stranger.get(f"/clips/{clip_id}").status_code == 404
 
@@ -206,38 +223,42 @@ def served(tmp_path_factory, fixtures):
 
 def test_clip_page_player_transcript_and_panel(served, speech_text):
     admin, people, clip_id = served
-    page = admin.get(f"/clips/{clip_id}")  # the admin is also a reviewer: opening claims the clip
-    assert page.status_code == 200
-    html = page.text
+    response = admin.get(f"/clips/{clip_id}")  # the admin is also a reviewer: opening claims the clip
+    assert response.status_code == 200
+    clip = page(response)
     media = f"/api/v1/clips/{clip_id}/media"
-    assert re.search(rf'<video id="video"[^>]* src="{media}/proxy.mp4"', html)
-    assert re.search(rf'<video id="video"[^>]* poster="{media}/poster.jpg"', html)
-    assert re.search(rf'<track kind="captions" src="{media}/captions.vtt"[^>]* default>', html)
-    assert f'data-thumbnails="{media}/thumbnails.vtt"' in html
-    assert 'class="tl-tick tl-marker" data-at="3.5"' in html
+    video = one(clip, "video#video")
+    assert video["src"] == f"{media}/proxy.mp4" and video["poster"] == f"{media}/poster.jpg"
+    captions = one(video, 'track[kind="captions"]')
+    assert captions["src"] == f"{media}/captions.vtt" and captions.has_attr("default")
+    assert one(clip, "#timeline")["data-thumbnails"] == f"{media}/thumbnails.vtt"
+    assert [tick["data-at"] for tick in clip.select("#timeline .tl-tick.tl-marker")] == ["3.5"]
     for name in ("proxy.mp4", "poster.jpg", "captions.vtt"):
         assert admin.get(f"{media}/{name}").status_code == 200, name
     assert "#xywh=" in admin.get(f"{media}/thumbnails.vtt").text
 
-    words = WORD.findall(html)
-    assert len(words) >= 20
-    times = [(float(start), float(end)) for start, end, _ in words]
+    said = words(clip)
+    assert len(said) >= 20
+    times = [(start, end) for start, end, _ in said]
     assert all(end >= start for start, end in times)
     assert [start for start, _ in times] == sorted(start for start, _ in times)
-    heard = {re.sub(r"\W", "", unescape(text)).lower() for _, _, text in words}
+    heard = {re.sub(r"\W", "", word).lower() for _, _, word in said}
     spoken = {re.sub(r"\W", "", w).lower() for w in speech_text.split()}
     assert len(heard & spoken) >= len(spoken) // 2, heard
 
-    assert decision_buttons(html) == list(DECISION_BUTTONS)
+    assert decision_buttons(clip) == list(DECISION_BUTTONS)
     review = admin.get(f"/api/v1/clips/{clip_id}/review").json()
     assert review["item"]["state"] == "in_review" and review["item"]["claimed_by_name"] == "tester"
 
-    other = people["reviewer"].get(f"/clips/{clip_id}").text
-    assert "tester is reviewing this clip" in other and decision_buttons(other) == []
+    other = page(people["reviewer"].get(f"/clips/{clip_id}"))
+    assert any(banner.startswith("tester is reviewing this clip") for banner in banners(other))
+    assert decision_buttons(other) == []
 
     own = people["officer"].get(f"/clips/{clip_id}")
-    assert own.status_code == 200 and WORD.search(own.text) and '<video id="video"' in own.text
-    assert decision_buttons(own.text) == [] and 'id="decision"' not in own.text
+    assert own.status_code == 200
+    own = page(own)
+    assert words(own) and one(own, "video#video")
+    assert decision_buttons(own) == [] and not own.select("#decision")
 
 
 def test_add_to_lesson_for_trainers_once_selected(served):
@@ -251,11 +272,17 @@ def test_add_to_lesson_for_trainers_once_selected(served):
     course = admin.post("/api/v1/courses", json={"title": "Traffic stops"}).json()
     lesson = admin.post(f"/api/v1/courses/{course['id']}/lessons", json={"title": "Opening the contact"}).json()
 
-    trainer = people["trainer"].get(f"/clips/{clip_id}").text
-    assert 'id="add-to-lesson"' in trainer and f'<option value="{lesson["id"]}">Opening the contact</option>' in trainer
-    assert decision_buttons(trainer) == [] and 'id="nomination"' not in trainer
+    trainer = page(people["trainer"].get(f"/clips/{clip_id}"))
+    offered = one(trainer, f'form#add-to-lesson select[name="lesson"] option[value="{lesson["id"]}"]')
+    assert text(offered) == "Opening the contact"
+    assert decision_buttons(trainer) == [] and not trainer.select("#nomination")
 
-    reviewer = people["reviewer"].get(f"/clips/{clip_id}").text
-    assert 'id="add-to-lesson"' not in reviewer
+    reviewer = page(people["reviewer"].get(f"/clips/{clip_id}"))
+    assert not reviewer.select("#add-to-lesson")
     assert decision_buttons(reviewer) == list(DECISION_BUTTONS)  # decided, so free to revise
-    assert "Selected for training</strong> by tester" in reviewer and "Showed empathy" in reviewer
+    history = [
+        text(entry)
+        for entry in reviewer.select(".history .history-item")
+        if text(one(entry, "p > strong")) == "Selected for training"
+    ]
+    assert len(history) == 1 and "Selected for training by tester" in history[0] and "Showed empathy" in history[0]

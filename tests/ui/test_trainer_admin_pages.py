@@ -3,10 +3,8 @@ clips offered on a first run (loaded through the real ingest into the session da
 
 import hashlib
 import json
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +15,7 @@ from api.audit.service import Actor
 from api.clips.models import Clip, ClipStatus, ClipTag
 from api.db import session_scope
 from tests.accounts import PASSWORD, bearer, fresh_copy, make_user
+from tests.html import attrs, hidden_fields, one, page, row_texts, text, texts
 
 
 def unique(prefix: str) -> str:
@@ -34,21 +33,22 @@ def trainer(app):
         yield client
 
 
-def user_row(html: str, username: str) -> str:
+def user_row(soup, username: str):
     """The users-table row of one user."""
-    found = re.search(rf'<tr data-user-id="\d+" data-username="{re.escape(username)}">(.*?)</tr>', html, re.S)
-    assert found, f"no row for {username}"
-    return found.group(1)
+    return one(soup, f'tbody tr[data-user-id][data-username="{username}"]')
 
 
-def audit_rows(html: str) -> list[list[str]]:
-    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S)
-    if body is None:
-        return []
-    return [
-        [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-        for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
-    ]
+def checked_roles(row) -> set[str]:
+    return set(attrs(row, 'input[type=checkbox][name="role"][checked]', "value"))
+
+
+def audit_rows(soup) -> list[list[str]]:
+    """The cells of each record in the audit table (none when there is no table)."""
+    return row_texts(soup, "table.audit tbody tr")
+
+
+def nav_links(soup) -> list[str]:
+    return attrs(soup, "header.top nav a", "href")
 
 
 def lock(username: str) -> None:
@@ -80,10 +80,10 @@ def test_pages_open_for_their_roles_only(app, roles, allowed):
             response = client.get(path, follow_redirects=False)
             assert response.status_code == (200 if path in allowed else 403), f"{roles} {path}: {response.status_code}"
             if path not in allowed:
-                assert "this needs the role" in response.text  # the HTML error page, not JSON
+                assert "this needs the role" in text(page(response))  # the HTML error page, not JSON
         if "/curriculum" in allowed:
-            nav = client.get("/curriculum").text
-            assert ('href="/admin"' in nav) == ("admin" in roles), "the Admin link shows for admins only"
+            nav = nav_links(page(client.get("/curriculum")))
+            assert ("/admin" in nav) == ("admin" in roles), "the Admin link shows for admins only"
 
 
 def test_anonymous_is_sent_to_sign_in(anonymous):
@@ -106,7 +106,7 @@ def test_the_sign_in_page_says_why_a_session_ended_and_why_an_account_is_locked(
     browser = TestClient(app, client=("192.0.2.10", 50000))  # an address of its own: no one else's throttle
 
     def sign_in(password):  # as a browser does: the form's hidden fields (its CSRF token) come along
-        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', browser.get("/login").text))
+        hidden = hidden_fields(one(page(browser.get("/login")), 'form[method="post"][action="/login"]'))
         return browser.post("/login", data={**hidden, "username": name, "password": password}, follow_redirects=False)
 
     assert sign_in(PASSWORD).status_code == 303
@@ -119,13 +119,14 @@ def test_the_sign_in_page_says_why_a_session_ended_and_why_an_account_is_locked(
         )
     ended = browser.get("/curriculum", follow_redirects=False)
     assert ended.headers["location"] == "/login?next=/curriculum&ended=1"
-    assert "Your session has ended" in browser.get(ended.headers["location"]).text
+    assert "Your session has ended" in text(one(page(browser.get(ended.headers["location"])), "main"))
     again = browser.get("/curriculum", follow_redirects=False)  # the stale cookie is gone: said once
     assert again.headers["location"] == "/login?next=/curriculum"
 
     lock(name)
     locked = sign_in(PASSWORD)  # the answer to a wrong password, which says that accounts lock
-    assert locked.status_code == 401 and "locked for 10 minutes" in locked.text and 'role="alert"' in locked.text
+    assert locked.status_code == 401
+    assert any("locked for 10 minutes" in alert for alert in texts(page(locked), '[role="alert"]'))
 
 
 def test_a_trainer_cannot_load_samples_or_read_admin_fragments(trainer):
@@ -142,41 +143,45 @@ def test_admin_page_lists_users_and_offers_unlock_for_a_locked_one(app_client, a
     make_user(fine, ["trainer", "reviewer"])
     lock(locked)
 
-    page = app_client.get("/admin")
-    assert page.status_code == 200
-    assert "Users and roles" in page.text and "API tokens" in page.text and "Review rubric" in page.text
-    row = user_row(page.text, locked)
-    assert 'data-action="unlock"' in row and "locked" in row
-    other = user_row(page.text, fine)
-    assert 'data-action="unlock"' not in other and 'data-action="disable"' in other
-    assert re.search(r'value="trainer"[^>]*checked', other) and re.search(r'value="reviewer"[^>]*checked', other)
-    assert not re.search(r'value="admin"[^>]*checked', other)
-    me = user_row(page.text, "tester")  # the signed-in admin cannot lock themself out
-    assert 'data-action="disable"' not in me and re.search(r'value="admin"[^>]*checked disabled', me)
+    response = app_client.get("/admin")
+    assert response.status_code == 200
+    admin = page(response)
+    assert {"Users and roles", "API tokens", "Review rubric"} <= set(texts(admin, "h2"))
+    row = user_row(admin, locked)
+    assert one(row, 'button[data-action="unlock"]') and "locked" in texts(row, ".bad")
+    other = user_row(admin, fine)
+    assert not other.select('[data-action="unlock"]') and one(other, 'button[data-action="disable"]')
+    assert checked_roles(other) == {"trainer", "reviewer"}
+    me = user_row(admin, "tester")  # the signed-in admin cannot lock themself out
+    own_admin = one(me, 'input[type=checkbox][name="role"][value="admin"]')
+    assert not me.select('[data-action="disable"]') and own_admin.has_attr("checked") and own_admin.has_attr("disabled")
 
-    user_id = re.search(rf'data-user-id="(\d+)" data-username="{locked}"', page.text).group(1)
+    user_id = row["data-user-id"]
     assert app_client.post(f"/api/v1/users/{user_id}/unlock").status_code == 200
     searched = app_client.get("/admin/fragments/users", params={"q": locked})
-    assert searched.status_code == 200 and "<html" not in searched.text
-    assert 'data-action="unlock"' not in user_row(searched.text, locked)
-    assert fine not in searched.text, "the search narrows the list"
+    assert searched.status_code == 200
+    fragment = page(searched)
+    assert not fragment.select("html") and not fragment.select("body"), "a fragment, not a whole page"
+    assert not user_row(fragment, locked).select('[data-action="unlock"]')
+    assert not fragment.select(f'tr[data-username="{fine}"]'), "the search narrows the list"
 
 
 def test_admin_page_lists_tokens_without_secrets_and_the_rubric(app_client):
     made = app_client.post("/api/v1/tokens", json={"name": unique("push"), "scope": "ingest"}).json()
-    tokens = app_client.get("/admin/fragments/tokens").text
-    assert made["name"] in tokens and made["token"] not in tokens
-    row = re.search(rf'<tr data-token-id="{made["id"]}".*?</tr>', tokens, re.S).group(0)
-    assert "scope: ingest" in row and 'data-action="revoke"' in row
+    tokens = app_client.get("/admin/fragments/tokens")
+    assert made["token"] not in tokens.text, "the secret is nowhere in the page"
+    row = one(page(tokens), f'tr[data-token-id="{made["id"]}"]')
+    assert row["data-token-name"] == made["name"] and text(row.find("td")) == made["name"]
+    assert "scope: ingest" in texts(row, ".pill") and one(row, 'button[data-action="revoke"]')
     assert app_client.delete(f"/api/v1/tokens/{made['id']}").status_code == 204
     # Revoked tokens sort after the live ones, possibly onto a later page of the shared test database.
     revoked = next(t for t in app_client.get("/api/v1/tokens").json() if t["id"] == made["id"])
     assert revoked["revoked_at"] is not None
-    live_rows = app_client.get("/admin/fragments/tokens").text
-    assert f'data-token-id="{made["id"]}" ' not in live_rows or "revoked" in live_rows
+    for shown in page(app_client.get("/admin/fragments/tokens")).select(f'tr[data-token-id="{made["id"]}"]'):
+        assert text(one(shown, ".token-state")).startswith("revoked") and not shown.select('[data-action="revoke"]')
 
-    rubric = app_client.get("/admin/fragments/rubric").text
-    assert 'data-key="showed_empathy"' in rubric and 'data-new="1"' in rubric
+    rubric = page(app_client.get("/admin/fragments/rubric"))
+    assert one(rubric, 'form.rubric-row[data-key="showed_empathy"]') and one(rubric, 'form.rubric-row[data-new="1"]')
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -184,29 +189,32 @@ def test_admin_page_lists_tokens_without_secrets_and_the_rubric(app_client):
 
 def test_audit_page_filters_and_exports_with_the_same_filters(app_client):
     first, second = make_user(unique("audited"), ["officer"])[0], make_user(unique("audited"), ["officer"])[0]
-    page = app_client.get("/admin/audit", params={"object_type": "user", "object_id": str(first)})
-    assert page.status_code == 200
-    rows = audit_rows(page.text)
+    response = app_client.get("/admin/audit", params={"object_type": "user", "object_id": str(first)})
+    assert response.status_code == 200
+    audit = page(response)
+    rows = audit_rows(audit)
     assert rows and all(row[4] == f"user {first}" for row in rows)
     assert "user.create" in [row[3] for row in rows]
-    assert f"user {second}" not in page.text
+    assert f"user {second}" not in text(audit)
 
-    nothing = app_client.get("/admin/audit", params={"object_id": str(first), "action": "user.unlock"})
-    assert audit_rows(nothing.text) == [] and "No records match" in nothing.text
+    nothing = page(app_client.get("/admin/audit", params={"object_id": str(first), "action": "user.unlock"}))
+    assert audit_rows(nothing) == [] and "No records match" in text(one(nothing, "main"))
 
-    failures = audit_rows(app_client.get("/admin/audit", params={"outcome": "failure"}).text)
+    failures = audit_rows(page(app_client.get("/admin/audit", params={"outcome": "failure"})))
     assert all(row[5] == "failure" for row in failures)
 
-    export = unescape(re.search(r'href="(/api/v1/audit/export\.csv[^"]*)"', page.text).group(1))
+    export = one(audit, 'a[href^="/api/v1/audit/export.csv"]')["href"]
     assert "object_type=user" in export and f"object_id={first}" in export
     csv_lines = app_client.get(export).text.strip().splitlines()
     assert len(csv_lines) - 1 == len(rows) and all(f",user,{first}," in line for line in csv_lines[1:])
 
     later = app_client.get("/admin/audit", params={"object_id": str(first), "since": "2999-01-01T00:00"})
-    assert audit_rows(later.text) == []
+    assert audit_rows(page(later)) == []
     bad = app_client.get("/admin/audit", params={"object_id": str(first), "since": "last tuesday"})
-    assert bad.status_code == 200 and "is not a date and time" in bad.text and audit_rows(bad.text)
-    assert 'id="verify-chain"' in page.text
+    assert bad.status_code == 200
+    bad = page(bad)
+    assert any("is not a date and time" in alert for alert in texts(bad, '[role="alert"]')) and audit_rows(bad)
+    assert one(audit, "button#verify-chain")
 
 
 def test_audit_page_is_paginated(app_client):
@@ -215,13 +223,13 @@ def test_audit_page_is_paginated(app_client):
     with session_scope() as session:
         for n in range(51):
             record(session, Actor("test"), "test.page", details={"n": n})
-    page = app_client.get("/admin/audit", params={"action": "test.page"})
-    rows = audit_rows(page.text)
+    audit = page(app_client.get("/admin/audit", params={"action": "test.page"}))
+    rows = audit_rows(audit)
     assert len(rows) == 50 and [int(r[0]) for r in rows] == sorted((int(r[0]) for r in rows), reverse=True)
-    older = unescape(re.search(r'<a href="([^"]*before=\d+[^"]*)">Older', page.text).group(1))
+    [older] = [link["href"] for link in audit.select("nav.pager a[href]") if text(link).startswith("Older")]
     assert "action=test.page" in older and f"before={rows[-1][0]}" in older
     app_client.get("/admin/audit")  # a record arrives meanwhile (this view): the next page does not shift
-    second = audit_rows(app_client.get("/admin/audit" + older).text)
+    second = audit_rows(page(app_client.get("/admin/audit" + older)))
     assert len(second) >= 1 and int(second[0][0]) < int(rows[-1][0])
     assert {r[0] for r in rows}.isdisjoint(r[0] for r in second)
 
@@ -269,33 +277,38 @@ def test_lesson_page_lists_items_in_order_with_the_player_data(trainer, selected
     order = [items[2]["id"], items[0]["id"], items[1]["id"]]
     assert trainer.post(f"/api/v1/lessons/{lesson['id']}/items/reorder", json={"item_ids": order}).status_code == 200
 
-    page = trainer.get(f"/curriculum/lessons/{lesson['id']}")
-    assert page.status_code == 200
-    text = page.text
-    titles = [unescape(t) for t in re.findall(r'<strong class="item-title">(.*?)</strong>', text)]
-    assert titles == ["Offer of help", "Greeting", "Explaining"]
-    assert re.findall(r'<li class="card item" data-item-id="(\d+)"', text) == [str(i) for i in order]
-    assert "0:09.0 → 0:15.2" in unescape(text) and "0:01.0 → 0:04.0" in unescape(text)
-    assert "note for Greeting" in text and "EV-LESSON-1" in text
-    assert 'id="export-start"' in text and 'id="play-lesson"' in text and "<video" in text
+    response = trainer.get(f"/curriculum/lessons/{lesson['id']}")
+    assert response.status_code == 200
+    lesson_page = page(response)
+    items = lesson_page.select("ol.items > li.card.item")
+    assert [text(one(item, "strong.item-title")) for item in items] == ["Offer of help", "Greeting", "Explaining"]
+    assert [item["data-item-id"] for item in items] == [str(i) for i in order]
+    assert [text(one(item, ".segment")) for item in items[:2]] == ["0:09.0 → 0:15.2", "0:01.0 → 0:04.0"]
+    assert "note for Greeting" in texts(items[1], "ul.notes li")[0]
+    assert "EV-LESSON-1" in text(lesson_page)
+    assert one(lesson_page, "button#export-start") and one(lesson_page, "button#play-lesson")
+    assert lesson_page.select("video")
 
-    data = json.loads(unescape(re.search(r'id="lesson-items-data">(.*?)</script>', text, re.S).group(1)))
+    data = json.loads(one(lesson_page, 'script#lesson-items-data[type="application/json"]').string)
     assert [item["id"] for item in data] == order
     assert data[0]["proxy_url"] == f"/api/v1/clips/{selected_clip}/media/proxy.mp4"
     assert (data[0]["in_point"], data[0]["out_point"], data[0]["available"]) == (9.0, 15.188, True)
 
     partial = trainer.get(f"/curriculum/lessons/{lesson['id']}/items")
-    assert partial.status_code == 200 and "<html" not in partial.text
-    assert re.findall(r'data-item-id="(\d+)"', partial.text)[:3] == [str(i) for i in order]
+    assert partial.status_code == 200
+    fragment = page(partial)
+    assert not fragment.select("html") and not fragment.select("body"), "a fragment, not a whole page"
+    assert attrs(fragment, "li[data-item-id]", "data-item-id")[:3] == [str(i) for i in order]
 
-    curriculum = trainer.get("/curriculum").text
-    assert course["title"] in curriculum and f'href="/curriculum/lessons/{lesson["id"]}"' in curriculum
-    assert "3 items" in curriculum and "EV-LESSON-1" in curriculum, "the course lists the lesson; the clip is listed"
+    curriculum = page(trainer.get("/curriculum"))
+    listed = one(curriculum, f'a[href="/curriculum/lessons/{lesson["id"]}"]').find_parent("li")
+    assert course["title"] in text(curriculum) and "· 3 items" in text(listed), "the course lists the lesson"
+    assert "EV-LESSON-1" in text(curriculum), "the clip is listed"
 
 
 def test_an_unknown_lesson_is_a_404_page(trainer):
     response = trainer.get("/curriculum/lessons/999999")
-    assert response.status_code == 404 and "no lesson 999999" in response.text
+    assert response.status_code == 404 and "no lesson 999999" in text(page(response))
 
 
 # --- the sample clips -------------------------------------------------------------------------
@@ -332,17 +345,17 @@ def test_first_run_offers_the_samples_and_the_form_loads_them(app_client, monkey
     import review_ui.admin
 
     monkeypatch.setattr(review_ui.admin, "has_clips", lambda session: False)
-    empty = app_client.get("/admin").text
-    assert "Load the sample clips" in empty
-    form = re.search(r'<form method="post" action="/admin/samples">(.*?)</form>', empty, re.S).group(1)
-    assert 'name="csrf_token"' in form and 'name="load"' in form
+    empty = page(app_client.get("/admin"))
+    assert "Load the sample clips" in texts(empty, "h2")
+    form = one(empty, 'form[method="post"][action="/admin/samples"]')
+    assert hidden_fields(form).keys() == {"csrf_token", "load"} and hidden_fields(form)["load"] == "samples"
     monkeypatch.undo()
 
-    assert "Load the sample clips" not in app_client.get("/admin").text, "no offer once there are clips"
+    assert "Load the sample clips" not in text(page(app_client.get("/admin"))), "no offer once there are clips"
     loaded = app_client.post("/admin/samples", data={"load": "samples"}, follow_redirects=False)
     assert loaded.status_code == 303 and loaded.headers["location"].startswith("/admin?loaded=")
-    shown = app_client.get(loaded.headers["location"]).text
-    assert "sample clip" in shown and "could not be loaded" not in shown
+    said = texts(page(app_client.get(loaded.headers["location"])), 'main [role="status"]')
+    assert any("sample clip" in status for status in said) and not any("could not be loaded" in s for s in said)
 
 
 def test_the_samples_form_needs_the_csrf_token_in_a_browser(app):
@@ -352,8 +365,8 @@ def test_the_samples_form_needs_the_csrf_token_in_a_browser(app):
     make_user(username, ["admin"])
     with TestClient(app) as browser:
         assert browser.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD}).status_code == 200
-        page = browser.get("/admin").text
-        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
+        csrf = one(page(browser.get("/admin")), 'meta[name="csrf-token"]')["content"]
+        assert csrf
         refused = browser.post("/admin/samples", data={"load": "samples"}, follow_redirects=False)
         assert refused.status_code == 403 and "CSRF" in refused.text
         done = browser.post("/admin/samples", data={"load": "samples", "csrf_token": csrf}, follow_redirects=False)
