@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from api.clips import service as clips
+from api.clips import transcripts
 from api.curriculum import service
 from api.curriculum.schemas import ExportState
 from api.db import SessionDep
@@ -26,6 +27,7 @@ PAGE_SIZE = 25
 MAX_PAGE = 100_000
 CLIP_PAGE = "/clips/{id}"  # the clip review page, where segments are marked and added to lessons
 RECENT_EXPORTS = 5
+REDACTION_PAGE = "/curriculum/lessons/{lesson_id}/items/{item_id}/redaction"
 
 
 def clock(seconds: float) -> str:
@@ -68,7 +70,7 @@ def curriculum_page(
 def _lesson_or_404(session, lesson_id: int):
     try:
         return service.get_lesson(session, lesson_id)
-    except service.CurriculumError as exc:
+    except service.ServiceError as exc:
         raise HTTPException(exc.status, str(exc)) from None
 
 
@@ -76,6 +78,7 @@ def _items_context(session, lesson) -> dict:
     """The lesson's items for the list and for the player (the same dicts, as JSON, for lesson.js)."""
     items = service.items_public(session, service.items_of(session, lesson.id))
     clip_of = clips.clips_by_id(session, {item.clip_id for item in items})
+    redacted = service.redaction_states(session, [item.id for item in items])
     shown = []
     for number, item in enumerate(items, start=1):
         clip = clip_of.get(item.clip_id)
@@ -97,6 +100,8 @@ def _items_context(session, lesson) -> dict:
                 "annotations": [{**note.model_dump(), "clock": clock(note.at)} for note in item.annotations],
                 "proxy_url": item.proxy_url,
                 "available": item.available,
+                "redaction": redacted.get(item.id, "none"),
+                "redaction_url": REDACTION_PAGE.format(lesson_id=lesson.id, item_id=item.id),
             }
         )
     total = round(sum(item["duration"] for item in shown), 3)
@@ -126,3 +131,49 @@ def lesson_items_partial(lesson_id: Id, request: Request, principal: TrainerPage
     """Just the item list (and its JSON for the player): lesson.js swaps it in after a change."""
     lesson = _lesson_or_404(session, lesson_id)
     return render(request, "_lesson_items.html", principal, **_items_context(session, lesson))
+
+
+# --- the redaction editor of one item ---------------------------------------------------------
+
+
+@router.get("/curriculum/lessons/{lesson_id}/items/{item_id}/redaction")
+def redaction_page(lesson_id: Id, item_id: Id, request: Request, principal: TrainerPage, session: SessionDep):
+    """The item's video with its face tracks and drawn regions over it and as lanes, each kept or
+    blurred; the transcript with the PII words marked; approval and a preview render. The page
+    reads the redaction through the same service as GET …/redaction; redaction.js acts through the
+    JSON API."""
+    lesson = _lesson_or_404(session, lesson_id)
+    item, redaction = service.item_redaction(session, lesson_id, item_id)  # 404 answered app-wide
+    transcript = transcripts.read(session, item.clip_id) or {"segments": []}
+    words = [
+        {
+            "segment": s,
+            "index": w,
+            "start": word.get("start"),
+            "end": word.get("end"),
+            "word": str(word.get("word", "")).strip(),
+            "speaker": word.get("speaker") or segment.get("speaker"),
+        }
+        for s, segment in enumerate(transcript.get("segments") or [])
+        for w, word in enumerate(segment.get("words") or [])
+        if word.get("end", 0) >= item.in_point and word.get("start", 0) <= item.out_point
+    ]
+    return render(
+        request,
+        "redaction_editor.html",
+        principal,
+        lesson=lesson,
+        item=item,
+        in_clock=clock(item.in_point),
+        out_clock=clock(item.out_point),
+        data={
+            "lesson_id": lesson.id,
+            "item_id": item.id,
+            "in_point": item.in_point,
+            "out_point": item.out_point,
+            "proxy_url": clips.MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
+            "redaction": redaction.model_dump(mode="json") if redaction else None,
+            "words": words,
+            "me": principal.actor.user_id,
+        },
+    )

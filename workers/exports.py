@@ -1,5 +1,9 @@
-"""`lesson.export`: a lesson as one zip — each item cut frame-accurately from its clip's proxy as
-MP4, its captions as WebVTT (timed from the segment start), and manifest.json tying them together.
+"""`lesson.export`: a lesson as one zip — each item rendered from its clip's proxy through its
+APPROVED redaction (media.redact: faces blurred but the kept ones, drawn regions blurred, PII words
+bleeped, the watermark "Training use only — internal" with the lesson, who exported it and when),
+its captions as WebVTT (timed from the segment start, bleeped words as "[redacted]"), and
+manifest.json tying them together with each file's provenance (parent hash, detector and version,
+thresholds, the manual edits, the approver).
 
 The job takes an export id and opens its own sessions, each short: nothing holds a database lock
 while ffmpeg runs. It claims the export once (queued → running), so a second run, or a second
@@ -19,12 +23,13 @@ from pathlib import Path
 
 from api.clips.service import get_store
 from api.clips.storage import sha256_file
-from api.config import get_settings
+from api.core.errors import ServiceError
 from api.curriculum import service
+from api.curriculum.redaction import DETECT_JOB, PREVIEW_JOB
 from api.curriculum.service import EXPORT_JOB, ExportPlan, SegmentPlan
 from api.db import session_scope
-from media import cut
 from media.errors import MediaRejected, MediaToolError
+from workers import redaction as redaction_jobs
 from workers.queue import get_huey
 
 log = logging.getLogger("bestpart.exports")
@@ -59,7 +64,7 @@ def build_zip(plan: ExportPlan, progress: "Progress") -> Path:
     work.mkdir()
     try:
         entries = [_cut(plan, segment, work, progress) for segment in plan.segments]
-        (work / "manifest.json").write_text(json.dumps(manifest(plan, entries), indent=2))
+        (work / "manifest.json").write_text(json.dumps(manifest(plan, entries), indent=2, default=str))
         archive = store.temp_path(".zip")
         _zip(work, [e["file"] for e in entries] + [e["captions"] for e in entries] + ["manifest.json"], archive)
         return archive
@@ -74,17 +79,56 @@ def _cut(plan: ExportPlan, segment: SegmentPlan, work: Path, progress: "Progress
     stem = f"{segment.position + 1:02d}-{_slug(segment.title) or f'clip-{segment.clip_id}'}"
     video, captions = work / f"{stem}.mp4", work / f"{stem}.vtt"
     progress.at(segment.position, 0.0)
-    cut.cut_segment(
+    report = redaction_jobs.render(
         segment.proxy_path,
         video,
         segment.in_point,
         segment.out_point,
-        get_settings().ffmpeg_timeout_seconds,
+        segment.redaction,
+        watermark(plan),
         lambda f: progress.at(segment.position, f),
     )
-    captions.write_text(cut.segment_captions(segment.transcript, segment.in_point, segment.out_point))
+    captions.write_text(
+        redaction_jobs.redacted_captions(segment.redaction, segment.transcript, segment.in_point, segment.out_point)
+    )
     progress.at(segment.position, 1.0)
-    return manifest_item(segment, video.name, captions.name, sha256_file(video))
+    entry = manifest_item(segment, video.name, captions.name, sha256_file(video))
+    entry["redaction"] = provenance(segment, report)
+    return entry
+
+
+def watermark(plan: ExportPlan) -> tuple[str, ...]:
+    return redaction_jobs.watermark_lines(plan.lesson_title, plan.requested_by, plan.requested_at)
+
+
+def provenance(segment: SegmentPlan, report) -> dict:
+    """How this file was made: from which file, by which detector with which thresholds, with
+    which of a reviewer's edits, approved by whom."""
+    return {
+        **segment.redaction.provenance,
+        "parent_sha256": segment.proxy_sha256,
+        "detector": report.detector,
+        "thresholds": report.settings,
+        "tracks": [
+            {
+                "id": t.id,
+                "kept": t.kept,
+                "first_time": t.first_time,
+                "last_time": t.last_time,
+                "frames": t.frames,
+                "detections": t.detections,
+            }
+            for t in report.tracks
+        ],
+        "frames": report.frames,
+        "frames_obscured": report.frames_with_faces,
+        "audio": report.audio,
+        "bleeps": report.bleeps,  # seconds into the file, padded and merged
+        "watermark": report.watermark,
+        "tool": "bestpart media.redact",
+        "ffmpeg_version": report.ffmpeg_version,
+        "encode_argv": report.encode_argv,
+    }
 
 
 def manifest(plan: ExportPlan, entries: list[dict]) -> dict:
@@ -94,6 +138,10 @@ def manifest(plan: ExportPlan, entries: list[dict]) -> dict:
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "course": {"id": plan.course_id, "title": plan.course_title},
         "lesson": {"id": plan.lesson_id, "title": plan.lesson_title, "summary": plan.lesson_summary},
+        "exported_by": plan.requested_by,
+        "requested_at": plan.requested_at.isoformat(timespec="seconds"),
+        "watermark": list(watermark(plan)),
+        "redacted": True,
         "items": entries,
     }
 
@@ -163,7 +211,9 @@ def _slug(title: str | None) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, (MediaToolError, MediaRejected, service.CurriculumError, FileNotFoundError)):
+    from media.faces import DetectorUnavailable
+
+    if isinstance(exc, (MediaToolError, MediaRejected, ServiceError, FileNotFoundError, DetectorUnavailable)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
@@ -173,4 +223,17 @@ def export_task(export_id: int) -> None:
     export_lesson(export_id)
 
 
-JOBS = {EXPORT_JOB: export_task}
+@huey.task(name=DETECT_JOB)
+def detect_task(redaction_id: int) -> None:
+    """Faces and spoken PII of a lesson item's segment (workers/redaction.py)."""
+    redaction_jobs.detect(redaction_id)
+
+
+@huey.task(name=PREVIEW_JOB)
+def preview_task(redaction_id: int) -> None:
+    """A few seconds of a lesson item's redaction as it stands (workers/redaction.py)."""
+    redaction_jobs.preview(redaction_id)
+
+
+# Every "lesson." job is registered here: its message names this module (api.core.jobs).
+JOBS = {EXPORT_JOB: export_task, DETECT_JOB: detect_task, PREVIEW_JOB: preview_task}

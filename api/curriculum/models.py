@@ -63,3 +63,133 @@ class LessonExport(SQLModel, table=True):
     requested_by_name: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Revoked when a source is withdrawn from training or an item removed: the download answers 410.
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = None
+
+
+class LessonExportItem(SQLModel, table=True):
+    """Which lesson items (and clips) an export holds: what a withdrawal revokes."""
+
+    __tablename__ = "lesson_export_items"
+
+    export_id: int = Field(foreign_key="lesson_exports.id", primary_key=True, ondelete="CASCADE")
+    item_id: int = Field(primary_key=True)  # no foreign key: the item may be removed, the record stays
+    clip_id: int = Field(foreign_key="clips.id", index=True)
+    redaction_version: int | None = None
+
+
+# --- redaction of a lesson item ----------------------------------------------------------------
+
+
+class RedactionStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class DetectionState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Redaction(SQLModel, table=True):
+    """How one lesson item's segment is redacted: its tracks and words, and who approved it.
+
+    `version` counts every change; an approval holds for the version approved only, so any edit
+    after it returns the redaction to draft. `editors` are the people who prepared this version
+    (detection requested or edits made since the last approval): the approver must be someone else
+    unless the self-approval setting allows it."""
+
+    __tablename__ = "redactions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="lesson_items.id", unique=True, ondelete="CASCADE")
+    status: RedactionStatus = Field(default=RedactionStatus.DRAFT, sa_type=text_enum(RedactionStatus))
+    version: int = 1
+    detection: DetectionState = Field(default=DetectionState.QUEUED, sa_type=text_enum(DetectionState))
+    detection_error: str | None = None
+    detected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the detection ran on: the export renders the same segment of the same proxy, so the
+    # tracker gives the same track ids (media.tracking) and a kept track is the face chosen.
+    in_point: float | None = None
+    out_point: float | None = None
+    proxy_sha256: str | None = Field(default=None, max_length=64)
+    detector: dict | None = Field(default=None, sa_column=Column(JSON))
+    settings: dict | None = Field(default=None, sa_column=Column(JSON))
+    frame_rate: str | None = Field(default=None, max_length=40)
+    width: int | None = None
+    height: int | None = None
+    editors: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    edits: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    approved_by_id: int | None = Field(default=None, foreign_key="users.id")
+    approved_by_name: str | None = Field(default=None, max_length=100)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_version: int | None = None
+    # The latest preview render of a few seconds (of the draft as it stood at preview_version).
+    preview_state: DetectionState | None = Field(default=None, sa_type=text_enum(DetectionState))
+    preview_path: str | None = None  # relative to the store
+    preview_start: float | None = None
+    preview_end: float | None = None
+    preview_version: int | None = None
+    preview_error: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TrackKind(StrEnum):
+    DETECTED = "detected"
+    MANUAL = "manual"
+
+
+class TrackAction(StrEnum):
+    BLUR = "blur"
+    KEEP = "keep"
+
+
+class RedactionTrack(SQLModel, table=True):
+    """A detected face track or a region a reviewer drew. `keyframes` are [{"t": source seconds,
+    "box": [x, y, w, h]}] in the proxy's pixels: a manual track's keyframes (interpolated between),
+    a detected track's boxes sampled from the detection pass (for the editor's overlay)."""
+
+    __tablename__ = "redaction_tracks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    redaction_id: int = Field(foreign_key="redactions.id", index=True, ondelete="CASCADE")
+    kind: TrackKind = Field(sa_type=text_enum(TrackKind))
+    track_no: int | None = None  # the tracker's id, for a detected track
+    label: str | None = Field(default=None, max_length=200)
+    action: TrackAction = Field(default=TrackAction.BLUR, sa_type=text_enum(TrackAction))
+    keep_reason: str | None = Field(default=None, max_length=40)  # featured_officer | consent
+    keep_note: str | None = None  # who consented, how, where the consent is kept
+    keyframes: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_time: float | None = None
+    last_time: float | None = None
+    first_detected_frame: int | None = None
+    last_detected_frame: int | None = None
+    detections: int = 0
+
+
+class WordOrigin(StrEnum):
+    DETECTED = "detected"
+    REVIEWER = "reviewer"
+
+
+class RedactionWord(SQLModel, table=True):
+    """A run of spoken words to bleep (or, toggled off, to leave): PII found in the transcript or
+    words a reviewer chose. `segment`, `first_word`, `last_word` index the clip's transcript."""
+
+    __tablename__ = "redaction_words"
+
+    id: int | None = Field(default=None, primary_key=True)
+    redaction_id: int = Field(foreign_key="redactions.id", index=True, ondelete="CASCADE")
+    origin: WordOrigin = Field(sa_type=text_enum(WordOrigin))
+    kind: str = Field(max_length=20)  # a PII kind (api.redaction.pii.KINDS) or "reviewer"
+    segment: int
+    first_word: int
+    last_word: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None = Field(default=None, max_length=40)
+    bleep: bool = True

@@ -7,12 +7,13 @@ to anyone who may see the clip.
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
 
 from api.access import visible_clip
 from api.auth import AnyUser, Principal, Trainer, allow
 from api.core.errors import ERRORS
-from api.curriculum import service
+from api.curriculum import redaction, service
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport
 from api.curriculum.schemas import (
     ClipLessonPublic,
@@ -25,12 +26,19 @@ from api.curriculum.schemas import (
     ItemPublic,
     ItemReorder,
     ItemUpdate,
+    KeyframesIn,
     LessonIn,
     LessonOutlinePublic,
     LessonPublic,
     LessonReorder,
     LessonSummary,
     LessonUpdate,
+    ManualTrackIn,
+    PreviewIn,
+    RedactionPublic,
+    TrackEdit,
+    WordsIn,
+    WordToggle,
 )
 from api.db import SessionDep
 from api.params import Id
@@ -59,7 +67,7 @@ def _lesson(session, lesson: Lesson) -> LessonPublic:
 
 
 def _export(export: LessonExport) -> ExportPublic:
-    done = export.state == ExportState.DONE
+    done = export.state == ExportState.DONE and export.revoked_at is None
     return ExportPublic(
         **export.model_dump(exclude={"path"}), download_url=f"/api/v1/exports/{export.id}/download" if done else None
     )
@@ -191,9 +199,110 @@ def get_export(export_id: Id, _: CurriculumReader, session: SessionDep):
 )
 def download_export(export_id: Id, principal: CurriculumReader, session: SessionDep):
     export, path = service.export_file(session, principal.actor, export_id)
+    if path is None:  # revoked: answered, not raised, so that the revocation and its audit commit
+        return JSONResponse(
+            {"detail": f"export {export_id} was revoked: {export.revoked_reason}"},
+            status_code=410,
+            headers={"Cache-Control": "no-store"},
+        )
     return FileResponse(
         path,
         media_type="application/zip",
         filename=f"lesson-{export.lesson_id}-export-{export.id}.zip",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# --- redaction of a lesson item ---------------------------------------------------------------
+
+REDACTION = "/lessons/{lesson_id}/items/{item_id}/redaction"
+
+
+class ApproveIn(BaseModel):
+    version: int | None = Field(default=None, ge=1, description="the version you reviewed: refused if it changed")
+
+
+def _redaction(session, lesson_id: int, item_id: int) -> RedactionPublic:
+    item, found = redaction.get_redaction(session, lesson_id, item_id)
+    return redaction.redaction_public(session, item, found)
+
+
+@router.get(REDACTION, response_model=RedactionPublic, responses=MISSING)
+def get_redaction(lesson_id: Id, item_id: Id, _: CurriculumReader, session: SessionDep):
+    """The item's redaction: detected face tracks and drawn regions (keep or blur), spoken PII
+    and words marked to bleep, status (draft or approved), version and approver."""
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.post(REDACTION + "/detect", response_model=RedactionPublic, status_code=202, responses=INVALID)
+def detect(lesson_id: Id, item_id: Id, principal: Trainer, session: SessionDep):
+    """Run the detection again (a new version; an approval is voided)."""
+    item, found = redaction.request_detection(session, principal.actor, lesson_id, item_id)
+    return redaction.redaction_public(session, item, found)
+
+
+@router.patch(REDACTION + "/tracks/{track_id}", response_model=RedactionPublic, responses=INVALID)
+def edit_track(lesson_id: Id, item_id: Id, track_id: Id, body: TrackEdit, principal: Trainer, session: SessionDep):
+    """Blur a track, or keep a face visible with its reason (featured_officer, or consent with
+    keep_note recording it)."""
+    redaction.edit_track(session, principal.actor, lesson_id, item_id, track_id, body)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.post(REDACTION + "/tracks", response_model=RedactionPublic, status_code=201, responses=INVALID)
+def add_track(lesson_id: Id, item_id: Id, body: ManualTrackIn, principal: Trainer, session: SessionDep):
+    """Draw a region to blur (a face missed, a screen, a document, a plate) with keyframes."""
+    redaction.add_manual_track(session, principal.actor, lesson_id, item_id, body)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.post(REDACTION + "/tracks/{track_id}/keyframes", response_model=RedactionPublic, responses=INVALID)
+def set_keyframes(lesson_id: Id, item_id: Id, track_id: Id, body: KeyframesIn, principal: Trainer, session: SessionDep):
+    """Add or move keyframes of a drawn region (one at an existing time moves it), or remove some."""
+    redaction.set_keyframes(session, principal.actor, lesson_id, item_id, track_id, body)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.delete(REDACTION + "/tracks/{track_id}", response_model=RedactionPublic, responses=INVALID)
+def delete_track(lesson_id: Id, item_id: Id, track_id: Id, principal: Trainer, session: SessionDep):
+    redaction.delete_manual_track(session, principal.actor, lesson_id, item_id, track_id)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.patch(REDACTION + "/words/{word_id}", response_model=RedactionPublic, responses=INVALID)
+def toggle_word(lesson_id: Id, item_id: Id, word_id: Id, body: WordToggle, principal: Trainer, session: SessionDep):
+    redaction.toggle_word(session, principal.actor, lesson_id, item_id, word_id, body.bleep)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.post(REDACTION + "/words", response_model=RedactionPublic, status_code=201, responses=INVALID)
+def add_words(lesson_id: Id, item_id: Id, body: WordsIn, principal: Trainer, session: SessionDep):
+    """Mark a run of transcript words to bleep."""
+    redaction.add_words(session, principal.actor, lesson_id, item_id, body)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.post(REDACTION + "/approve", response_model=RedactionPublic, responses=INVALID)
+def approve(lesson_id: Id, item_id: Id, body: ApproveIn, principal: Trainer, session: SessionDep):
+    """Approve the redaction: someone other than who prepared this version, unless
+    BESTPART_REDACTION_SELF_APPROVAL is set."""
+    item, found = redaction.approve(session, principal.actor, lesson_id, item_id, body.version)
+    return redaction.redaction_public(session, item, found)
+
+
+@router.post(REDACTION + "/preview", response_model=RedactionPublic, status_code=202, responses=INVALID)
+def preview(lesson_id: Id, item_id: Id, body: PreviewIn, principal: Trainer, session: SessionDep):
+    """Render a few seconds of the redaction as it stands (in the worker); poll the redaction for
+    `preview_url`."""
+    redaction.request_preview(session, principal.actor, lesson_id, item_id, body)
+    return _redaction(session, lesson_id, item_id)
+
+
+@router.get(REDACTION + "/preview.mp4", response_class=FileResponse, responses=MISSING)
+def preview_file(lesson_id: Id, item_id: Id, principal: CurriculumReader, session: SessionDep):
+    path = redaction.preview_file(session, principal.actor, lesson_id, item_id)
+    return FileResponse(
+        path,
+        media_type="video/mp4",
         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )

@@ -1,10 +1,18 @@
 """What the curriculum API takes and returns."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.curriculum.models import ExportState
+from api.curriculum.models import (
+    DetectionState,
+    ExportState,
+    RedactionStatus,
+    TrackAction,
+    TrackKind,
+    WordOrigin,
+)
 from api.params import BodyId
 
 
@@ -141,4 +149,126 @@ class ExportPublic(BaseModel):
     requested_by_name: str
     created_at: datetime
     finished_at: datetime | None
-    download_url: str | None = Field(description="set once the export is done")
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = Field(default=None, description="why the export was revoked: its download answers 410")
+    download_url: str | None = Field(description="set once the export is done (and while it is not revoked)")
+
+
+# --- redaction of a lesson item -----------------------------------------------------------------
+
+
+class KeyframeIn(BaseModel):
+    t: float = Field(ge=0, description="seconds on the clip's timeline")
+    box: list[float] = Field(min_length=4, max_length=4, description="[x, y, width, height] in the proxy's pixels")
+
+    @field_validator("box")
+    @classmethod
+    def _positive_size(cls, box: list[float]) -> list[float]:
+        if box[2] <= 0 or box[3] <= 0:
+            raise ValueError("a box needs a width and a height above 0")
+        return [round(float(v), 2) for v in box]
+
+
+class ManualTrackIn(BaseModel):
+    label: str | None = Field(default=None, max_length=200, description="what it hides: a screen, a document, a plate")
+    keyframes: list[KeyframeIn] = Field(min_length=1, max_length=2000)
+
+
+class KeyframesIn(BaseModel):
+    """Add or move keyframes of a manual track: a keyframe at the time of an existing one moves it."""
+
+    keyframes: list[KeyframeIn] = Field(min_length=1, max_length=2000)
+    remove_times: list[float] = Field(default_factory=list, max_length=2000, description="keyframes to take out")
+
+
+class KeepReason(StrEnum):
+    FEATURED_OFFICER = "featured_officer"
+    CONSENT = "consent"
+
+
+class TrackEdit(BaseModel):
+    action: TrackAction
+    keep_reason: KeepReason | None = Field(default=None, description="why a face is kept visible (needed to keep)")
+    keep_note: str | None = Field(
+        default=None, max_length=2000, description="for consent: who consented, how, where the record is"
+    )
+
+
+class WordToggle(BaseModel):
+    bleep: bool
+
+
+class WordsIn(BaseModel):
+    """Words a reviewer marks to bleep: a run in one transcript segment."""
+
+    segment: int = Field(ge=0)
+    first_word: int = Field(ge=0)
+    last_word: int = Field(ge=0)
+
+
+class PreviewIn(BaseModel):
+    start: float = Field(ge=0, description="seconds on the clip's timeline, within the segment")
+    seconds: float = Field(default=4.0, gt=0, le=10, description="how much to render")
+
+
+class TrackPublic(BaseModel):
+    id: int
+    kind: TrackKind
+    track_no: int | None
+    label: str | None
+    action: TrackAction
+    keep_reason: str | None
+    keep_note: str | None
+    keyframes: list[dict]
+    first_time: float | None
+    last_time: float | None
+    detections: int
+
+
+class WordPublic(BaseModel):
+    id: int
+    origin: WordOrigin
+    kind: str
+    segment: int
+    first_word: int
+    last_word: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    bleep: bool
+
+
+class RedactionPublic(BaseModel):
+    id: int
+    item_id: BodyId
+    lesson_id: BodyId
+    clip_id: BodyId
+    status: RedactionStatus
+    version: int
+    detection: DetectionState
+    detection_error: str | None
+    detected_at: datetime | None
+    in_point: float | None
+    out_point: float | None
+    stale: bool = Field(description="the item's segment changed since the detection: detect again")
+    detector: dict | None
+    settings: dict | None
+    frame_rate: str | None
+    width: int | None
+    height: int | None
+    editors: list[dict]
+    edits: list[dict]
+    approved_by_name: str | None
+    approved_at: datetime | None
+    approved_version: int | None
+    self_approval: bool = Field(description="whether the one who prepared it may approve it (a setting)")
+    tracks: list[TrackPublic]
+    words: list[WordPublic]
+    proxy_url: str
+    preview_state: DetectionState | None = None
+    preview_start: float | None = None
+    preview_end: float | None = None
+    preview_version: int | None = Field(default=None, description="the version the preview shows")
+    preview_error: str | None = None
+    preview_url: str | None = Field(default=None, description="the latest preview render, when there is one")

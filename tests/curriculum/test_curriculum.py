@@ -68,11 +68,11 @@ def settings_for(data_dir: Path):
 def sent(live):
     """In-process requests run on the live data dir; the jobs they send are kept here instead of
     queued, so the export below runs in this process, exactly once."""
-    import workers.queue
+    import api.core.jobs
 
     jobs = []
     with settings_for(live.data), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(workers.queue, "enqueue", lambda name, *args: jobs.append((name, args)))
+        patch.setattr(api.core.jobs, "enqueue", lambda name, *args: jobs.append((name, args)))
         yield jobs
 
 
@@ -182,9 +182,25 @@ def test_only_trainers_and_admins_write_and_reviewers_read(reviewer, lesson, liv
     assert reviewer.post(f"/api/v1/lessons/{lesson['id']}/exports").status_code == 403
 
 
+def _detect_and_approve(sent: list, approver, lesson_id: int, item_ids: list[int]) -> None:
+    """Run the redaction detections the items sent (here, once each) and have a second person
+    approve each redaction: an export renders only approved ones."""
+    from workers import redaction as redaction_jobs
+
+    for name, args in [job for job in sent if job[0] == "lesson.redaction.detect"]:
+        sent.remove((name, args))
+        redaction_jobs.detect(*args)
+    for item_id in item_ids:
+        path = f"/api/v1/lessons/{lesson_id}/items/{item_id}/redaction"
+        redaction = approver.get(path).json()
+        assert redaction["detection"] == "done", redaction
+        approved = approver.post(f"{path}/approve", json={"version": redaction["version"]})
+        assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+
+
 @pytest.fixture(scope="module")
-def built(trainer, selected, lesson) -> dict:
-    """Two items, added in one order and then reordered."""
+def built(trainer, selected, lesson, sent, live) -> dict:
+    """Two items, added in one order and then reordered, their redactions approved by an admin."""
     first = trainer.post(
         f"/api/v1/lessons/{lesson['id']}/items",
         json={
@@ -209,6 +225,7 @@ def built(trainer, selected, lesson) -> dict:
     order = [second.json()["id"], first.json()["id"]]
     reordered = trainer.post(f"/api/v1/lessons/{lesson['id']}/items/reorder", json={"item_ids": order})
     assert reordered.status_code == 200, reordered.text
+    _detect_and_approve(sent, live.admin, lesson["id"], order)
     return trainer.get(f"/api/v1/lessons/{lesson['id']}").json()
 
 

@@ -1,0 +1,28 @@
+"""The redaction settings (environment, prefix BESTPART_, or `.env`), kept beside the redaction
+code until api/config.py's Settings carries them:
+
+| variable | default | |
+|---|---|---|
+| `REDACTION_SELF_APPROVAL` | false | the trainer who prepared a redaction may approve it herself |
+| `REDACTION_WATERMARK` | `Training use only — internal` | the first line burned into every training copy |
+| `REDACTION_REMOVE_OFFICER_NAME` | false | bleep the wearer's own name too |
+| `REDACTION_PREVIEW_SECONDS` | 10 | the longest preview render |
+"""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_WATERMARK = "Training use only \u2014 internal"
+
+
+class RedactionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BESTPART_", env_file=".env", extra="ignore")
+
+    redaction_self_approval: bool = False
+    redaction_watermark: str = DEFAULT_WATERMARK
+    redaction_remove_officer_name: bool = False
+    redaction_preview_seconds: float = 10.0
+
+
+def get_redaction_settings() -> RedactionSettings:
+    """Read each time (cheap): a test or an operator changing the environment is seen at once."""
+    return RedactionSettings()
