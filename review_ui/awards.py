@@ -1,11 +1,13 @@
-"""Pages: the committee's nominations (pending and decided) and the record of Acts of Excellence.
+"""Pages: the committee's nominations (pending and decided) with their votes, the record of Acts of
+Excellence, one award, and its printable certificate.
 
-The committee decides through the JSON API (nominations.js); these pages only read, through the
-same service functions as GET /api/v1/nominations and GET /api/v1/awards.
+Committee members vote through the JSON API (nominations.js); these pages only read, through the
+same service functions as GET /api/v1/nominations, GET /api/v1/awards and GET /api/v1/awards/{id}.
 """
 
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
@@ -13,7 +15,7 @@ from api.awards import service as awards
 from api.awards.schemas import NominationOrder
 from api.db import SessionDep
 from api.pagination import offset_of
-from api.params import MAX_ID
+from api.params import MAX_ID, Id
 from review_ui.pages import AnyPage, CommitteePage, render
 
 router = APIRouter(include_in_schema=False)
@@ -21,6 +23,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 AWARDS_PAGE_SIZE = 50
 PageNumber = Annotated[int, Query(ge=1, le=MAX_ID)]
+LABELS = {"community-engagement": "Community engagement"}  # the others read well as they are
+CATEGORY_LABELS = {c: LABELS.get(c, c.capitalize()) for c in awards.CATEGORIES}
 
 
 @router.get("/nominations")
@@ -31,9 +35,8 @@ def nominations_page(
     pending_page: PageNumber = 1,
     decided_page: PageNumber = 1,
 ):
-    """Pending nominations (oldest first) with their clips and moments; decided ones below.
-
-    Approve and decline appear only for those the API lets decide: the committee and admins."""
+    """Pending nominations (oldest first) with their clips, moments and votes so far; decided ones
+    below. The vote controls appear only for those the API lets vote: the committee and admins."""
     pending = awards.list_nominations(
         session, decided=False, order=NominationOrder.OLDEST, limit=PAGE_SIZE, offset=offset_of(pending_page, PAGE_SIZE)
     )
@@ -44,7 +47,8 @@ def nominations_page(
         limit=PAGE_SIZE,
         offset=offset_of(decided_page, PAGE_SIZE),
     )
-    cards = awards.nomination_cards(session, pending.items + decided.items)
+    cards = awards.nomination_cards(session, pending.items + decided.items, principal)
+    rules = awards.committee_rules()
     return render(
         request,
         "nominations.html",
@@ -57,6 +61,9 @@ def nominations_page(
         decided_page=decided_page,
         page_size=PAGE_SIZE,
         can_decide=awards.may_decide(principal),
+        quorum=rules.quorum,
+        majority=rules.majority,
+        categories=CATEGORY_LABELS,
         today=date.today().isoformat(),
     )
 
@@ -72,19 +79,35 @@ def awards_page(
     session: SessionDep,
     badge_number: str | None = None,
     division: str | None = None,
+    year: Annotated[str | None, Query(max_length=4)] = None,
+    category: str | None = None,
     page: PageNumber = 1,
 ):
-    """The record of Acts of Excellence, filterable by officer and division (officers: their own)."""
+    """The record of Acts of Excellence, filterable by officer, division, year and category
+    (officers: their own), each award linked to its page; the CSV of what the filters show."""
     staff = awards.sees_every_award(principal)
+    year_number = int(year) if year and year.isdigit() and 1900 <= int(year) <= 9999 else None
+    category = category if category in CATEGORY_LABELS else None
+    filters = {
+        "badge_number": _blank_is_none(badge_number),
+        "division": _blank_is_none(division),
+        "year": year_number,
+        "category": category,
+    }
+    if not staff:  # an officer's own awards, whatever the filters say: only year and category narrow them
+        filters["badge_number"] = filters["division"] = None
     found = awards.list_awards(
         session,
         principal,
-        _blank_is_none(badge_number),
-        _blank_is_none(division),
+        filters["badge_number"],
+        filters["division"],
+        year=year_number,
+        category=category,
         limit=AWARDS_PAGE_SIZE,
         offset=offset_of(page, AWARDS_PAGE_SIZE),
     )
-    divisions, officers = awards.award_filter_choices(session) if staff else ([], [])
+    choices = awards.award_filter_choices(session) if staff else None
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "awards.html",
@@ -95,8 +118,25 @@ def awards_page(
         page_size=AWARDS_PAGE_SIZE,
         has_next=found.has_next,
         staff=staff,
-        badge_number=_blank_is_none(badge_number) if staff else None,
-        division=_blank_is_none(division) if staff else None,
-        divisions=divisions,
-        officers=officers,
+        filters=filters,
+        filtered=any(filters.values()),
+        query=query,
+        csv_href="/api/v1/awards.csv" + (f"?{query}" if query else ""),
+        choices=choices,
+        categories=CATEGORY_LABELS,
     )
+
+
+@router.get("/awards/{award_id}")
+def award_page(award_id: Id, request: Request, principal: AnyPage, session: SessionDep):
+    """One award: the officer, the narrative, the clip moments (each opens the clip at that time),
+    the committee's decision with its votes, the date; a link to the certificate."""
+    award = awards.award_detail(session, principal, award_id)  # 404 for an award they may not see
+    return render(request, "award.html", principal, award=award, categories=CATEGORY_LABELS)
+
+
+@router.get("/awards/{award_id}/certificate")
+def certificate_page(award_id: Id, request: Request, principal: AnyPage, session: SessionDep):
+    """The award's certificate, laid out for printing on one landscape page (certificate.css)."""
+    award = awards.award_detail(session, principal, award_id)
+    return render(request, "certificate.html", principal, award=award, categories=CATEGORY_LABELS)

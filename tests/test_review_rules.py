@@ -117,9 +117,13 @@ def test_a_decline_needs_a_reason_and_a_decision_is_made_once(app, app_client, r
     committee = client_for(app, ["committee"])
     path = f"/api/v1/nominations/{nomination['id']}/decision"
     assert committee.post(path, json={"approve": False}).status_code == 422
-    declined = committee.post(path, json={"approve": False, "reason": "a good stop, not yet an award"})
-    assert declined.status_code == 200 and declined.json()["state"] == "declined"
+    first = committee.post(path, json={"approve": False, "reason": "a good stop, not yet an award"})
+    assert first.status_code == 200 and first.json()["state"] == "pending"  # the quorum is two members
     assert committee.post(path, json={"approve": True, "award_name": "Act of Excellence"}).status_code == 409
+    declined = client_for(app, ["committee"]).post(path, json={"approve": False, "reason": "agreed: not yet"})
+    assert declined.status_code == 200 and declined.json()["state"] == "declined"
+    late = client_for(app, ["committee"]).post(path, json={"approve": True, "award_name": "Act of Excellence"})
+    assert late.status_code == 409
     recognition = client_for(app, ["officer"], badge=badge).get(f"/api/v1/officers/{badge}/recognition").json()
     assert [n["id"] for n in recognition["nominations"]] == [nomination["id"]] and recognition["awards"] == []
 

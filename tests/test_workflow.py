@@ -16,6 +16,7 @@ def service(request, tmp_path_factory):
             role: provision_token(env, f"{role}1", roles=(role,), badge=badge)
             for role, badge in (("officer", "4711"), ("reviewer", "r1"), ("committee", "c1"))
         }
+        people["committee2"] = provision_token(env, "committee2", roles=("committee",), badge="c2")
         clients = {
             role: httpx.Client(base_url=admin.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             for role, token in people.items()
@@ -84,11 +85,13 @@ def test_review_nomination_award_path(service, fixtures):
         f"/api/v1/nominations/{nomination['id']}/decision", json={"approve": False}
     )
     assert declined_without_reason.status_code == 422
-    approved = committee.post(
+    first_vote = committee.post(
         f"/api/v1/nominations/{nomination['id']}/decision",
         json={"approve": True, "award_name": "Act of Excellence", "awarded_on": "2026-11-20"},
     )
-    assert approved.json()["state"] == "approved"
+    assert first_vote.json()["state"] == "pending"  # the quorum is two members
+    approved = people["committee2"].post(f"/api/v1/nominations/{nomination['id']}/votes", json={"approve": True})
+    assert approved.json()["state"] == "approved", approved.text
 
     mine = officer.get("/api/v1/officers/4711/recognition").json()
     assert [a["award_name"] for a in mine["awards"]] == ["Act of Excellence"]

@@ -1,8 +1,9 @@
-"""Acts of Excellence: nominations, the committee's decision, and the awards that follow."""
+"""Acts of Excellence: nominations, the committee's votes on them, and the awards that follow."""
 
 from datetime import date, datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from api.core.types import UTCDateTime, text_enum, utcnow
@@ -20,13 +21,20 @@ class Nomination(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     narrative: str
     state: NominationState = Field(default=NominationState.PENDING, index=True, sa_type=text_enum(NominationState))
+    # The kind of act (an api.clips.models.Category value): named by the nominator, or the category
+    # the nominated clips' tags name most. The awards record is filtered by it.
+    category: str | None = Field(default=None, max_length=40)
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_by_name: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set when the votes settle it: the members who voted with the outcome, when, and the rule in
+    # force then (a later change of the quorum or majority does not rewrite past decisions).
     decided_by_name: str | None = Field(default=None, max_length=100)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_reason: str | None = None
     award_name: str | None = Field(default=None, max_length=200)
+    quorum: int | None = None
+    majority: float | None = None
 
 
 class NominationOfficer(SQLModel, table=True):
@@ -45,6 +53,30 @@ class NominationClip(SQLModel, table=True):
     moments: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+class VoteChoice(StrEnum):
+    APPROVE = "approve"
+    DECLINE = "decline"
+    RECUSE = "recuse"  # the member steps aside: counted neither for nor against, nor toward the quorum
+
+
+class CommitteeVote(SQLModel, table=True):
+    """One committee member's vote on (or recusal from) one nomination: one each, never changed."""
+
+    __tablename__ = "committee_votes"
+    __table_args__ = (sa.UniqueConstraint("nomination_id", "user_id", name="uq_committee_votes_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nominations.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", index=True)
+    voter_name: str = Field(max_length=100)
+    choice: VoteChoice = Field(sa_type=text_enum(VoteChoice))
+    reason: str | None = None
+    # What an approving member proposes; the first approving vote names the award.
+    award_name: str | None = Field(default=None, max_length=200)
+    awarded_on: date | None = None
+    cast_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Award(SQLModel, table=True):
     __tablename__ = "awards"
 
@@ -54,4 +86,5 @@ class Award(SQLModel, table=True):
     award_name: str = Field(max_length=200)
     awarded_on: date
     division: str | None = Field(default=None, max_length=200)  # the officer's division at the time
+    category: str | None = Field(default=None, max_length=40, index=True)  # the nomination's, at the time
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,29 +1,35 @@
-"""Nominations (review team), the committee's decisions, awards and each officer's recognition."""
+"""Nominations (review team), the committee's votes, awards and each officer's recognition."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Query, Response
 
-from api.auth import AnyUser, Principal, Reviewer, allow
+from api.auth import AnyUser, Committee, Program, Reviewer
 from api.awards import service
-from api.awards.models import Nomination, NominationState
+from api.awards.models import NominationState
 from api.awards.schemas import (
+    AwardDetail,
     AwardPublic,
     CommitteeDecisionIn,
     NominationIn,
     NominationOrder,
     NominationPublic,
     RecognitionPublic,
+    RecusalIn,
+    VoteIn,
 )
-from api.core.errors import ERRORS
+from api.clips.models import Category
+from api.core.errors import ERRORS, NotFound
 from api.db import SessionDep
 from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
 from api.users import service as users
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
-NominationReader = Annotated[Principal, Depends(allow(*service.NOMINATION_READERS))]
-Decider = Annotated[Principal, Depends(allow(*service.DECIDERS))]
+NominationReader = Program
+Decider = Committee
+Year = Annotated[int | None, Query(ge=1900, le=9999, description="awarded in this calendar year")]
+VOTE_ERRORS = {401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS}
 
 
 @router.post(
@@ -31,12 +37,12 @@ Decider = Annotated[Principal, Depends(allow(*service.DECIDERS))]
 )
 def nominate(body: NominationIn, principal: Reviewer, session: SessionDep):
     """Nominate officers for an Act of Excellence, with the clips and the moments that matter."""
-    return service.public(session, service.nominate(session, principal.actor, body))
+    return service.public(session, service.nominate(session, principal.actor, body), principal)
 
 
 @router.get("/nominations", response_model=list[NominationPublic], responses={401: ERRORS, 403: ERRORS})
 def list_nominations(
-    _: NominationReader,
+    principal: NominationReader,
     session: SessionDep,
     response: Response,
     state: NominationState | None = None,
@@ -52,46 +58,102 @@ def list_nominations(
         session, state, badge_number, decided=decided, order=order, limit=limit, offset=offset
     )
     response.headers.update(paging_headers(page))
-    return [service.public(session, n) for n in page.items]
+    return [service.public(session, n, principal) for n in page.items]
 
 
 @router.get(
     "/nominations/{nomination_id}", response_model=NominationPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS}
 )
 def get_nomination(nomination_id: Id, principal: AnyUser, session: SessionDep):
-    nomination = session.get(Nomination, nomination_id)
-    if nomination is None or not service.may_read_nomination(session, principal, nomination):
-        raise HTTPException(404, f"no nomination {nomination_id}")
-    return service.public(session, nomination)
+    """A nomination, its votes so far (the tally only, for the officers it names) and the caller's own."""
+    return service.public(session, service.get_nomination(session, principal, nomination_id), principal)
 
 
-@router.post(
-    "/nominations/{nomination_id}/decision",
-    response_model=NominationPublic,
-    responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS},
-)
+@router.post("/nominations/{nomination_id}/votes", response_model=NominationPublic, responses=VOTE_ERRORS)
+def vote(nomination_id: Id, body: VoteIn, principal: Decider, session: SessionDep):
+    """The caller's vote, once: approve, or decline with a reason. The vote that brings the votes
+    cast to the quorum (BESTPART_COMMITTEE_QUORUM) settles it: approved when approvals are more than
+    BESTPART_COMMITTEE_MAJORITY of the votes cast (each named officer receives the award), declined
+    otherwise. A member named in the nomination may not vote on it (403)."""
+    nomination = service.get_nomination(session, principal, nomination_id)
+    return service.public(session, service.vote(session, principal, nomination, body), principal)
+
+
+@router.post("/nominations/{nomination_id}/recusal", response_model=NominationPublic, responses=VOTE_ERRORS)
+def recuse(nomination_id: Id, body: RecusalIn, principal: Decider, session: SessionDep):
+    """The caller steps aside from the nomination (e.g. they supervise the officer): recorded with the
+    reason, counted neither way nor toward the quorum; 409 after a vote."""
+    nomination = service.get_nomination(session, principal, nomination_id)
+    return service.public(session, service.recuse(session, principal, nomination, body), principal)
+
+
+@router.post("/nominations/{nomination_id}/decision", response_model=NominationPublic, responses=VOTE_ERRORS)
 def decide(nomination_id: Id, body: CommitteeDecisionIn, principal: Decider, session: SessionDep):
-    """The committee approves (each named officer receives the award) or declines with a reason."""
-    nomination = session.get(Nomination, nomination_id)
-    if nomination is None:
-        raise HTTPException(404, f"no nomination {nomination_id}")
-    return service.public(session, service.decide(session, principal.actor, nomination, body))
+    """The caller's vote, as this route has always taken it (`approve`, `reason`, `award_name`,
+    `awarded_on`): the same as POST .../votes. The nomination stays pending until the quorum."""
+    nomination = service.get_nomination(session, principal, nomination_id)
+    return service.public(session, service.vote(session, principal, nomination, body), principal)
 
 
-@router.get("/awards", response_model=list[AwardPublic], responses={401: ERRORS})
+@router.get("/awards", response_model=list[AwardPublic], responses={401: ERRORS, 422: ERRORS})
 def list_awards(
     principal: AnyUser,
     session: SessionDep,
     response: Response,
     badge_number: str | None = None,
     division: str | None = None,
+    year: Year = None,
+    category: Category | None = None,
     limit: Limit = None,
     offset: Offset = 0,
 ):
     """The record of Acts of Excellence, newest first (officers: their own); the total in X-Total-Count."""
-    page = service.list_awards(session, principal, badge_number, division, limit=limit, offset=offset)
+    page = service.list_awards(
+        session,
+        principal,
+        badge_number,
+        division,
+        year=year,
+        category=category.value if category else None,
+        limit=limit,
+        offset=offset,
+    )
     response.headers.update(paging_headers(page))
     return page.items
+
+
+@router.get(
+    "/awards.csv",
+    responses={200: {"content": {"text/csv": {}}, "description": "the awards record"}, 401: ERRORS, 422: ERRORS},
+    response_class=Response,
+)
+def export_awards(
+    principal: AnyUser,
+    session: SessionDep,
+    year: Year = None,
+    division: str | None = None,
+    category: Category | None = None,
+    badge_number: str | None = None,
+):
+    """The awards record as CSV (one row per officer awarded, with the tally), filtered like GET
+    /awards; officers get their own."""
+    text = service.awards_csv(
+        session,
+        principal,
+        year=year,
+        division=division or None,
+        category=category.value if category else None,
+        badge_number=badge_number or None,
+    )
+    name = "-".join(["bestpart-awards", *(str(p) for p in (year, category and category.value) if p)])
+    return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@router.get("/awards/{award_id}", response_model=AwardDetail, responses={401: ERRORS, 404: ERRORS})
+def get_award(award_id: Id, principal: AnyUser, session: SessionDep):
+    """One award: the narrative, the clips and moments, the decision, the tally and (for the review
+    team and the committee) each member's vote."""
+    return service.award_detail(session, principal, award_id)
 
 
 @router.get(
@@ -100,7 +162,7 @@ def list_awards(
 def recognition(badge_number: str, principal: AnyUser, session: SessionDep):
     """An officer's recognition history: awards and the nominations that name them."""
     if not service.sees_every_award(principal) and badge_number != principal.badge_number:
-        raise HTTPException(404, f"no recognition history for {badge_number} that you may see")
+        raise NotFound(f"no recognition history for {badge_number} that you may see")
     officer = users.officer(session, badge_number)
     nominations = service.list_nominations(session, badge_number=badge_number).items
     return RecognitionPublic(
@@ -108,6 +170,8 @@ def recognition(badge_number: str, principal: AnyUser, session: SessionDep):
         officer_name=officer.name if officer else None,
         awards=service.list_awards(session, principal, badge_number).items,
         nominations=[
-            service.public(session, n) for n in nominations if service.may_read_nomination(session, principal, n)
+            service.public(session, n, principal)
+            for n in nominations
+            if service.may_read_nomination(session, principal, n)
         ],
     )

@@ -286,9 +286,18 @@ def test_committee_approves_and_officer_sees_the_award(sign_in, screenshot, stor
     expect(card).to_contain_text("Dana Reyes")
     expect(card.locator(".narrative")).to_have_text(NARRATIVE)
     expect(card.locator("ul.moments")).to_contain_text(MARKER[1])
-    page.once("dialog", lambda dialog: dialog.accept())  # "Approve nomination N? This cannot be undone."
-    card.locator("button:text-is('Approve')").click()
-    expect(card.locator("[role=status].good")).to_have_text("Approved: Act of Excellence recorded for 4711.")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Vote to approve nomination N? This cannot be undone."
+    card.locator("button:text-is('Vote to approve')").click()
+    expect(card.locator("[role=status]")).to_contain_text("1 more vote to reach the quorum")
+
+    second = sign_in("tester")  # the admin votes too: the quorum is two members
+    second.goto("/nominations")
+    second_card = second.locator(f"#nomination-{story['nomination_id']}")
+    second.once("dialog", lambda dialog: dialog.accept())
+    second_card.locator("button:text-is('Vote to approve')").click()
+    expect(second_card.locator("[role=status].good")).to_have_text(
+        "Your vote settled it: approved. Act of Excellence recorded for 4711."
+    )
     page.reload()
     expect(page.locator("#decided-heading")).to_have_text("Decided (1)")
     expect(card.locator(".pill")).to_have_text("approved")
@@ -412,7 +421,8 @@ def test_dashboard_admin_and_audit(sign_in, screenshot, story):
         ("clip.tag", "officer"),
         ("review.decide", "reviewer"),
         ("nomination.create", "reviewer"),
-        ("nomination.decide", "committee"),
+        ("nomination.vote", "committee"),
+        ("nomination.decide", "tester"),
     ):
         admin.goto(f"/admin/audit?action={action}")
         expect(admin.locator("table.audit tbody tr").first).to_contain_text(actor)
