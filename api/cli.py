@@ -66,13 +66,29 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--markers", help='JSON list of {"at": seconds, "note": text}')
     ingest.set_defaults(run=cmd_ingest)
 
-    manifest = commands.add_parser("import", help="import an evidence-system export folder from its CSV manifest")
-    manifest.add_argument(
+    manifest = commands.add_parser(
+        "import",
+        help="import an evidence-system export folder from its CSV manifest, once or watching a folder",
+        description="Import MANIFEST.csv once, or with --watch DIR take each manifest dropped into DIR once "
+        "it and its files are complete (a MANIFEST.csv.done marker, or sizes unchanged for "
+        "BESTPART_IMPORT_WATCH_SETTLE_SECONDS), then move it with its files into DIR/imported/ "
+        "(DIR/failed/ for a manifest that cannot be read). Each import is listed on /admin/imports.",
+    )
+    what = manifest.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "manifest",
+        nargs="?",
         type=Path,
         metavar="MANIFEST.csv",
         help="columns: file, evidence_id, badge_number, recorded_at, categories, "
         "incident_number, division, note (files relative to the manifest's folder)",
+    )
+    what.add_argument(
+        "--watch",
+        type=Path,
+        metavar="DIR",
+        help="keep watching DIR for new manifests until stopped (as `bestpart worker` does with "
+        "BESTPART_IMPORT_WATCH_DIR set)",
     )
     manifest.set_defaults(run=cmd_import)
     _add_account_commands(commands)
@@ -438,30 +454,94 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_import(args) -> int:
-    folder = args.manifest.resolve().parent
-    try:
-        with open(args.manifest, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        print(f"cannot read the manifest: {exc}", file=sys.stderr)
-        return 2
-    if not rows or "file" not in rows[0]:
-        print("the manifest has no rows, or no 'file' column", file=sys.stderr)
-        return 2
-    jobs = []
-    for row in rows:
-        fields = {key.strip(): [(value or "").strip()] for key, value in row.items() if key}
-        jobs.append((_inside(folder, fields.pop("file")[0]), fields))
+    if args.watch is not None:
+        return _watch(args.watch)
+    from api.clips.ingest import ManifestError, read_manifest
+    from api.db import retry_when_busy, session_scope
+    from api.imports import importer, service
+    from api.imports.models import ImportSource
+
     _migrate()
-    return _ingest_all(jobs, source="import")
+    actor = _cli_actor()
+
+    def start():
+        with session_scope() as session:
+            return service.start(
+                session,
+                manifest=str(args.manifest.resolve()),
+                sha256=importer.manifest_sha256(args.manifest),
+                source=ImportSource.CLI,
+                imported_by=actor.name,
+                watch_path=None,
+            ).id
+
+    def finish(error: str | None):
+        with session_scope() as session:
+            service.finish(session, import_id, error=error)
+
+    import_id = retry_when_busy(start)  # the run is recorded (and listed on /admin/imports) either way
+    try:
+        rows = read_manifest(args.manifest)
+    except ManifestError as exc:
+        reason = str(exc.detail)
+        retry_when_busy(lambda: finish(reason))
+        print(reason, file=sys.stderr)
+        return 2
+    from tqdm import tqdm
+
+    failures: list[str] = []
+    counts = {"accepted": 0, "duplicate": 0}
+    with tqdm(total=len(rows), desc="ingesting", unit="file", file=sys.stderr, disable=len(rows) < 2) as progress:
+
+        def said(row) -> None:
+            progress.update()
+            where = row.path or row.name
+            if row.outcome == "refused":
+                failures.append(f"{where}: {row.reason}")
+                return
+            counts[row.outcome] += 1
+            if row.outcome == "duplicate":
+                print(f"{where}: already here as clip {row.clip_id}; tags added")
+            else:
+                print(f"{where}: clip {row.clip_id}")
+
+        try:
+            importer.import_rows(import_id, rows, actor, on_row=said)
+        except BaseException as exc:  # interrupted, or our own fault: the record says it stopped
+            stopped = f"stopped before its last row: {type(exc).__name__} {exc}".strip()
+            retry_when_busy(lambda: finish(stopped))
+            raise
+    retry_when_busy(lambda: finish(None))
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    print(
+        f"{counts['accepted']} added, {counts['duplicate']} already present, {len(failures)} failed (import {import_id})"
+    )
+    return 1 if failures else 0
 
 
-def _inside(folder: Path, name: str) -> Path | str:
-    """A manifest names files in its own folder; anything pointing elsewhere is refused."""
-    candidate = (folder / name).resolve()
-    if not name or Path(name).is_absolute() or folder not in candidate.parents:
-        return f"{name!r}: not a file inside the export folder"
-    return candidate
+def _watch(folder: Path) -> int:
+    from api.config import get_settings
+    from api.imports.watch import watch_forever
+
+    if folder.exists() and not folder.is_dir():
+        print(f"{folder} is not a folder", file=sys.stderr)
+        return 2
+    _migrate()
+    stop = threading.Event()
+
+    def stopping(signum, _frame) -> None:
+        # The first signal ends the watch after the pass at hand; a second ends it at once (an
+        # import cut short goes on from its next row when the watch starts again).
+        if stop.is_set():
+            raise SystemExit(128 + signum)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopping)
+    print(f"watching {folder.resolve()} for evidence-system exports; Ctrl-C stops", file=sys.stderr)
+    watch_forever(folder, get_settings().import_watch_settle_seconds, stop)
+    return 0
 
 
 def _ingest_all(jobs: list[tuple[Path | str, dict]], source: str) -> int:
@@ -486,24 +566,29 @@ def _ingest_all(jobs: list[tuple[Path | str, dict]], source: str) -> int:
 
 
 def _ingest_one(path: Path | str, fields: dict, source: str):
-    from api.clips.schemas import InvalidTags, TagInput
-    from api.clips.service import Refused, stage_local_file
-    from api.db import is_busy
+    """One file through api.clips.ingest: the ingest's outcome, or what went wrong as a line."""
+    from api.clips import ingest
+    from api.db import is_busy, retry_when_busy, session_scope
 
     if isinstance(path, str):
         return path
     if not path.is_file():
         return f"{path}: no such file"
     try:
-        tags = TagInput.from_fields(fields)
-    except InvalidTags as exc:
-        return f"{path}: {exc}"
-    try:
-        staged = stage_local_file(path)  # the copy and hash, outside any transaction, done once
+        received = ingest.receive_local_file(path)  # the copy and hash, outside any transaction, done once
     except OSError as exc:
         return f"{path}: {exc.strerror or exc}"
+    # The operator of this machine files anyone's footage, as the evidence system does.
+    submitter = ingest.Submitter(actor=_cli_actor(), any_badge=True)
+
+    def once():
+        # Tried again while the database is busy (the server and its worker write too): each try a
+        # fresh transaction, the received copy waiting for it.
+        with session_scope() as session:
+            return ingest.ingest(session, received, fields, submitter, source=source)
+
     try:
-        outcome = _ingest_staged(staged, tags, source)
+        outcome = retry_when_busy(once)
     except OSError as exc:
         return f"{path}: {exc.strerror or exc}"
     except Exception as exc:
@@ -511,32 +596,8 @@ def _ingest_one(path: Path | str, fields: dict, source: str):
             raise
         return f"{path}: the database stayed busy; run the command again (files already in are recognised)"
     finally:
-        staged.discard()
-    return f"{path}: {outcome.reason}" if isinstance(outcome, Refused) else outcome
-
-
-def _ingest_staged(staged, tags, source: str):
-    """The database half of an ingest, tried again while the database is busy (the server and its
-    worker write too): each try is a fresh transaction, and the staged copy waits for it."""
-    from api.audit.service import record
-    from api.clips.service import Refused, ingest_staged
-    from api.db import retry_when_busy, session_scope
-
-    def once():
-        with session_scope() as session:
-            outcome = ingest_staged(session, staged, tags, source=source)
-            if not isinstance(outcome, Refused):
-                record(
-                    session,
-                    _cli_actor(),
-                    "clip.upload",
-                    object_type="clip",
-                    object_id=outcome.clip.id,
-                    details={"sha256": outcome.clip.sha256, "duplicate": outcome.duplicate, "via": source},
-                )
-        return outcome
-
-    return retry_when_busy(once)
+        received.discard()
+    return f"{path}: {outcome.reason}" if isinstance(outcome, ingest.Refused) else outcome
 
 
 if __name__ == "__main__":

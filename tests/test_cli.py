@@ -101,6 +101,21 @@ def test_import_reads_an_evidence_export_folder(env, fixtures, tmp_path):
     assert "not a file inside the export folder" in result.stderr
     assert "badge_number" in result.stderr  # the last row has no badge
     assert clips(env) == [("EV-1", "101", "North"), ("EV-2", "102", "South")]
+    # The run is recorded as the watched folder's are, for /admin/imports: each row's outcome too.
+    assert imports(env) == [("cli", "done", 5, 2, 0, 3)]
+    db = os.path.join(env["BESTPART_DATA_DIR"], "bestpart.db")
+    with sqlite3.connect(db) as conn:
+        outcomes = conn.execute("SELECT file, outcome, reason FROM manifest_import_rows ORDER BY row_number").fetchall()
+    assert outcomes[:4] == [
+        ("speech.mp4", "accepted", None),
+        ("mjpeg_pcm.avi", "accepted", None),
+        ("gone.mp4", "refused", "no such file"),
+        ("../../etc/passwd", "refused", "not a file inside the export folder"),
+    ]
+
+    again = run("import", str(export / "manifest.csv"), env=env)  # a one-shot run is run again when asked
+    assert "0 added, 2 already present, 3 failed" in again.stdout
+    assert imports(env)[1] == ("cli", "done", 5, 0, 2, 3)
 
 
 def test_import_of_an_unreadable_manifest_says_why(env, tmp_path):
@@ -108,6 +123,48 @@ def test_import_of_an_unreadable_manifest_says_why(env, tmp_path):
     bad.write_text("name,size\nx,1\n")
     result = run("import", str(bad), env=env)
     assert result.returncode == 2 and "'file' column" in result.stderr
+    assert imports(env) == [("cli", "failed", 0, 0, 0, 0)]
+
+
+def test_import_watch_takes_each_manifest_dropped_into_the_folder(env, fixtures, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    log_path = tmp_path / "watch.log"
+    with open(log_path, "wb") as log:
+        watch = bestpart(
+            "import",
+            "--watch",
+            str(drop),
+            env={**env, "BESTPART_IMPORT_WATCH_SETTLE_SECONDS": "0.5"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            (drop / "speech.mp4").write_bytes((fixtures / "speech.mp4").read_bytes())
+            (drop / "day.csv").write_text("file,evidence_id,badge_number,categories\nspeech.mp4,EV-W,101,life-saving\n")
+            wait_until(lambda: (drop / "imported" / "1-day" / "day.csv").exists(), 60, f"not imported; see {log_path}")
+            assert imports(env) == [("watch", "done", 1, 1, 0, 0)]
+            assert clips(env) == [("EV-W", "101", None)]
+            watch.send_signal(signal.SIGTERM)
+            assert watch.wait(timeout=30) == 0
+        finally:
+            if watch.poll() is None:
+                watch.kill()
+    assert "watching" in log_path.read_text()
+
+
+def test_import_needs_a_manifest_or_a_folder_to_watch(env, tmp_path):
+    assert run("import", env=env).returncode == 2
+    both = run("import", str(tmp_path / "m.csv"), "--watch", str(tmp_path), env=env)
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def imports(env) -> list[tuple]:
+    db = os.path.join(env["BESTPART_DATA_DIR"], "bestpart.db")
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT source, status, rows, accepted, duplicates, refused FROM manifest_imports ORDER BY id"
+        ).fetchall()
 
 
 def _worker_pids(serve_pid: int) -> list[int]:

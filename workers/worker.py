@@ -1,10 +1,15 @@
-"""`bestpart worker`: the Huey consumer and the reconciler that rescues stages of dead workers."""
+"""`bestpart worker`: the Huey consumer, the reconciler that rescues the stages of dead workers and
+sends again the jobs the queue lost, and (with BESTPART_IMPORT_WATCH_DIR set) the watched
+evidence-system export folder (api/imports/watch.py)."""
 
 import logging
 import threading
+from datetime import timedelta
 
 from api.clips.service import get_store
 from api.config import get_settings
+from api.core import jobs
+from api.core.types import utcnow
 from api.db import session_scope
 from workers.queue import get_huey
 
@@ -12,19 +17,32 @@ log = logging.getLogger("bestpart.worker")
 
 
 def reconcile_forever(stop: threading.Event) -> None:
-    from api.clips.stages import requeue_abandoned
-
     lease = get_settings().stage_lease_seconds
     rules = RulesWatch()
     rules.check()  # at start: rules edited while no worker ran still re-score the clips
     while not stop.wait(max(0.5, lease / 2)):
         try:
-            with session_scope() as session:
-                for clip_id, stage in requeue_abandoned(session, lease):
-                    log.warning("clip.%s clip=%s: its worker stopped; requeued", stage.value, clip_id)
-        except Exception:  # a database hiccup must not end the reconciler
+            reconcile(lease)
+        except Exception:  # a database or queue hiccup must not end the reconciler
             log.exception("reconciler pass failed")
         rules.check()
+
+
+def reconcile(lease: float) -> list[jobs.Job]:
+    """One pass: stages whose worker stopped heartbeating go back to the queue; then every queued
+    stage that has waited a lease for a job the queue does not hold gets it sent again (the queue
+    was wiped, or a send failed after its commit). Returns the jobs sent again."""
+    from api.clips.stages import requeue_abandoned, waiting_for_a_job
+
+    with session_scope() as session:
+        for clip_id, stage in requeue_abandoned(session, lease):
+            log.warning("clip.%s clip=%s: its worker stopped; requeued", stage.value, clip_id)
+    with session_scope() as session:
+        wanted = waiting_for_a_job(session, utcnow() - timedelta(seconds=lease))
+    sent = jobs.send_missing(wanted)
+    for job_name, args in sent:
+        log.warning("%s%s was queued in the database but not in the queue: sent again", job_name, args)
+    return sent
 
 
 class RulesWatch:
@@ -35,7 +53,6 @@ class RulesWatch:
 
     def check(self) -> None:
         from api.clips.recognition import current_rules, rescore_needed
-        from workers.queue import enqueue
 
         try:
             digest = current_rules().digest
@@ -45,7 +62,7 @@ class RulesWatch:
                 needed = rescore_needed(session, digest)
             if needed:
                 log.info("cue rules %s are new to some ready clips: re-scoring them", digest[:12])
-                enqueue("clips.rescore")
+                jobs.enqueue("clips.rescore")
             self.seen = digest
         except Exception:  # an unreadable rules file must not end the reconciler
             log.exception("checking the cue rules failed")
@@ -62,6 +79,16 @@ def run_worker(threads: int | None = None) -> None:
     get_store().clean_temp()
     stop = threading.Event()
     threading.Thread(target=reconcile_forever, args=(stop,), daemon=True, name="reconciler").start()
+    settings = get_settings()
+    if settings.import_watch_dir is not None:
+        from api.imports.watch import watch_forever
+
+        threading.Thread(
+            target=watch_forever,
+            args=(settings.import_watch_dir, settings.import_watch_settle_seconds, stop),
+            daemon=True,
+            name="import-watch",
+        ).start()
     consumer = get_huey().create_consumer(
         workers=threads or get_settings().worker_threads,
         worker_type="thread",
