@@ -16,8 +16,9 @@ from api.audit.service import SYSTEM, Actor, record
 from api.clips import transcripts
 from api.clips.models import Clip
 from api.clips.service import MEDIA_URL, find_asset, get_store
-from api.core.errors import ServiceError
-from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonItem
+from api.core.errors import Conflict, Invalid, NotFound, ServiceError
+from api.curriculum import redaction as redactions
+from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonExportItem, LessonItem
 from api.curriculum.schemas import (
     CourseIn,
     CourseUpdate,
@@ -28,6 +29,8 @@ from api.curriculum.schemas import (
     LessonUpdate,
 )
 from api.db import enqueue_after_commit
+from api.notifications.models import NotificationKind
+from api.notifications.service import accounts_named, notify
 from api.pagination import Page, offset_page
 from api.review.models import ReviewItem, ReviewState
 from api.review.service import categories_of
@@ -37,7 +40,7 @@ EDGE_TOLERANCE = 0.001  # seconds: an out point typed from a rounded duration is
 
 
 class CurriculumError(ServiceError):
-    pass
+    """Kept for callers that catch it; the rules raise NotFound, Conflict, Invalid (api.core.errors)."""
 
 
 def now() -> datetime:
@@ -94,7 +97,7 @@ def course_tree(session: Session) -> list[CourseOutline]:
 def get_course(session: Session, course_id: int) -> Course:
     course = session.get(Course, course_id)
     if course is None:
-        raise CurriculumError(404, f"no course {course_id}")
+        raise NotFound(f"no course {course_id}")
     return course
 
 
@@ -121,7 +124,7 @@ def lessons_of(session: Session, course_id: int) -> list[Lesson]:
 def get_lesson(session: Session, lesson_id: int) -> Lesson:
     lesson = session.get(Lesson, lesson_id)
     if lesson is None:
-        raise CurriculumError(404, f"no lesson {lesson_id}")
+        raise NotFound(f"no lesson {lesson_id}")
     return lesson
 
 
@@ -207,7 +210,7 @@ def items_public(session: Session, items: list[LessonItem]) -> list[ItemPublic]:
 def get_item(session: Session, lesson_id: int, item_id: int) -> LessonItem:
     item = session.get(LessonItem, item_id)
     if item is None or item.lesson_id != lesson_id:
-        raise CurriculumError(404, f"lesson {lesson_id} has no item {item_id}")
+        raise NotFound(f"lesson {lesson_id} has no item {item_id}")
     return item
 
 
@@ -234,6 +237,7 @@ def add_item(session: Session, actor: Actor, lesson_id: int, body: ItemIn) -> Le
         object_id=item.id,
         details={"lesson": lesson_id, "clip": body.clip_id, "in": body.in_point, "out": body.out_point},
     )
+    redactions.start_detection(session, actor, item)  # faces and spoken PII of the segment, in the worker
     return item
 
 
@@ -247,6 +251,7 @@ def update_item(session: Session, actor: Actor, lesson_id: int, item_id: int, bo
     if annotations is None:
         annotations = []
     _check_segment(selected_clip(session, item.clip_id), in_point, out_point, annotations)
+    moved = abs(in_point - item.in_point) > EDGE_TOLERANCE or abs(out_point - item.out_point) > EDGE_TOLERANCE
     item.in_point, item.out_point, item.annotations = in_point, out_point, _sorted(annotations)
     if "title" in changes:
         item.title = changes["title"]
@@ -260,11 +265,17 @@ def update_item(session: Session, actor: Actor, lesson_id: int, item_id: int, bo
         object_id=item_id,
         details={"lesson": lesson_id, **changes},
     )
+    if moved:  # another segment: detect again (a new version of the redaction, its approval voided)
+        redaction = redactions.redaction_of(session, item.id)
+        if redaction is None or redaction.detection not in (redactions.DetectionState.QUEUED,):
+            redactions.start_detection(session, actor, item)
     return item
 
 
 def delete_item(session: Session, actor: Actor, lesson_id: int, item_id: int) -> None:
+    """Remove an item; every earlier export holding it is revoked."""
     item = get_item(session, lesson_id, item_id)
+    revoke_exports_of_item(session, actor, item_id, f"lesson item {item_id} was removed from lesson {lesson_id}")
     session.delete(item)
     session.flush()
     remaining = _renumber(items_of(session, lesson_id))  # close the gap it left
@@ -299,9 +310,9 @@ def selected_clip(session: Session, clip_id: int) -> Clip:
     """The clip, if it exists and the review team selected it for training."""
     clip = session.get(Clip, clip_id)
     if clip is None:
-        raise CurriculumError(404, f"no clip {clip_id}")
+        raise NotFound(f"no clip {clip_id}")
     if clip_id not in selected_clip_ids(session, [clip_id]):
-        raise CurriculumError(409, f"clip {clip_id} is not selected for training")
+        raise Conflict(f"clip {clip_id} is not selected for training")
     return clip
 
 
@@ -351,16 +362,14 @@ def lessons_using_clip(session: Session, clip_id: int) -> list[tuple[Lesson, Cou
 def _check_segment(clip: Clip, in_point: float, out_point: float, annotations: list[dict]) -> None:
     duration = (clip.media_info or {}).get("duration")
     if duration is None:
-        raise CurriculumError(409, f"clip {clip.id} has not been probed yet; its length is unknown")
+        raise Conflict(f"clip {clip.id} has not been probed yet; its length is unknown")
     if not 0 <= in_point < out_point:
-        raise CurriculumError(422, f"in_point ({in_point}) must be at least 0 and before out_point ({out_point})")
+        raise Invalid(f"in_point ({in_point}) must be at least 0 and before out_point ({out_point})")
     if out_point > duration + EDGE_TOLERANCE:
-        raise CurriculumError(422, f"out_point ({out_point}) is past the end of clip {clip.id} ({duration} s)")
+        raise Invalid(f"out_point ({out_point}) is past the end of clip {clip.id} ({duration} s)")
     for note in annotations:
         if not in_point <= note["at"] <= out_point:
-            raise CurriculumError(
-                422, f"the annotation at {note['at']} s lies outside the segment [{in_point}, {out_point}]"
-            )
+            raise Invalid(f"the annotation at {note['at']} s lies outside the segment [{in_point}, {out_point}]")
 
 
 def _sorted(annotations: list[dict]) -> list[dict]:
@@ -385,8 +394,7 @@ def _in_order(rows: list, ids: list[int], what: str) -> list:
     by_id = {row.id: row for row in rows}
     missing, unknown = sorted(set(by_id) - set(ids)), sorted(set(ids) - set(by_id))
     if missing or unknown or len(ids) != len(set(ids)):
-        raise CurriculumError(
-            422,
+        raise Invalid(
             f"the new order must list {what} exactly once "
             f"(missing {missing}, not in it {unknown}, repeated: {len(ids) != len(set(ids))})",
         )
@@ -401,10 +409,19 @@ def start_export(session: Session, actor: Actor, lesson_id: int) -> LessonExport
     lesson = get_lesson(session, lesson_id)
     items = items_of(session, lesson_id)
     if not items:
-        raise CurriculumError(409, f"lesson {lesson_id} has no items to export")
+        raise Conflict(f"lesson {lesson_id} has no items to export")
     _check_exportable(session, items)
+    redactions.check_approved(session, items)
     export = LessonExport(lesson_id=lesson_id, requested_by_name=actor.name)
     session.add(export)
+    session.flush()
+    approved = {
+        item.id: redactions.redaction_of(session, item.id).approved_version for item in items
+    }  # what the export holds: a withdrawal revokes it
+    session.add_all(
+        LessonExportItem(export_id=export.id, item_id=i.id, clip_id=i.clip_id, redaction_version=approved[i.id])
+        for i in items
+    )
     session.flush()
     record(
         session,
@@ -422,18 +439,16 @@ def _check_exportable(session: Session, items: list[LessonItem]) -> None:
     clip_ids = {item.clip_id for item in items}
     not_selected = sorted(clip_ids - selected_clip_ids(session, clip_ids))
     if not_selected:
-        raise CurriculumError(
-            409, f"clips {not_selected} are no longer selected for training; remove their items first"
-        )
+        raise Conflict(f"clips {not_selected} are no longer selected for training; remove their items first")
     no_proxy = sorted(c for c in clip_ids if find_asset(session, c, "proxy.mp4") is None)
     if no_proxy:
-        raise CurriculumError(409, f"clips {no_proxy} have no playable proxy yet; export when they are ready")
+        raise Conflict(f"clips {no_proxy} have no playable proxy yet; export when they are ready")
 
 
 def get_export(session: Session, export_id: int) -> LessonExport:
     export = session.get(LessonExport, export_id)
     if export is None:
-        raise CurriculumError(404, f"no export {export_id}")
+        raise NotFound(f"no export {export_id}")
     return export
 
 
@@ -450,14 +465,30 @@ def exports_of(session: Session, lesson_id: int, limit: int | None = None) -> li
     )
 
 
-def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonExport, Path]:
-    """The finished zip, for download; the download is audited."""
+def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonExport, Path | None]:
+    """The finished zip, for download; the download is audited. A revoked export (or one whose
+    source has been withdrawn since: revoked now) gives no path: the route answers 410 with
+    `export.revoked_reason`, and the refused download is audited too. The caller must not raise
+    for it, so that the revocation is committed."""
     export = get_export(session, export_id)
     if export.state != ExportState.DONE:
-        raise CurriculumError(409, f"export {export_id} is {export.state.value}; download it once it is done")
+        raise Conflict(f"export {export_id} is {export.state.value}; download it once it is done")
+    if export.revoked_at is None:
+        revoke_withdrawn(session, SYSTEM, [export])
+    if export.revoked_at is not None:
+        record(
+            session,
+            actor,
+            "lesson.export.download",
+            object_type="lesson_export",
+            object_id=export_id,
+            outcome="failure",
+            details={"lesson": export.lesson_id, "revoked": export.revoked_reason},
+        )
+        return export, None
     path = get_store().absolute(export.path)
     if not path.is_file():
-        raise CurriculumError(410, f"the file of export {export_id} is gone; export the lesson again")
+        raise ServiceError(410, f"the file of export {export_id} is gone; export the lesson again")
     record(
         session,
         actor,
@@ -467,6 +498,72 @@ def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonE
         details={"lesson": export.lesson_id, "sha256": export.sha256},
     )
     return export, path
+
+
+# --- revocation ----------------------------------------------------------------------------------
+
+
+def revoke(session: Session, actor: Actor, export: LessonExport, reason: str) -> bool:
+    """Revoke one export (its download answers 410 with the reason); False when it already was."""
+    if export.revoked_at is not None:
+        return False
+    export.revoked_at, export.revoked_reason = now(), reason[:1000]
+    session.add(export)
+    session.flush()
+    record(
+        session,
+        actor,
+        "lesson.export.revoke",
+        object_type="lesson_export",
+        object_id=export.id,
+        details={"lesson": export.lesson_id, "reason": export.revoked_reason},
+    )
+    return True
+
+
+def _exports_holding(session: Session, *, clip_id: int | None = None, item_id: int | None = None):
+    query = select(LessonExport).join(LessonExportItem, LessonExportItem.export_id == LessonExport.id)
+    if clip_id is not None:
+        query = query.where(LessonExportItem.clip_id == clip_id)
+    if item_id is not None:
+        query = query.where(LessonExportItem.item_id == item_id)
+    return list(session.exec(query.where(LessonExport.revoked_at.is_(None)).distinct()))
+
+
+def revoke_exports_of_clip(session: Session, actor: Actor, clip_id: int, reason: str) -> list[int]:
+    """Revoke every export holding a segment of this clip: call it when the clip is withdrawn
+    from training (a later decision), expires or is otherwise taken back. Returns the export ids."""
+    revoked = [e.id for e in _exports_holding(session, clip_id=clip_id) if revoke(session, actor, e, reason)]
+    return revoked
+
+
+def revoke_exports_of_item(session: Session, actor: Actor, item_id: int, reason: str) -> list[int]:
+    return [e.id for e in _exports_holding(session, item_id=item_id) if revoke(session, actor, e, reason)]
+
+
+def revoke_withdrawn(session: Session, actor: Actor, exports: list[LessonExport] | None = None) -> list[int]:
+    """Revoke the exports (all, or these) that hold a clip no longer selected for training or an
+    item no longer in its lesson: the net under every path that takes a source back."""
+    query = select(LessonExportItem, LessonExport).join(LessonExport, LessonExport.id == LessonExportItem.export_id)
+    query = query.where(LessonExport.revoked_at.is_(None))
+    if exports is not None:
+        query = query.where(LessonExportItem.export_id.in_([e.id for e in exports]))
+    rows = list(session.exec(query))
+    if not rows:
+        return []
+    selected = selected_clip_ids(session, {row.clip_id for row, _ in rows})
+    present = set(session.exec(select(LessonItem.id).where(LessonItem.id.in_({row.item_id for row, _ in rows}))))
+    revoked = []
+    for row, export in rows:
+        if row.clip_id not in selected:
+            reason = f"clip {row.clip_id} was withdrawn from training"
+        elif row.item_id not in present:
+            reason = f"lesson item {row.item_id} was removed from the lesson"
+        else:
+            continue
+        if revoke(session, actor, export, reason):
+            revoked.append(export.id)
+    return revoked
 
 
 # --- exports: the job side --------------------------------------------------------------------
@@ -487,6 +584,7 @@ class SegmentPlan:
     out_point: float
     annotations: list[dict]
     transcript: dict | None
+    redaction: "redactions.RenderPlan"
 
 
 @dataclass(frozen=True)
@@ -498,6 +596,8 @@ class ExportPlan:
     course_id: int
     course_title: str
     segments: list[SegmentPlan]
+    requested_by: str
+    requested_at: datetime
 
 
 def claim_export(session: Session, export_id: int) -> bool:
@@ -514,17 +614,29 @@ def export_plan(session: Session, export_id: int) -> ExportPlan:
     export = get_export(session, export_id)
     lesson = get_lesson(session, export.lesson_id)
     course = get_course(session, lesson.course_id)
-    segments = [_segment_plan(session, index, item) for index, item in enumerate(items_of(session, lesson.id))]
-    if not segments:
-        raise CurriculumError(409, f"lesson {lesson.id} has no items to export")
-    return ExportPlan(export_id, lesson.id, lesson.title, lesson.summary, course.id, course.title, segments)
+    items = items_of(session, lesson.id)
+    if not items:
+        raise Conflict(f"lesson {lesson.id} has no items to export")
+    redactions.check_approved(session, items)  # approved when requested; an edit since voids it
+    segments = [_segment_plan(session, index, item) for index, item in enumerate(items)]
+    return ExportPlan(
+        export_id,
+        lesson.id,
+        lesson.title,
+        lesson.summary,
+        course.id,
+        course.title,
+        segments,
+        export.requested_by_name,
+        export.created_at,
+    )
 
 
 def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentPlan:
     clip = session.get(Clip, item.clip_id)
     proxy = find_asset(session, item.clip_id, "proxy.mp4")
     if proxy is None:
-        raise CurriculumError(409, f"clip {item.clip_id} has no proxy to cut from")
+        raise Conflict(f"clip {item.clip_id} has no proxy to cut from")
     return SegmentPlan(
         position,
         item.id,
@@ -537,6 +649,7 @@ def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentP
         item.out_point,
         list(item.annotations),
         transcripts.read(session, item.clip_id),
+        redactions.render_plan(session, item),
     )
 
 
@@ -565,7 +678,15 @@ def finish_export(session: Session, export_id: int, relative_path: str, size: in
         object_id=export_id,
         details={"lesson": export.lesson_id, "size": size, "sha256": sha256},
     )
+    _tell_the_trainer(session, export, NotificationKind.EXPORT_READY, "is ready to download")
     return True
+
+
+def _tell_the_trainer(session: Session, export: LessonExport, kind: NotificationKind, what: str) -> None:
+    lesson = session.get(Lesson, export.lesson_id)
+    title = lesson.title if lesson else f"lesson {export.lesson_id}"
+    link = f"/curriculum/lessons/{export.lesson_id}"
+    notify(session, accounts_named(session, export.requested_by_name), kind, f"The export of {title} {what}", link)
 
 
 def fail_export(session: Session, export_id: int, reason: str) -> None:
@@ -584,3 +705,36 @@ def fail_export(session: Session, export_id: int, reason: str) -> None:
         outcome="failure",
         details={"lesson": export.lesson_id, "reason": reason[:1000]},
     )
+    _tell_the_trainer(session, export, NotificationKind.EXPORT_FAILED, f"failed: {reason[:300]}")
+
+
+# --- redaction, for the pages (review_ui imports services only) --------------------------------
+
+
+def item_redaction(session: Session, lesson_id: int, item_id: int):
+    """The item and its redaction as the API shows it (RedactionPublic), or None before one exists."""
+    item = get_item(session, lesson_id, item_id)
+    found = redactions.redaction_of(session, item_id)
+    return item, (redactions.redaction_public(session, item, found) if found else None)
+
+
+def redaction_states(session: Session, item_ids: list[int]) -> dict[int, str]:
+    """A word per item for the lesson page: approved, draft, detecting, failed, stale or none."""
+    if not item_ids:
+        return {}
+    found = session.exec(
+        select(redactions.Redaction, LessonItem)
+        .join(LessonItem, LessonItem.id == redactions.Redaction.item_id)
+        .where(redactions.Redaction.item_id.in_(item_ids))
+    )
+    states = {}
+    for redaction, item in found:
+        if redaction.detection in (redactions.DetectionState.QUEUED, redactions.DetectionState.RUNNING):
+            states[item.id] = "detecting"
+        elif redaction.detection == redactions.DetectionState.FAILED:
+            states[item.id] = "detection failed"
+        elif redactions.is_stale(item, redaction):
+            states[item.id] = "stale"
+        else:
+            states[item.id] = redaction.status.value
+    return {item_id: states.get(item_id, "none") for item_id in item_ids}

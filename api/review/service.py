@@ -8,29 +8,25 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-from api.access import visible_clip
 from api.audit.service import Actor, record
 from api.auth import Principal
 from api.clips.models import Asset, Clip, ClipCategory, ClipStatus, ClipTag, Stage
+from api.clips.schemas import ClipPublic
+from api.clips.service import clip_filter, clips_public, may_tag, visible_clip
 from api.config import get_settings
-from api.core.errors import ServiceError
-from api.pagination import Page
+from api.core import policies
+from api.core.errors import Conflict, Invalid, NotFound
+from api.core.types import utcnow
+from api.notifications.models import NotificationKind
+from api.notifications.service import accounts_with_badge, notify
+from api.pagination import Page, offset_page
 from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, ReviewState, RubricItem
 from api.review.schemas import DecisionIn
 from api.search import service as search
 from api.search.schemas import SearchHit
-from api.users.models import Role
 from api.users.service import officer_names
 
 NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
-
-
-class ReviewError(ServiceError):
-    pass
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def ensure_in_queue(session: Session, clip_id: int) -> None:
@@ -43,7 +39,7 @@ def ensure_in_queue(session: Session, clip_id: int) -> None:
 def release_expired_claims(session: Session) -> None:
     """Lapsed claims go back to the queue. Looked for first: an UPDATE on every queue read would take
     SQLite's write lock and make each read wait behind every upload."""
-    expired = (ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < now())
+    expired = (ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < utcnow())
     if session.exec(select(ReviewItem.id).where(*expired).limit(1)).first() is None:
         return
     session.execute(
@@ -64,7 +60,7 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
     """Opening a queued clip claims it for the reviewer; opening it again renews the claim."""
     item = _item_to_work_on(session, actor, clip_id)
     if item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW):
-        expires = now() + timedelta(minutes=get_settings().review_claim_minutes)
+        expires = utcnow() + timedelta(minutes=get_settings().review_claim_minutes)
         taken = session.execute(
             update(ReviewItem)
             .where(
@@ -76,11 +72,11 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
                 claimed_by=actor.user_id,
                 claimed_by_name=actor.name,
                 claim_expires_at=expires,
-                updated_at=now(),
+                updated_at=utcnow(),
             )
         )
         if taken.rowcount != 1:
-            raise ReviewError(409, "another reviewer claimed this clip a moment ago")
+            raise Conflict("another reviewer claimed this clip a moment ago")
         session.refresh(item)
         record(session, actor, "review.claim", object_type="clip", object_id=clip_id)
     return item
@@ -93,16 +89,14 @@ def _item_to_work_on(session: Session, actor: Actor, clip_id: int, dismissing: b
     release_expired_claims(session)
     item = item_for(session, clip_id)
     if item is None:
-        raise ReviewError(404, f"clip {clip_id} is not in the review queue")
+        raise NotFound(f"clip {clip_id} is not in the review queue")
     status, reason = session.exec(select(Clip.status, Clip.reason).where(Clip.id == clip_id)).one()
     if status == ClipStatus.PROCESSING:
-        raise ReviewError(409, f"clip {clip_id} is still processing; it can be reviewed once it is ready")
+        raise Conflict(f"clip {clip_id} is still processing; it can be reviewed once it is ready")
     if status in INTAKE_PROBLEMS and not dismissing:
-        raise ReviewError(
-            409, f"clip {clip_id} was {status.value} at intake ({reason}): it cannot be reviewed, only dismissed"
-        )
+        raise Conflict(f"clip {clip_id} was {status.value} at intake ({reason}): it cannot be reviewed, only dismissed")
     if item.state == ReviewState.IN_REVIEW and item.claimed_by != actor.user_id:
-        raise ReviewError(409, f"{item.claimed_by_name} is reviewing this clip")
+        raise Conflict(f"{item.claimed_by_name} is reviewing this clip")
     return item
 
 
@@ -122,7 +116,7 @@ def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewI
     for candidate in session.exec(_ordered(query, order).limit(5)):
         try:
             return claim(session, actor, candidate.clip_id)
-        except ReviewError:
+        except Conflict:
             continue  # someone else took it in between
     return None
 
@@ -130,7 +124,7 @@ def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewI
 def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> Decision:
     item = _item_to_work_on(session, actor, clip_id, dismissing=body.kind == DecisionKind.DISMISS)
     if body.kind in NEEDS_A_REASON and not (body.reason or "").strip():
-        raise ReviewError(422, f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
+        raise Invalid(f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
     _check_rubric(session, body.rubric)
     previous = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
     decision = Decision(
@@ -146,7 +140,7 @@ def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> De
     session.add(decision)
     item.state = ReviewState(body.kind.value)
     item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
-    item.updated_at = now()
+    item.updated_at = utcnow()
     session.add(item)
     session.flush()
     record(
@@ -157,33 +151,54 @@ def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> De
         object_id=clip_id,
         details={"decision": decision.id, "kind": body.kind.value, "revises": decision.revises_id},
     )
+    _tell_the_officer(session, actor, clip_id, decision)
     return decision
+
+
+def _tell_the_officer(session: Session, actor: Actor, clip_id: int, decision: Decision) -> None:
+    """The recording officer hears of a question about their clip, and of its selection for training."""
+    if decision.kind == DecisionKind.NEEDS_INFO:
+        kind, text = NotificationKind.NEEDS_INFO, f"The review team asks about clip {clip_id}: {decision.reason}"
+    elif decision.kind == DecisionKind.SELECT_FOR_TRAINING:
+        kind, text = NotificationKind.SELECTED_FOR_TRAINING, f"Clip {clip_id} was selected for training"
+    else:
+        return
+    badge = session.get(Clip, clip_id).badge_number
+    notify(session, accounts_with_badge(session, badge), kind, text, f"/clips/{clip_id}", actor_user_id=actor.user_id)
 
 
 def _check_rubric(session: Session, rubric: dict[str, bool]) -> None:
     known = set(session.exec(select(RubricItem.key).where(RubricItem.active)))
     unknown = sorted(set(rubric) - known)
     if unknown:
-        raise ReviewError(422, f"unknown rubric items {unknown}; the rubric has {sorted(known)}")
+        raise Invalid(f"unknown rubric items {unknown}; the rubric has {sorted(known)}")
 
 
 def may_reply(viewer: Principal, clip: Clip) -> bool:
     """Only the recording officer answers the review team's questions about a clip."""
-    return viewer.has(Role.OFFICER) and clip.badge_number == viewer.badge_number
+    return policies.recorded_it(viewer, clip.badge_number)
 
 
 def reply(session: Session, actor: Actor, clip_id: int, text: str) -> OfficerReply:
     """The officer answers the review team's question; the clip goes back to the queue."""
     item = item_for(session, clip_id)
     if item is None or item.state != ReviewState.NEEDS_INFO:
-        raise ReviewError(409, "the review team has no open question on this clip")
+        raise Conflict("the review team has no open question on this clip")
     question = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
     answer = OfficerReply(clip_id=clip_id, decision_id=question.id, user_id=actor.user_id, text=text.strip())
     session.add(answer)
-    item.state, item.updated_at, item.queued_at = ReviewState.QUEUED, now(), now()
+    item.state, item.updated_at, item.queued_at = ReviewState.QUEUED, utcnow(), utcnow()
     session.add(item)
     session.flush()
     record(session, actor, "review.reply", object_type="clip", object_id=clip_id, details={"reply": answer.id})
+    notify(
+        session,
+        [question.reviewer_id],
+        NotificationKind.OFFICER_REPLY,
+        f"The officer answered your question about clip {clip_id}: {answer.text}",
+        f"/clips/{clip_id}",
+        actor_user_id=actor.user_id,
+    )
     return answer
 
 
@@ -399,3 +414,64 @@ def save_rubric_item(session: Session, actor: Actor, key: str, label: str, posit
         details={"key": key, "label": label, "active": active},
     )
     return item
+
+
+# --- an officer's own clips, and where each stands in review (GET /clips/mine, My footage) ------
+
+
+@dataclass
+class MyClip:
+    """One of an officer's clips, and where it stands in review."""
+
+    clip: ClipPublic
+    review_state: ReviewState | None
+    decision: Decision | None  # the latest
+    question: str | None  # the review team's open question
+    last_reply: OfficerReply | None
+    can_reply: bool
+    can_tag: bool  # once it is ready to watch
+
+
+def my_clips(
+    session: Session,
+    viewer: Principal,
+    *,
+    status: ClipStatus | None = None,
+    clip_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[MyClip]:
+    """The clips recorded under the viewer's badge (and, belt and braces, within what they may see),
+    newest first; none without a badge. A page costs a fixed handful of queries."""
+    if not viewer.badge_number:
+        return Page([], 0, limit, offset)
+    query = select(Clip).where(Clip.badge_number == viewer.badge_number)
+    if (visible := clip_filter(viewer)) is not None:
+        query = query.where(visible)
+    if status:
+        query = query.where(Clip.status == status)
+    if clip_id:
+        query = query.where(Clip.id == clip_id)
+    page = offset_page(session, query, (Clip.id.desc(),), limit=limit, offset=offset)
+    return Page(_my_rows(session, viewer, page.items), page.total, limit, offset)
+
+
+def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyClip]:
+    if not clips:
+        return []
+    found = standings(session, [clip.id for clip in clips])
+    rows = []
+    for clip, public in zip(clips, clips_public(session, clips)):
+        standing = found[clip.id]
+        rows.append(
+            MyClip(
+                clip=public,
+                review_state=standing.item.state if standing.item else None,
+                decision=standing.decision,
+                question=standing.question,
+                last_reply=standing.last_reply,
+                can_reply=standing.asking and may_reply(viewer, clip),
+                can_tag=clip.status == ClipStatus.READY and may_tag(viewer, clip),
+            )
+        )
+    return rows

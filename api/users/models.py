@@ -6,19 +6,12 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from api.core.policies import INGEST_SCOPE, Role  # noqa: F401  Role: where the users slice's callers find it
 from api.core.types import UTCDateTime, utcnow
 
 
-class Role(StrEnum):
-    OFFICER = "officer"
-    REVIEWER = "reviewer"
-    TRAINER = "trainer"
-    COMMITTEE = "committee"
-    ADMIN = "admin"
-
-
 class TokenScope(StrEnum):
-    INGEST = "ingest"  # the evidence system's push
+    INGEST = INGEST_SCOPE  # the evidence system's push
 
 
 class User(SQLModel, table=True):
@@ -30,6 +23,7 @@ class User(SQLModel, table=True):
     password_hash: str
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     badge_number: str | None = Field(default=None, max_length=50, index=True)
+    email: str | None = Field(default=None, max_length=320)  # where notifications are mailed, if anywhere
     active: bool = True
     must_change_password: bool = False
     # A lock after too many failed sign-ins refuses new password sign-ins until locked_until (or an
