@@ -49,7 +49,7 @@ class Clip(SQLModel, table=True):
     evidence_id: str | None = Field(default=None, index=True, max_length=200)
     badge_number: str | None = Field(default=None, index=True, max_length=50)
     recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    incident_number: str | None = Field(default=None, max_length=200)
+    incident_number: str | None = Field(default=None, max_length=200, index=True)  # survey responses link by it
     division: str | None = Field(default=None, max_length=200, index=True)
     # What the probe found (a dict of media.probe.VideoInfo).
     media_info: dict | None = Field(default=None, sa_column=Column(JSON))
