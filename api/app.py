@@ -16,11 +16,14 @@ from api.core.errors import ServiceError
 from api.curriculum.routes import router as curriculum_router
 from api.db import DatabaseBusy, is_busy
 from api.docs import mount_docs
+from api.imports.routes import router as imports_router
+from api.notifications.routes import router as notifications_router
 from api.recognition.routes import router as recognition_router
 from api.review.routes import router as review_router
 from api.search.routes import router as search_router
 from api.security import SecurityHeaders
 from api.stats.routes import router as stats_router
+from api.surveys.routes import router as surveys_router
 from api.users.routes import router as users_router
 
 
@@ -53,6 +56,9 @@ def create_app() -> FastAPI:
         recognition_router,
         stats_router,
         audit_router,
+        notifications_router,
+        surveys_router,
+        imports_router,
     ):
         app.include_router(router)
 
@@ -90,10 +96,10 @@ def _mount_review_ui(app: FastAPI) -> None:
     from starlette.exceptions import HTTPException
 
     from api.auth import LoginRequired
-    from review_ui import admin, awards, curriculum, dashboard, officer, review, routes
+    from review_ui import admin, awards, curriculum, dashboard, imports, inbox, officer, review, routes, surveys
     from review_ui.pages import STATIC_DIR, http_error_handler, login_required_handler
 
-    for module in (routes, review, officer, awards, curriculum, dashboard, admin):
+    for module in (routes, review, officer, awards, curriculum, dashboard, admin, inbox, surveys, imports):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, login_required_handler)

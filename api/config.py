@@ -45,10 +45,14 @@ class Settings(BaseSettings):
     child_memory_bytes: int = 4 * GIB
     child_cpu_seconds: int = 24 * 3600
 
-    review_claim_minutes: float = 30.0
-    stats_cache_seconds: float = (
-        30.0  # the dashboard's figures may be this old  # a reviewer's claim on a clip lapses after this
-    )
+    review_claim_minutes: float = 30.0  # a reviewer's claim on a clip lapses after this
+    stats_cache_seconds: float = 30.0  # the dashboard's figures may be this old
+
+    # Notifications are e-mailed too when smtp_url names a server (smtp://[user:password@]host[:port]
+    # or smtps://…), to the address on each account; links in them start with public_url.
+    smtp_url: str = ""
+    smtp_from: str = "bestpart@localhost"
+    public_url: str = "http://127.0.0.1:8000"
 
     # The worker re-hashes fixity_batch clips (originals and derived files) every
     # fixity_interval_minutes, walking the whole store over time. 0 turns the sweep off: set it on
@@ -57,6 +61,14 @@ class Settings(BaseSettings):
     fixity_batch: int = 20
 
     worker_threads: int = 3
+    # A folder the evidence system drops its exports into (a CSV manifest and the files it names):
+    # when set, `bestpart worker` watches it, as `bestpart import --watch DIR` does. A manifest is
+    # imported once it has a `<manifest>.done` marker beside it, or once it and its files kept their
+    # sizes for import_watch_settle_seconds; then it moves, with its files, into DIR/imported/
+    # (DIR/failed/ if it cannot be read). Several workers may watch the same folder: each manifest
+    # is imported once.
+    import_watch_dir: Path | None = None
+    import_watch_settle_seconds: float = 5.0
     stage_lease_seconds: float = 60.0  # a stage whose heartbeat is older is taken over
 
     @property

@@ -1,7 +1,7 @@
 """Every table, imported in one place so that Alembic and create_all see them all."""
 
 from api.audit.models import AuditEvent, AuditHead  # noqa: F401
-from api.awards.models import Award, Nomination, NominationClip, NominationOfficer  # noqa: F401
+from api.awards.models import Award, CommitteeVote, Nomination, NominationClip, NominationOfficer  # noqa: F401
 from api.clips.models import (  # noqa: F401
     Asset,
     Clip,
@@ -12,9 +12,21 @@ from api.clips.models import (  # noqa: F401
     Stage,
     Voiceprint,
 )
-from api.curriculum.models import Course, Lesson, LessonExport, LessonItem  # noqa: F401
+from api.curriculum.models import (  # noqa: F401
+    Course,
+    Lesson,
+    LessonExport,
+    LessonExportItem,
+    LessonItem,
+    Redaction,
+    RedactionTrack,
+    RedactionWord,
+)
+from api.imports.models import ManifestImport, ManifestImportRow  # noqa: F401
+from api.notifications.models import Notification  # noqa: F401
 from api.review.models import Decision, OfficerReply, ReviewItem, RubricItem  # noqa: F401
 from api.search.models import SearchDoc  # noqa: F401
+from api.surveys.models import SurveyImport, SurveyResponse  # noqa: F401
 from api.users.models import (  # noqa: F401
     ApiToken,
     AuthSession,
