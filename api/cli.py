@@ -209,9 +209,9 @@ def _cli_actor():
 
 
 def cmd_users_add(args) -> int:
+    from api.core.errors import ServiceError
     from api.db import session_scope
-    from api.users.passwords import WeakPassword
-    from api.users.service import AccountError, create_user
+    from api.users.service import create_user
 
     password = sys.stdin.readline().rstrip("\n")
     _migrate()
@@ -227,7 +227,7 @@ def cmd_users_add(args) -> int:
                 display_name=args.display_name,
                 must_change_password=not args.own_password,
             )
-    except (AccountError, WeakPassword) as exc:
+    except ServiceError as exc:  # a taken name, a weak password, an unknown role
         print(f"not created: {exc}", file=sys.stderr)
         return 1
     print(f"created {user.username} ({', '.join(user.roles)})")
@@ -269,8 +269,9 @@ def cmd_users_reset(args) -> int:
 
 
 def cmd_tokens_create(args) -> int:
+    from api.core.errors import NotFound, ServiceError
     from api.db import session_scope
-    from api.users.service import AccountError, create_token, user_by_name
+    from api.users.service import create_token, user_by_name
 
     _migrate()
     try:
@@ -279,11 +280,11 @@ def cmd_tokens_create(args) -> int:
             if args.user:
                 user = user_by_name(session, args.user)
                 if user is None:
-                    raise AccountError(f"no user named {args.user!r}")
+                    raise NotFound(f"no user named {args.user!r}")
             _, secret = create_token(
                 session, _cli_actor(), args.name, user=user, scope=args.scope, expires_in_days=args.expires_in_days
             )
-    except AccountError as exc:
+    except ServiceError as exc:
         print(f"not created: {exc}", file=sys.stderr)
         return 1
     print(f"token {args.name!r} for {args.user or 'scope ' + args.scope}; it is shown once:")
@@ -293,7 +294,7 @@ def cmd_tokens_create(args) -> int:
 
 def cmd_officers_import(args) -> int:
     from api.db import session_scope
-    from api.users.service import import_officers
+    from api.search.service import import_officers  # the directory, and the clips of renamed badges re-indexed
 
     _migrate()
     with open(args.csv, newline="", encoding="utf-8-sig") as f:
