@@ -310,7 +310,8 @@ def load_haar(max_side: int = 640) -> HaarDetector:
         if (digest := _sha256(path)) != expected:
             raise DetectorIntegrityError(f"OpenCV's {name} has sha256 {digest}, not the pinned {expected}")
         cascades.append(cv2.CascadeClassifier(str(path)))
-    return HaarDetector(*cascades, max_side=max_side)
+    frontal, profile = cascades
+    return HaarDetector(frontal, profile, max_side=max_side)
 
 
 # --- choosing one --------------------------------------------------------------------------------

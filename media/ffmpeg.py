@@ -128,9 +128,10 @@ class Completed:
     stderr_tail: list[str]
 
 
-def spawn(argv: list[str], limits: Limits, **popen_kwargs) -> subprocess.Popen:
-    """The one place a child process is started: under the rlimits, never through a shell."""
-    return subprocess.Popen(limits.wrap(argv), stdin=subprocess.DEVNULL, **popen_kwargs)
+def spawn(argv: list[str], limits: Limits, stdin=subprocess.DEVNULL, **popen_kwargs) -> subprocess.Popen[bytes]:
+    """The one place a child process is started: under the rlimits, never through a shell. Its
+    stdin is closed unless the caller pipes frames into it (stdin=subprocess.PIPE)."""
+    return subprocess.Popen(limits.wrap(argv), stdin=stdin, **popen_kwargs)
 
 
 def run(
@@ -155,7 +156,7 @@ def run(
     watchdog = threading.Timer(timeout, _stop, args=(proc, timed_out))
     watchdog.start()
     try:
-        if read_stdout:
+        if read_stdout and proc.stdout is not None:
             read_stdout(proc.stdout)
             _discard(proc.stdout)  # whatever the reader left, so the tool can exit
         proc.wait()

@@ -238,6 +238,7 @@ def _av_message(exc: Exception) -> str:
 
 def _main() -> None:
     path, limits = Path(sys.argv[1]), ProbeLimits(**json.loads(sys.argv[2]))
+    answer: dict[str, object]
     try:
         answer = {"info": probe_in_process(path, limits).to_dict()}
     except MediaRejected as exc:

@@ -381,14 +381,13 @@ def detection_image(frame: np.ndarray, width: int, height: int, max_side: int) -
 
 
 class _Encoder:
-    """ffmpeg reading frames on stdin. Started like media.ffmpeg.spawn does (under the rlimits, never
-    a shell), but with a pipe on stdin, which spawn does not offer."""
+    """ffmpeg reading frames on stdin, started by media.ffmpeg.spawn (under the rlimits, never a shell)."""
 
     def __init__(self, argv: list[str], limits: ffmpeg.Limits, timeout: float):
         self.argv = argv
-        self.proc = subprocess.Popen(
-            limits.wrap(argv), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        self.proc = ffmpeg.spawn(argv, limits, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stderr is not None  # both piped
+        self.stdin, self.stderr = self.proc.stdin, self.proc.stderr
         self.tail: collections.deque[str] = collections.deque(maxlen=ffmpeg.STDERR_TAIL_LINES)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -398,14 +397,14 @@ class _Encoder:
 
     def write(self, frame: np.ndarray) -> None:
         try:
-            self.proc.stdin.write(memoryview(frame).cast("B"))
+            self.stdin.write(frame.data.cast("B"))
         except BrokenPipeError:
             self.proc.wait()
             raise MediaToolError(f"the encoder stopped early: {ffmpeg.error_summary(list(self.tail))}") from None
 
     def finish(self) -> ffmpeg.Completed:
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
         except BrokenPipeError:
             pass
         self.proc.wait()
@@ -427,7 +426,7 @@ class _Encoder:
             self.proc.kill()
 
     def _drain(self) -> None:
-        while raw := self.proc.stderr.readline(ffmpeg.MAX_LINE_BYTES):
+        while raw := self.stderr.readline(ffmpeg.MAX_LINE_BYTES):
             if line := raw.decode("utf-8", "replace").rstrip():
                 self.tail.append(line)
 
@@ -535,7 +534,7 @@ def _read_frames(stdout, loop: _FrameLoop, timings: _Timings, on_progress, expec
     since = time.perf_counter()
     while True:
         frame = np.empty(shape, np.uint8)
-        if not _read_exactly(stdout, memoryview(frame).cast("B"), size):
+        if not _read_exactly(stdout, frame.data.cast("B"), size):
             break
         since = timings.add("decode_wait", since)
         loop.feed(frame)
@@ -681,9 +680,13 @@ def _summaries(loop: _FrameLoop, plan: RedactionPlan, start: float, rate: Fracti
     def at(frame: int | None) -> float | None:
         return None if frame is None else round(start + frame / float(rate), 3)
 
+    def span(track_id: int | str) -> tuple[int | None, int | None, int]:
+        first, last, count = loop.covered.get(track_id) or (None, None, 0)
+        return first, last, count
+
     summaries = []
     for track in loop.tracker.all_tracks():
-        first, last, count = loop.covered.get(track.id, [None, None, 0])
+        first, last, count = span(track.id)
         summaries.append(
             TrackSummary(
                 track.id,
@@ -699,6 +702,6 @@ def _summaries(loop: _FrameLoop, plan: RedactionPlan, start: float, rate: Fracti
             )
         )
     for number in range(1, len(plan.manual_tracks) + 1):
-        first, last, count = loop.covered.get(f"manual-{number}", [None, None, 0])
+        first, last, count = span(f"manual-{number}")
         summaries.append(TrackSummary(f"manual-{number}", False, first, last, at(first), at(last), count))
     return summaries

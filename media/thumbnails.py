@@ -188,6 +188,8 @@ class _Picker:
             self.tiles[slot] = Keyframe(time, tile)
 
     def result(self, argv: list[str]) -> ThumbnailSet:
+        if self.best is None:
+            raise MediaRejected("the video holds no decodable keyframe")
         return ThumbnailSet(
             poster=self.best[1],
             tiles=[self.tiles[slot] for slot in sorted(self.tiles)],

@@ -202,9 +202,9 @@ def _fill_gaps(model, audio, regions, segments, options):
     region with none, or a hole of HOLE_SECONDS or more inside one (Whisper lost its place there)."""
     retries, unheard = [], []
     for gap in [hole for region in regions for hole in _holes(region, segments)]:
-        again = [_within(s, gap) for s in decode(model, audio, gap, {**options.as_kwargs(), **RETRY_KWARGS})]
-        again = [s for s in again if s is not None]
-        words = sum(len(s.words) for s in again)
+        cut = [_within(s, gap) for s in decode(model, audio, gap, {**options.as_kwargs(), **RETRY_KWARGS})]
+        again = [s for s in cut if s is not None]
+        words = sum(len(s.words or ()) for s in again)
         retries.append({"start": _seconds(gap.start), "end": _seconds(gap.end), "words": words})
         if words:
             segments = sorted([*segments, *again], key=lambda s: s.start)

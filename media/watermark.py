@@ -128,7 +128,7 @@ class Watermark:
                 cv2.putText(edge, self.lines[0], (x, y), FONT, scale, 255, thickness + 2, cv2.LINE_AA)
                 cv2.putText(letters, self.lines[0], (x, y), FONT, scale, 255, thickness, cv2.LINE_AA)
         turn = cv2.getRotationMatrix2D((side / 2, side / 2), self.style.diagonal_angle, 1.0)
-        turn[:, 2] -= [(side - self.width) / 2, (side - self.height) / 2]
+        turn[:, 2] -= np.array([(side - self.width) / 2, (side - self.height) / 2])
         edge_ink = cv2.warpAffine(edge, turn, (self.width, self.height)).astype(np.float32) / 255
         letter_ink = cv2.warpAffine(letters, turn, (self.width, self.height))
         alpha[:] = edge_ink * self.style.diagonal_opacity

@@ -5,6 +5,7 @@ measured is what the pipeline does.
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,10 @@ def transcribe_options() -> transcribe.TranscribeOptions:
 
 
 def hear(
-    samples: np.ndarray, model: whisper_models.ResolvedModel, voiceprint: np.ndarray | None = None, on_progress=None
+    samples: np.ndarray,
+    model: whisper_models.ResolvedModel,
+    voiceprint: Sequence[float] | None = None,
+    on_progress=None,
 ) -> Heard:
     """Words with times and probabilities, then a speaker on every segment and word."""
     settings = get_settings()
@@ -42,7 +46,8 @@ def hear(
     started = time.perf_counter()
     heard = transcribe.transcribe(whisper, samples, model.name, transcribe_options(), on_progress)
     transcribed = time.perf_counter()
-    heard, speakers = diarize.diarize(heard, samples, voice_encoder.load_encoder(), voiceprint)
+    known = None if voiceprint is None else np.asarray(voiceprint, dtype=np.float32)
+    heard, speakers = diarize.diarize(heard, samples, voice_encoder.load_encoder(), known)
     # Wall time of each step, kept in the transcript: what the speakers cost beside Whisper.
     heard.coverage["seconds"] = {
         "transcribe": round(transcribed - started, 3),

@@ -42,8 +42,9 @@ AUDIO_SLACK_SECONDS = 1.0  # audio may run a frame past the video's end
 class StageContext:
     """What a stage body gets: the clip's original, its media info, and a progress reporter."""
 
-    def __init__(self, clip: Clip):
-        self.clip_id = clip.id
+    def __init__(self, clip_id: int, clip: Clip):
+        self.clip_id = clip_id
+        self.badge = clip.badge_number
         self.sha256 = clip.sha256
         self.original = get_store().original_path(clip.sha256)
         self.info = VideoInfo.from_dict(clip.media_info) if clip.media_info else None
@@ -53,6 +54,13 @@ class StageContext:
         self.writes: list[Callable] = []  # (session) -> None: recorded with the stage, in its transaction
         self.timeout = get_settings().ffmpeg_timeout_seconds
         self.limits = child_limits()
+
+    @property
+    def video(self) -> VideoInfo:
+        """What the probe found: every stage after it runs with it."""
+        if self.info is None:
+            raise RuntimeError(f"clip {self.clip_id} has no media info, so the probe has not run")
+        return self.info
 
     def report(self, fraction: float) -> None:
         self.progress = fraction
@@ -82,7 +90,10 @@ def run_stage(clip_id: int, stage: StageName, body: Callable[[StageContext], Non
     with session_scope() as session:
         if not stages.take_lease(session, clip_id, stage, WORKER_ID, settings.stage_lease_seconds):
             return
-        ctx = StageContext(session.get(Clip, clip_id))
+        clip = session.get(Clip, clip_id)
+        if clip is None:  # removed between the lease and now
+            return
+        ctx = StageContext(clip_id, clip)
     log.info("clip.%s clip=%s started", stage.value, clip_id)
     lost = threading.Event()
     stop = threading.Event()
@@ -172,13 +183,13 @@ def probe_body(ctx: StageContext) -> None:
 
 def thumbnails_body(ctx: StageContext) -> None:
     store = get_store()
-    thumbs = thumbnails.scan_keyframes(ctx.original, ctx.info, ctx.timeout, ctx.limits)
+    thumbs = thumbnails.scan_keyframes(ctx.original, ctx.video, ctx.timeout, ctx.limits)
     ctx.report(0.8)
     tool, version = "bestpart.thumbnails+ffmpeg+opencv", ffmpeg.ffmpeg_version()
     poster, sprite, vtt = store.temp_path(".jpg"), store.temp_path(".jpg"), store.temp_path(".vtt")
     thumbnails.write_poster(thumbs, poster)
     thumbnails.write_sprite(thumbs, sprite)
-    vtt.write_text(thumbnails.thumbnails_vtt(thumbs, ctx.info.duration, "sprite.jpg"))
+    vtt.write_text(thumbnails.thumbnails_vtt(thumbs, ctx.video.duration, "sprite.jpg"))
     ctx.publish(poster, "poster.jpg", "image/jpeg", tool, version, thumbs.argv)
     ctx.publish(sprite, "sprite.jpg", "image/jpeg", tool, version, thumbs.argv)
     ctx.publish(vtt, "thumbnails.vtt", "text/vtt", tool, version, thumbs.argv)
@@ -187,7 +198,7 @@ def thumbnails_body(ctx: StageContext) -> None:
 def proxy_body(ctx: StageContext) -> None:
     temp = get_store().temp_path(".mp4")
     try:
-        argv = proxy.make_proxy(ctx.original, temp, ctx.info, ctx.timeout, ctx.report, ctx.limits)
+        argv = proxy.make_proxy(ctx.original, temp, ctx.video, ctx.timeout, ctx.report, ctx.limits)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -199,11 +210,11 @@ def transcript_body(ctx: StageContext) -> None:
     earlier clips, helps find the wearer, and this clip's officer voice refines it."""
     store = get_store()
     model = hearing.resolve_model()
-    if ctx.info.has_audio:
+    if ctx.video.has_audio:
+        badge = ctx.badge
         with session_scope() as session:
-            badge = session.get(Clip, ctx.clip_id).badge_number
             voiceprint = transcripts.voiceprint(session, badge)
-        samples = audio.decode_audio(ctx.original, ctx.timeout, audio_seconds(ctx.info), ctx.limits)
+        samples = audio.decode_audio(ctx.original, ctx.timeout, audio_seconds(ctx.video), ctx.limits)
         heard = hearing.hear(samples, model, voiceprint, ctx.report)
         result, officer = heard.transcript, heard.speakers and heard.speakers.officer_voice()
         if badge and officer is not None:
