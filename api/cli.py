@@ -138,9 +138,16 @@ def _add_account_commands(commands) -> None:
     officers = commands.add_parser("officers", help="the officer directory").add_subparsers(
         required=True, metavar="ACTION"
     )
-    load = officers.add_parser("import", help="load officers from a CSV: badge_number,name,division")
+    load = officers.add_parser(
+        "import",
+        help="load the directory (officers and civilian employees) from a CSV: badge_number,name,division[,kind,unit]",
+    )
     load.add_argument("csv", type=Path)
     load.set_defaults(run=cmd_officers_import)
+
+    from api.surveys import cli as surveys_cli
+
+    surveys_cli.add_parser(commands, prepare=_migrate)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(required=True, metavar="ACTION")
     verify = audit.add_parser("verify", help="check the hash chain; exit 1 if a record was altered or removed")
@@ -211,7 +218,7 @@ def _cli_actor():
 def cmd_users_add(args) -> int:
     from api.core.errors import ServiceError
     from api.db import session_scope
-    from api.users.service import create_user
+    from api.users.service import create_user, person
 
     password = sys.stdin.readline().rstrip("\n")
     _migrate()
@@ -227,10 +234,17 @@ def cmd_users_add(args) -> int:
                 display_name=args.display_name,
                 must_change_password=not args.own_password,
             )
+            who = person(session, user.badge_number)
     except ServiceError as exc:  # a taken name, a weak password, an unknown role
         print(f"not created: {exc}", file=sys.stderr)
         return 1
     print(f"created {user.username} ({', '.join(user.roles)})")
+    if who is not None and who.in_directory:
+        print(f"  — {who.label}")
+    elif user.badge_number:
+        print(
+            f"  badge {user.badge_number} is not in the officer directory: linked to nobody until `bestpart officers import` adds it"
+        )
     return 0
 
 
@@ -294,17 +308,19 @@ def cmd_tokens_create(args) -> int:
 
 def cmd_officers_import(args) -> int:
     from api.db import session_scope
-    from api.search.service import import_officers  # the directory, and the clips of renamed badges re-indexed
+    from api.search.service import import_people  # the directory, and the clips of renamed badges re-indexed
 
     _migrate()
     with open(args.csv, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     with session_scope() as session:
-        count, problems = import_officers(session, _cli_actor(), rows)
-    for problem in problems:
+        result = import_people(session, _cli_actor(), rows)
+    for problem in result.problems:
         print(problem, file=sys.stderr)
-    print(f"{count} officers imported, {len(problems)} rows skipped")
-    return 1 if problems else 0
+    print(f"{result.imported} people imported, {len(result.problems)} rows skipped")
+    if result.linked:
+        print(f"accounts linked: {', '.join(result.linked)}")
+    return 1 if result.problems else 0
 
 
 def _anchor(text: str) -> tuple[int, str]:

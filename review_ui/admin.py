@@ -1,5 +1,7 @@
-"""Pages for administrators: users and roles, API tokens, the review rubric, the sample clips on a
-first run, and the audit log with filters, CSV export and chain verification.
+"""Pages for administrators: users and roles (and the person of the directory each account is),
+the officer directory's import, API tokens, the review rubric, the sample clips on a first run, and
+the audit log with filters, CSV export and chain verification; the recognition rules
+(review_ui/rules.py, included here).
 
 Pages read through the services; the browser acts through the JSON API (admin.js) and swaps in the
 `_admin_*.html` partials after a change. The one form post here loads the sample clips.
@@ -22,9 +24,11 @@ from api.review import service as review
 from api.samples import load_samples
 from api.users import service as users
 from api.users.schemas import Role
+from review_ui import rules
 from review_ui.pages import AdminPage, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(rules.router)  # /admin/rules
 
 USERS_PAGE = 50
 TOKENS_PAGE = 50
@@ -39,6 +43,7 @@ def _users(session, principal, q: str | None, page: int) -> dict:
     found = users.list_users(session, q, limit=USERS_PAGE, offset=offset_of(page, USERS_PAGE))
     return {
         "users": found.items,
+        "linked": users.accounts_of(session, found.items),
         "users_total": found.total,
         "q": q or "",
         "page": page,
@@ -80,12 +85,16 @@ def admin_page(
 ):
     """Users, tokens and the rubric; on an empty database, the offer to load the sample clips."""
     samples = None if loaded is None else {"loaded": loaded, "present": present or 0, "failed": failed or 0}
+    directory = users.list_officers(session)
     return render(
         request,
         "admin.html",
         principal,
         offer_samples=not has_clips(session),
         samples=samples,
+        directory=directory,
+        civilians=sum(1 for entry in directory if entry.kind == "civilian"),
+        directory_columns=users.DIRECTORY_COLUMNS,
         **_users(session, principal, q, page),
         **_tokens(session, tokens_page),
         **_rubric(session),

@@ -39,8 +39,6 @@ PENDING = {
     ("api.clips", "api.search"): "api/clips/service.py add_tag (ingest indexes the tags): as above",
     ("api.search", "api.review"): "api/search/schemas.py and service.py filter by review state "
     "(ReviewState, ReviewItem): the filter's condition to come from api.review (search sits below it)",
-    ("api.users", "api.search"): "api/users/service.py import_officers, kept for api/cli.py: "
-    "cmd_officers_import to import import_officers from api.search.service instead",
 }
 
 

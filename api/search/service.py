@@ -21,7 +21,7 @@ from api.search.models import SearchDoc
 from api.search.repository import Term, Terms, index_for
 from api.search.schemas import SearchClip, SearchFilters, SearchHit, SearchPage, SearchResult
 from api.users.models import Officer
-from api.users.service import import_directory
+from api.users.service import DirectoryImport, import_directory
 
 PASSAGE_MAX_WORDS = 25  # a long Whisper segment is split, so a hit's `at` is near its words
 HITS_PER_CLIP = 3
@@ -48,32 +48,40 @@ def index_tags(session: Session, clip: Clip) -> None:
     _replace(session, clip.id, TAG_KINDS, [metadata_doc(session, clip, tags), *marker_docs(clip.id, tags)])
 
 
-def import_officers(session: Session, actor, rows: list[dict]) -> tuple[int, list[str]]:
-    """The officer directory's import (api.users.service.import_directory), and the clips of every
-    badge whose name it set or changed re-indexed: findable by the name, as new clips are."""
-    count, problems, renamed = import_directory(session, actor, rows)
-    for badge in sorted(renamed):
+def import_people(session: Session, actor, rows: list[dict]) -> DirectoryImport:
+    """The directory's import (api.users.service.import_directory: officers and civilian
+    employees, the accounts it links), and the clips of every badge whose name, division or unit it
+    set or changed re-indexed: findable by them, as new clips are."""
+    result = import_directory(session, actor, rows)
+    for badge in sorted(result.changed):
         reindex_officer(session, badge)
-    return count, problems
+    return result
 
 
 def reindex_officer(session: Session, badge_number: str) -> None:
-    """The officer directory changed a name: their clips' metadata documents carry it."""
+    """The directory changed a person's name, division or unit: their clips' metadata documents carry it."""
     for clip in session.execute(select(Clip).where(Clip.badge_number == badge_number)).scalars():
         index_tags(session, clip)
 
 
 def metadata_doc(session: Session, clip: Clip, tags: list[ClipTag]) -> dict:
     badges = _distinct([clip.badge_number, *(t.badge_number for t in tags)])
-    names = (
-        dict(session.execute(select(Officer.badge_number, Officer.name).where(Officer.badge_number.in_(badges))).all())
-        if badges
-        else {}
-    )
+    names = {
+        badge: " ".join(p for p in (name, division, unit) if p and p != clip.division)
+        for badge, name, division, unit in (
+            session.execute(
+                select(Officer.badge_number, Officer.name, Officer.division, Officer.unit).where(
+                    Officer.badge_number.in_(badges)
+                )
+            ).all()
+            if badges
+            else []
+        )
+    }
     parts = [
         *_distinct([clip.evidence_id, *(t.evidence_id for t in tags)]),
         clip.incident_number,
-        *(f"badge {badge}" + (f" {names[badge]}" if badge in names else "") for badge in badges),
+        *(f"badge {badge}" + (f" {names[badge]}" if names.get(badge) else "") for badge in badges),
         clip.division,
         *_distinct([category for t in tags for category in t.categories]),
         *_distinct([t.note for t in tags]),

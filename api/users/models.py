@@ -106,14 +106,23 @@ class ServerKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class PersonKind(StrEnum):
+    SWORN = "sworn"  # an officer, in a division
+    CIVILIAN = "civilian"  # a civilian employee, in a unit
+
+
 class Officer(SQLModel, table=True):
-    """The department's officer directory; a user account links to it by badge number."""
+    """The department's directory of people: sworn officers (in a division) and civilian employees
+    (in a unit), keyed by badge number (a civilian's employee number). A user account is linked to
+    the entry whose badge it carries: the badge is the one link, so it cannot disagree with itself."""
 
     __tablename__ = "officers"
 
     badge_number: str = Field(primary_key=True, max_length=50)
     name: str = Field(max_length=200)
+    kind: str = Field(default=PersonKind.SWORN.value, max_length=20, sa_column_kwargs={"server_default": "sworn"})
     division: str | None = Field(default=None, max_length=200, index=True)
+    unit: str | None = Field(default=None, max_length=200, index=True)
     active: bool = True
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})
 
@@ -124,6 +133,7 @@ __all__ = [
     "LoginAttempt",
     "Officer",
     "PasswordReset",
+    "PersonKind",
     "Role",
     "ServerKey",
     "TokenScope",

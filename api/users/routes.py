@@ -14,12 +14,13 @@ from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
 from api.search import service as search
 from api.users import service
-from api.users.models import ApiToken, User
+from api.users.models import ApiToken, PersonKind, User
 from api.users.schemas import (
     ImportResult,
     LoginIn,
     LoginOut,
     MeOut,
+    OfficerLinkIn,
     OfficerPublic,
     PasswordChangeIn,
     PasswordResetOut,
@@ -79,9 +80,9 @@ def logout(principal: AnyUser, session: SessionDep):
 
 
 @router.get("/api/v1/auth/me", response_model=MeOut, responses={401: ERRORS})
-def me(principal: AnyUser):
+def me(principal: AnyUser, session: SessionDep):
     return MeOut(
-        user=UserPublic.of(principal.user) if principal.user else None,
+        user=_public(session, principal.user) if principal.user else None,
         name=principal.name,
         roles=sorted(principal.roles),
         scope=principal.scope,
@@ -109,7 +110,8 @@ def list_users(
     """Users by name (`q`: part of a username or display name, or a badge); the total in X-Total-Count."""
     page = service.list_users(session, q, limit=limit, offset=offset)
     response.headers.update(paging_headers(page))
-    return [UserPublic.of(u) for u in page.items]
+    linked = service.accounts_of(session, page.items)
+    return [UserPublic.of(u, linked.get(u.id)) for u in page.items]
 
 
 @router.post(
@@ -119,6 +121,8 @@ def list_users(
     responses={401: ERRORS, 403: ERRORS, 409: ERRORS, 422: ERRORS},
 )
 def create_user(body: UserCreateIn, principal: Admin, session: SessionDep):
+    """A new account; one with a badge that is in the directory is linked to that person (`officer`),
+    one whose badge is not there yet is linked once an import adds it."""
     # The password is the admin's choice: the user changes it at the first sign-in.
     user = service.create_user(
         session,
@@ -130,7 +134,11 @@ def create_user(body: UserCreateIn, principal: Admin, session: SessionDep):
         display_name=body.display_name,
         must_change_password=True,
     )
-    return UserPublic.of(user)
+    return _public(session, user)
+
+
+def _public(session, user: User) -> UserPublic:
+    return UserPublic.of(user, service.person(session, user.badge_number))
 
 
 @router.patch("/api/v1/users/{user_id}", response_model=UserPublic, responses={401: ERRORS, 403: ERRORS, 404: ERRORS})
@@ -147,7 +155,20 @@ def update_user(user_id: Id, body: UserUpdateIn, principal: Admin, session: Sess
             user,
             body.model_dump(include={"badge_number", "display_name"} & body.model_fields_set),
         )
-    return UserPublic.of(user)
+    return _public(session, user)
+
+
+@router.put(
+    "/api/v1/users/{user_id}/officer",
+    response_model=UserPublic,
+    responses={401: ERRORS, 403: ERRORS, 404: ERRORS, 422: ERRORS},
+)
+def link_officer(user_id: Id, body: OfficerLinkIn, principal: Admin, session: SessionDep):
+    """Link the account to the directory's person with this badge (422 when the directory has
+    nobody with it), or to nobody (null: the account's badge is taken off)."""
+    user = _user_or_404(session, user_id)
+    service.link_officer(session, principal.actor, user, body.badge_number)
+    return _public(session, user)
 
 
 @router.post(
@@ -156,7 +177,7 @@ def update_user(user_id: Id, body: UserUpdateIn, principal: Admin, session: Sess
 def unlock_user(user_id: Id, principal: Admin, session: SessionDep):
     user = _user_or_404(session, user_id)
     service.unlock(session, principal.actor, user)
-    return UserPublic.of(user)
+    return _public(session, user)
 
 
 @router.post(
@@ -215,8 +236,10 @@ def revoke_token(token_id: Id, principal: Admin, session: SessionDep):
 
 
 @router.get("/api/v1/officers", response_model=list[OfficerPublic], responses={401: ERRORS, 403: ERRORS})
-def list_officers(_: Staff, session: SessionDep, division: str | None = None):
-    return service.list_officers(session, division)
+def list_officers(_: Staff, session: SessionDep, division: str | None = None, kind: PersonKind | None = None):
+    """The directory by name: sworn officers and civilian employees (`kind`); `division` matches a
+    division or a civilian's unit."""
+    return service.list_officers(session, division, kind.value if kind else None)
 
 
 @router.post(
@@ -227,10 +250,18 @@ def list_officers(_: Staff, session: SessionDep, division: str | None = None):
 def import_officers(
     principal: Admin,
     session: SessionDep,
-    body: Annotated[str, Body(media_type="text/csv", description="badge_number,name,division")],
+    body: Annotated[
+        str,
+        Body(
+            media_type="text/csv",
+            description="badge_number,name,division and, optionally, kind (sworn or civilian) and unit",
+        ),
+    ],
 ):
-    rows = list(csv.DictReader(io.StringIO(body)))
+    """Officers and civilian employees, added or updated by badge; a bad row is reported and
+    skipped. An account whose badge the import adds is linked to that person (`linked`)."""
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
     if not rows or "badge_number" not in rows[0]:
-        raise Invalid("send CSV with a header row: badge_number,name,division")
-    imported, problems = search.import_officers(session, principal.actor, rows)
-    return ImportResult(imported=imported, problems=problems)
+        raise Invalid(f"send CSV with a header row: {service.DIRECTORY_COLUMNS} (kind and unit may be left out)")
+    result = search.import_people(session, principal.actor, rows)
+    return ImportResult(imported=result.imported, problems=result.problems, linked=result.linked)

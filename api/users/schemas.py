@@ -1,8 +1,33 @@
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from api.users.models import Role
+from api.users.models import PersonKind, Role
+
+
+class PersonPublic(BaseModel):
+    """Who carries a badge, as a page or an answer shows them: from the directory (name, sworn or
+    civilian, division or unit), else from an account (its display name; nothing else is known)."""
+
+    badge_number: str
+    name: str | None = Field(description="the directory's name; else the display name of an account with the badge")
+    kind: PersonKind | None = Field(description="sworn or civilian; null when the badge is not in the directory")
+    division: str | None
+    unit: str | None = Field(description="a civilian employee's unit (in place of a division)")
+    in_directory: bool
+
+    @computed_field(description="the division of a sworn officer, the unit of a civilian employee")
+    @property
+    def affiliation(self) -> str | None:
+        if self.kind == PersonKind.CIVILIAN:
+            return self.unit or self.division
+        return self.division or self.unit
+
+    @property
+    def label(self) -> str:
+        """ "Dana Reyes (4711)", "Dana Reyes (4711), Metro"; "badge 4711" for nobody known."""
+        text = f"{self.name} ({self.badge_number})" if self.name else f"badge {self.badge_number}"
+        return f"{text}, {self.affiliation}" if self.affiliation else text
 
 
 class LoginIn(BaseModel):
@@ -21,14 +46,20 @@ class UserPublic(BaseModel):
     locked_until: datetime | None = None
     must_change_password: bool
     created_at: datetime
+    officer: PersonPublic | None = Field(
+        default=None,
+        description="the directory entry the account's badge links it to; null without a badge, or "
+        "when the badge is not in the directory (the account is then linked to nobody)",
+    )
 
     @classmethod
-    def of(cls, user) -> "UserPublic":
+    def of(cls, user, officer: PersonPublic | None = None) -> "UserPublic":
         return cls(
             **user.model_dump(exclude={"password_hash", "locked_at", "locked_until", "roles"}),
             roles=user.roles,
             locked=user.locked,
             locked_until=user.locked_until if user.locked else None,
+            officer=officer if officer is not None and officer.in_directory else None,
         )
 
 
@@ -97,13 +128,24 @@ class PasswordResetOut(BaseModel):
     expires_at: datetime
 
 
+class OfficerLinkIn(BaseModel):
+    badge_number: str | None = Field(
+        max_length=50, description="the directory entry the account is (it must be there); null: nobody"
+    )
+
+
 class OfficerPublic(BaseModel):
     badge_number: str
     name: str
+    kind: PersonKind = PersonKind.SWORN
     division: str | None
+    unit: str | None = None
     active: bool
 
 
 class ImportResult(BaseModel):
     imported: int
     problems: list[str]
+    linked: list[str] = Field(
+        default_factory=list, description="the accounts whose badge this import put in the directory (usernames)"
+    )

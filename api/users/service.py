@@ -3,7 +3,7 @@
 import hashlib
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, update
@@ -21,6 +21,7 @@ from api.users.models import (
     LoginAttempt,
     Officer,
     PasswordReset,
+    PersonKind,
     Role,
     ServerKey,
     TokenScope,
@@ -34,6 +35,7 @@ from api.users.passwords import (  # noqa: F401 (MIN_LENGTH, WeakPassword: for t
     hash_password,
     verify_password,
 )
+from api.users.schemas import PersonPublic
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -92,6 +94,7 @@ def create_user(
         raise Invalid("a username is 1 to 100 characters")
     if session.exec(select(User).where(func.lower(User.username) == username.lower())).first():
         raise Conflict(f"the username {username!r} is taken")
+    badge_number = _badge(badge_number)
     check_password_policy(password, username, (display_name, badge_number))
     user = User(
         username=username,
@@ -109,9 +112,21 @@ def create_user(
         "user.create",
         object_type="user",
         object_id=user.id,
-        details={"username": username, "roles": user.roles, "badge_number": user.badge_number},
+        details={
+            "username": username,
+            "roles": user.roles,
+            "badge_number": user.badge_number,
+            "linked": officer_entry(session, user.badge_number) is not None,
+        },
     )
     return user
+
+
+def _badge(badge_number: str | None) -> str | None:
+    badge = (badge_number or "").strip()
+    if len(badge) > 50:
+        raise Invalid("a badge number is at most 50 characters")
+    return badge or None
 
 
 def user_by_name(session: Session, username: str) -> User | None:
@@ -388,31 +403,114 @@ def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
 
 
 def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
-    """What to call each user on a page: their display name, else their username."""
+    """What to call each user on a page: their display name, else the name of the directory entry
+    their badge links them to, else their username."""
     if not user_ids:
         return {}
-    return {
-        user.id: user.display_name or user.username for user in session.exec(select(User).where(User.id.in_(user_ids)))
-    }
+    found = list(session.exec(select(User).where(User.id.in_(user_ids))))
+    named = officer_names(session, {u.badge_number for u in found if u.badge_number and not u.display_name})
+    return {user.id: user.display_name or named.get(user.badge_number) or user.username for user in found}
 
 
-def officer(session: Session, badge_number: str | None) -> Officer | None:
-    """The officer directory's entry for a badge."""
+# --- people: the directory, and the accounts linked to it by badge ----------------------------------
+
+
+def officer_entry(session: Session, badge_number: str | None) -> Officer | None:
+    """The directory's row for a badge (None when it is not there)."""
     return session.get(Officer, badge_number) if badge_number else None
 
 
-def officer_names(session: Session, badges: set[str]) -> dict[str, str]:
-    """badge → name from the officer directory, in one query."""
+def _person(entry: Officer) -> PersonPublic:
+    return PersonPublic(
+        badge_number=entry.badge_number,
+        name=entry.name,
+        kind=PersonKind.CIVILIAN if entry.kind == PersonKind.CIVILIAN.value else PersonKind.SWORN,
+        division=entry.division,
+        unit=entry.unit,
+        in_directory=True,
+    )
+
+
+def people(session: Session, badges: set[str]) -> dict[str, PersonPublic]:
+    """badge → the person who carries it, for every badge asked, in two queries: the directory's
+    entry (name, sworn or civilian, division or unit), else what an account with that badge says
+    (its display name), else the bare badge. What every page and answer shows of a person."""
+    badges = {b for b in badges if b}
     if not badges:
         return {}
-    return dict(session.exec(select(Officer.badge_number, Officer.name).where(Officer.badge_number.in_(badges))).all())
+    found = {e.badge_number: _person(e) for e in session.exec(select(Officer).where(Officer.badge_number.in_(badges)))}
+    rest = badges - set(found)
+    named: dict[str, str] = {}
+    if rest:
+        accounts = session.exec(
+            select(User.badge_number, User.display_name)
+            .where(User.badge_number.in_(rest), User.display_name.is_not(None))
+            .order_by(User.active.desc(), User.id)
+        )
+        for badge, name in accounts:
+            named.setdefault(badge, name)
+    for badge in rest:
+        found[badge] = PersonPublic(
+            badge_number=badge, name=named.get(badge), kind=None, division=None, unit=None, in_directory=False
+        )
+    return found
 
 
-def list_officers(session: Session, division: str | None = None) -> list[Officer]:
-    query = select(Officer).order_by(Officer.name)
+def person(session: Session, badge_number: str | None) -> PersonPublic | None:
+    """The person who carries a badge (see people); None without a badge."""
+    return people(session, {badge_number}).get(badge_number) if badge_number else None
+
+
+def officer(session: Session, badge_number: str | None) -> PersonPublic | None:
+    """The person with this badge, when anyone knows their name (the directory, else an account);
+    None otherwise. `.name`, `.affiliation` (division or unit), `.kind`."""
+    found = person(session, badge_number)
+    return found if found is not None and found.name else None
+
+
+def officer_names(session: Session, badges: set[str]) -> dict[str, str]:
+    """badge → name: the directory's, else an account's display name; badges nobody names are left out."""
+    return {badge: p.name for badge, p in people(session, badges).items() if p.name}
+
+
+def list_officers(session: Session, division: str | None = None, kind: str | None = None) -> list[Officer]:
+    """The directory by name; `division` matches a division or a unit."""
+    query = select(Officer).order_by(Officer.name, Officer.badge_number)
     if division:
-        query = query.where(Officer.division == division)
+        query = query.where(or_(Officer.division == division, Officer.unit == division))
+    if kind:
+        query = query.where(Officer.kind == kind)
     return list(session.exec(query))
+
+
+def link_officer(session: Session, actor: Actor, user: User, badge_number: str | None) -> PersonPublic | None:
+    """Make the account the directory's person with this badge (it must be in the directory), or
+    nobody (None: the badge is taken off). The account's footage and recognition follow the badge."""
+    badge = _badge(badge_number)
+    entry = officer_entry(session, badge)
+    if badge and entry is None:
+        raise Invalid(
+            f"no one in the officer directory has badge {badge}: import the directory "
+            "(bestpart officers import, or the Officer directory on the admin page) or check the number"
+        )
+    before = user.badge_number
+    user.badge_number = badge
+    session.add(user)
+    record(
+        session,
+        actor,
+        "user.link",
+        object_type="user",
+        object_id=user.id,
+        details={"before": before, "after": badge, "name": entry.name if entry else None},
+    )
+    return _person(entry) if entry else None
+
+
+def accounts_of(session: Session, users: list[User]) -> dict[int, PersonPublic]:
+    """user id → the directory entry each account is linked to (by its badge); unlinked ones left out."""
+    found = people(session, {u.badge_number for u in users if u.badge_number})
+    return {u.id: found[u.badge_number] for u in users if u.badge_number and found[u.badge_number].in_directory}
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
@@ -558,37 +656,75 @@ def bootstrap_admin(session: Session) -> str | None:
     return password
 
 
-def import_directory(session: Session, actor: Actor, rows: list[dict]) -> tuple[int, list[str], set[str]]:
-    """Upsert the directory from CSV rows (badge_number, name, division). Returns (count, problems,
-    the badges whose name was set or changed): api.search.service.import_officers re-indexes their clips."""
-    count, problems, renamed = 0, [], set()
+@dataclass
+class DirectoryImport:
+    """What an import of the directory did: rows taken, rows refused (line and why), the badges
+    whose name, kind, division or unit it set or changed (their clips are re-indexed), and the
+    accounts it linked (their badge was not in the directory before)."""
+
+    imported: int = 0
+    problems: list[str] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+    linked: list[str] = field(default_factory=list)
+
+
+DIRECTORY_COLUMNS = "badge_number,name,division,kind,unit"
+KINDS = {kind.value for kind in PersonKind}
+
+
+def import_directory(session: Session, actor: Actor, rows: list[dict]) -> DirectoryImport:
+    """Upsert the directory from CSV rows: badge_number and name, then division, and the optional
+    kind (sworn, the default, or civilian) and unit (a civilian's). A column the CSV lacks leaves
+    that field of an existing entry as it was. An account whose badge an import adds is linked to
+    it from then on. api.search.service.import_people re-indexes the clips of the changed badges."""
+    result, new = DirectoryImport(), set()
     for line, row in enumerate(rows, start=2):
         badge = (row.get("badge_number") or "").strip()
-        name = (row.get("name") or "").strip()
+        name = (row.get("name") or "").strip()[:200]
+        kind = (row.get("kind") or "").strip().lower() or None
         if not badge or not name:
-            problems.append(f"line {line}: badge_number and name are required")
+            result.problems.append(f"line {line}: badge_number and name are required")
             continue
-        officer = session.get(Officer, badge) or Officer(badge_number=badge, name="")
-        if officer.name != name[:200]:
-            renamed.add(badge)
-        officer.name, officer.division = name[:200], ((row.get("division") or "").strip() or None)
-        session.add(officer)
-        count += 1
+        if len(badge) > 50:
+            result.problems.append(f"line {line}: badge number {badge[:60]!r} is longer than 50 characters")
+            continue
+        if kind is not None and kind not in KINDS:
+            result.problems.append(f"line {line}: kind is sworn or civilian, not {kind!r}")
+            continue
+        entry = session.get(Officer, badge)
+        if entry is None:
+            entry = Officer(badge_number=badge, name="")
+            new.add(badge)
+        before = (entry.name, entry.kind, entry.division, entry.unit)
+        entry.name = name
+        entry.division = (row.get("division") or "").strip()[:200] or None
+        if "kind" in row:
+            entry.kind = kind or PersonKind.SWORN.value
+        if "unit" in row:
+            entry.unit = (row.get("unit") or "").strip()[:200] or None
+        if (entry.name, entry.kind, entry.division, entry.unit) != before:
+            result.changed.add(badge)
+        session.add(entry)
+        result.imported += 1
     session.flush()
-    record(session, actor, "officer.import", object_type="officer", details={"rows": count, "problems": len(problems)})
-    return count, problems, renamed
-
-
-def import_officers(session: Session, actor: Actor, rows: list[dict]) -> tuple[int, list[str]]:
-    """For api/cli.py until it calls api.search.service.import_officers (the import and the
-    re-indexing); to be removed then (tests/test_import_cycles.py PENDING)."""
-    from api.search.service import import_officers
-
-    return import_officers(session, actor, rows)
+    if new:
+        result.linked = list(
+            session.exec(select(User.username).where(User.badge_number.in_(new)).order_by(User.username))
+        )
+    record(
+        session,
+        actor,
+        "officer.import",
+        object_type="officer",
+        details={"rows": result.imported, "problems": len(result.problems), "linked": result.linked},
+    )
+    return result
 
 
 def set_profile(session: Session, actor: Actor, user: User, changes: dict) -> None:
+    """Display name and badge as given (a badge need not be in the directory: the admin page says
+    when it is not; link_officer is the way that insists)."""
     for key, value in changes.items():
-        setattr(user, key, (value or "").strip() or None)
+        setattr(user, key, _badge(value) if key == "badge_number" else (value or "").strip() or None)
     session.add(user)
     record(session, actor, "user.profile", object_type="user", object_id=user.id, details=changes)

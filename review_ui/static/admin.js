@@ -1,6 +1,6 @@
 // The admin pages: users and roles, API tokens, the rubric (admin page); chain verification
 // (audit page). Changes go through the JSON API; the changed section is re-rendered by the server.
-import { api } from "/static/app.js";
+import { api, csrf } from "/static/app.js";
 
 const message = document.getElementById("admin-message");
 
@@ -38,9 +38,46 @@ users?.addEventListener("change", async (event) => {
   }
 });
 
+// "Dana Reyes (4711), Metro": the person of the directory an account is.
+function personText(person) {
+  const where = person.affiliation ? `, ${person.affiliation}` : "";
+  return `${person.name} (${person.badge_number})${where}${person.kind === "civilian" ? ", civilian" : ""}`;
+}
+
+function linkedText(user) {
+  if (user.officer) return `${user.username} is ${personText(user.officer)}.`;
+  if (user.badge_number) {
+    return `${user.username}: badge ${user.badge_number} is not in the officer directory, so the account is ` +
+      "linked to nobody until an import adds it.";
+  }
+  return `${user.username} has no badge: linked to nobody.`;
+}
+
+async function linkOfficer(row, badge) {
+  try {
+    const user = await api("PUT", `/api/v1/users/${row.dataset.userId}/officer`, { badge_number: badge });
+    await reload("users");
+    say(linkedText(user));
+  } catch (error) { say(error.message, true); }
+}
+
+users?.addEventListener("submit", (event) => {
+  const form = event.target.closest("form.link-form");
+  if (!form) return;
+  event.preventDefault();
+  linkOfficer(form.closest("tr"), form.elements.badge_number.value.trim() || null);
+});
+
 users?.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
+  if (button.dataset.action === "unlink") {
+    const row = button.closest("tr");
+    if (confirm(`Take the badge off ${row.dataset.username}? Their footage stays filed under the badge.`)) {
+      await linkOfficer(row, null);
+    }
+    return;
+  }
   const row = button.closest("tr");
   const url = `/api/v1/users/${row.dataset.userId}`;
   const action = button.dataset.action;
@@ -66,8 +103,32 @@ document.getElementById("new-user")?.addEventListener("submit", async (event) =>
     });
     form.reset();
     await reload("users");
-    say(`User ${user.username} created. Give them the password through a safe channel; they choose their own at the first sign-in.`);
+    say(`User ${user.username} created. ${linkedText(user)} Give them the password through a safe channel; ` +
+      "they choose their own at the first sign-in.", !user.officer && Boolean(user.badge_number));
   } catch (error) { say(error.message, true); }
+});
+
+// --- the officer directory ---------------------------------------------------------------------
+
+document.getElementById("directory-import")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const file = form.elements.csv.files[0];
+  const box = document.getElementById("directory-result");
+  if (!file) return;
+  const response = await fetch("/api/v1/officers/import", {
+    method: "POST", headers: { "Content-Type": "text/csv", "X-CSRF-Token": csrf }, body: await file.text(),
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) return say(typeof data?.detail === "string" ? data.detail : `import failed (${response.status})`, true);
+  const lines = [`${data.imported} ${data.imported === 1 ? "person" : "people"} imported.`];
+  if (data.linked.length) lines.push(`Accounts linked: ${data.linked.join(", ")}.`);
+  lines.push(...data.problems);
+  box.replaceChildren(...lines.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
+  box.className = data.problems.length ? "card bad" : "card good";
+  box.hidden = false;
+  form.reset();
+  await reload("users");
 });
 
 // A secret shown once (a token, a reset link), with Copy and "I have stored it".
