@@ -18,9 +18,12 @@ from api.curriculum.models import (  # noqa: F401
     LessonExport,
     LessonExportItem,
     LessonItem,
+    LessonView,
     Redaction,
     RedactionTrack,
     RedactionWord,
+    ReleaseNotice,
+    ReleaseRender,
 )
 from api.imports.models import ManifestImport, ManifestImportRow  # noqa: F401
 from api.notifications.models import Notification  # noqa: F401

@@ -6,6 +6,8 @@ not choose. `-ss` before `-i` seeks the demuxer to the keyframe before `in` (fas
 default `-accurate_seek` then decodes and drops the frames up to `in` exactly (accurate).
 """
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from media import ffmpeg
@@ -116,3 +118,148 @@ def _shift_segment(segment: dict, in_point: float, out_point: float) -> Segment 
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}"
+
+
+# --- one stitched file of a whole lesson ---------------------------------------------------------
+
+_CUE_TIME = re.compile(r"^(\d+:)?(\d\d):(\d\d)\.(\d{3}) --> (\d+:)?(\d\d):(\d\d)\.(\d{3})(.*)$")
+SAFE_FILTER_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")
+
+
+@dataclass(frozen=True)
+class StitchPart:
+    """One segment file of a lesson (our own render, not hostile input), as the stitch takes it."""
+
+    path: Path
+    duration: float
+    width: int
+    height: int
+    has_audio: bool
+
+
+def _vtt_seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float:
+    return int((hours or "0:")[:-1]) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+
+
+def _vtt_clock(value: float) -> str:
+    millis = round(value * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def joined_captions(parts: list[tuple[str, float, float]]) -> str:
+    """One WebVTT from each segment's WebVTT, shifted by where the segment starts in the whole:
+    parts are (vtt text, offset, duration); a cue is clamped to its segment."""
+    cues = []
+    for text, offset, duration in parts:
+        for block in text.replace("\r\n", "\n").split("\n\n"):
+            lines = [line for line in block.split("\n") if line.strip()]
+            for index, line in enumerate(lines):
+                found = _CUE_TIME.match(line.strip())
+                if not found:
+                    continue
+                g = found.groups()
+                start = min(_vtt_seconds(*g[0:4]), duration)
+                end = min(_vtt_seconds(*g[4:8]), duration)
+                if end > start:
+                    cues.append((offset + start, offset + end, "\n".join(lines[index + 1 :])))
+                break
+    body = "\n\n".join(f"{_vtt_clock(a)} --> {_vtt_clock(b)}\n{t}" for a, b, t in cues if t)
+    return "WEBVTT\n\n" + body + ("\n" if body else "")
+
+
+def stitch_argv(parts: list[StitchPart], captions: Path, dst: Path, burn_captions: bool = False) -> list[str]:
+    """ffmpeg argv joining the segment files into one H.264/AAC MP4 (each scaled and padded to the
+    first's size), with the captions as a soft mov_text track, and burned in too when asked."""
+    if not parts:
+        raise ValueError("nothing to stitch")
+    width, height = _even(parts[0].width), _even(parts[0].height)
+    argv = [*ffmpeg.base_args("error")]
+    inputs, graph, labels = 0, [], []
+    for index, part in enumerate(parts):
+        argv += ffmpeg.input_args(part.path)
+        video_in, inputs = inputs, inputs + 1
+        if part.has_audio:
+            audio = f"[{video_in}:a:0]"
+        else:  # a silent segment: silence of its length, so the concat has audio throughout
+            argv += ["-f", "lavfi", "-t", _seconds(part.duration), "-i", "anullsrc=r=48000:cl=stereo"]
+            audio, inputs = f"[{inputs}:a:0]", inputs + 1
+        graph.append(
+            f"[{video_in}:v:0]scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[v{index}]"
+        )
+        graph.append(f"{audio}aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a{index}]")
+        labels.append(f"[v{index}][a{index}]")
+    graph.append(f"{''.join(labels)}concat=n={len(parts)}:v=1:a=1[vcat][aout]")
+    if burn_captions:
+        subtitles = str(Path(captions).resolve())
+        if not SAFE_FILTER_PATH.match(subtitles):
+            raise MediaToolError("the captions' work path has characters a filter graph cannot take")
+        graph.append(f"[vcat]subtitles=filename={subtitles}:charenc=UTF-8[vout]")
+    else:
+        graph.append("[vcat]null[vout]")
+    argv += ["-protocol_whitelist", "file", "-f", "webvtt", "-i", f"file:{Path(captions).resolve()}"]
+    return [
+        *argv,
+        "-filter_complex",
+        ";".join(graph),
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
+        "-map",
+        f"{inputs}:s:0?",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        str(CRF),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        "-c:s",
+        "mov_text",
+        "-metadata:s:s:0",
+        "language=eng",
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-progress",
+        "pipe:2",
+        "-nostats",
+        "-f",
+        "mp4",
+        "-y",
+        f"file:{Path(dst).resolve()}",
+    ]
+
+
+def stitch(
+    parts: list[StitchPart], captions: Path, dst: Path, timeout: float, burn_captions: bool = False, on_progress=None
+) -> list[str]:
+    """Write the stitched lesson to dst; returns the argv (for the manifest). on_progress gets 0..1."""
+    argv = stitch_argv(parts, captions, dst, burn_captions)
+    total = sum(p.duration for p in parts) or 1.0
+
+    def on_line(line: str) -> None:
+        if on_progress and line.startswith("out_time_us="):
+            try:
+                on_progress(min(1.0, max(0.0, int(line.split("=", 1)[1]) / 1e6 / total)))
+            except ValueError:
+                pass
+
+    done = ffmpeg.run(argv, timeout=timeout, on_stderr_line=on_line)
+    if done.returncode != 0:
+        errors = [line for line in done.stderr_tail if "=" not in line.split(" ")[0]]
+        raise MediaToolError(f"stitching the lesson failed: {ffmpeg.error_summary(errors)}")
+    return argv
+
+
+def _even(value: int) -> int:
+    return max(2, int(value) - int(value) % 2)

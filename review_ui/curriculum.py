@@ -19,7 +19,7 @@ from api.curriculum.schemas import ExportState
 from api.db import SessionDep
 from api.pagination import offset_of
 from api.params import Id
-from review_ui.pages import TrainerPage, render
+from review_ui.pages import AnyPage, TrainerPage, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,6 +101,11 @@ def _items_context(session, lesson) -> dict:
                 "proxy_url": item.proxy_url,
                 "available": item.available,
                 "redaction": redacted.get(item.id, "none"),
+                "retain_until": item.retain_until.isoformat() if item.retain_until else None,
+                "expires_in_days": item.expires_in_days,
+                "expiry_warning": item.expiry_warning,
+                "expired": item.expired,
+                "withdrawn_reason": item.withdrawn_reason,
                 "redaction_url": REDACTION_PAGE.format(lesson_id=lesson.id, item_id=item.id),
             }
         )
@@ -122,6 +127,9 @@ def lesson_page(lesson_id: Id, request: Request, principal: TrainerPage, session
         course=course,
         exports=exports,
         following=following,
+        release=service.release.release_status(session, lesson.id),
+        is_lead="admin" in principal.roles,
+        player_page=service.release.PLAYER_PAGE.format(id=lesson.id),
         **_items_context(session, lesson),
     )
 
@@ -176,4 +184,52 @@ def redaction_page(lesson_id: Id, item_id: Id, request: Request, principal: Trai
             "words": words,
             "me": principal.actor.user_id,
         },
+    )
+
+
+# --- the governed release: the officer's notice, the player -------------------------------------
+
+
+@router.get("/release-notices/{notice_id}")
+def notice_page(notice_id: Id, request: Request, principal: AnyPage, session: SessionDep):
+    """The officer sees the segments of their footage as they will be shown (rendered through the
+    approved redaction) and consents or objects while the window is open."""
+    view = service.release.notice_view(session, principal, notice_id)  # 404 for anyone else
+    return render(
+        request,
+        "release_notice.html",
+        principal,
+        view=view,
+        notice=view.notice,
+        lesson=view.lesson,
+        segments=view.segments,
+        clock=clock,
+        mine=principal.badge_number == view.notice.badge_number,
+    )
+
+
+@router.get("/lessons")
+def lessons_page(request: Request, principal: AnyPage, session: SessionDep):
+    """The published lessons every employee may watch."""
+    return render(request, "lessons.html", principal, lessons=service.release.published_lessons(session))
+
+
+@router.get("/lessons/{lesson_id}/watch")
+def player_page(lesson_id: Id, request: Request, principal: AnyPage, session: SessionDep):
+    """A published lesson's redacted segments in order with captions and annotations. Opening it
+    is a view (recorded and audited); player.js reports the ranges played to the view."""
+    plan = service.release.player_plan(session, lesson_id)  # 404 unless published
+    view = service.release.start_view(session, principal.actor, lesson_id)
+    segments = [
+        {**segment, "number": number, "clock": clock(segment["duration"])}
+        for number, segment in enumerate(plan.segments, start=1)
+    ]
+    return render(
+        request,
+        "player.html",
+        principal,
+        plan=plan,
+        segments=segments,
+        total_clock=clock(sum(s["duration"] for s in segments)),
+        data={"lesson_id": lesson_id, "view_id": view.id, "segments": segments, "viewer": principal.name},
     )

@@ -36,6 +36,7 @@ NAVIGATION = [
     ("Nominations", "/nominations", policies.PROGRAM),
     ("Awards", "/awards", policies.EVERYONE),
     ("Curriculum", "/curriculum", policies.TRAINERS),
+    ("Lessons", "/lessons", policies.EVERYONE),  # published lessons, for every employee to watch
     ("Dashboard", "/dashboard", policies.PROGRAM),
     ("Admin", "/admin", policies.ADMINS),
 ]

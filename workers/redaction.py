@@ -150,11 +150,13 @@ def spoken_pii(
 # --- rendering (exports and previews) -------------------------------------------------------------
 
 
-def watermark_lines(lesson_title: str, exported_by: str, at: datetime, first: str | None = None) -> tuple[str, ...]:
+def watermark_lines(
+    lesson_title: str, exported_by: str, at: datetime, first: str | None = None, verb: str = "Exported by"
+) -> tuple[str, ...]:
     return (
         first or get_redaction_settings().redaction_watermark,
         f"Lesson: {lesson_title}",
-        f"Exported by {exported_by} {at.strftime('%Y-%m-%d %H:%M')} UTC",
+        f"{verb} {exported_by} {at.strftime('%Y-%m-%d %H:%M')} UTC",
     )
 
 

@@ -18,7 +18,9 @@ log = logging.getLogger("bestpart.worker")
 
 def reconcile_forever(stop: threading.Event) -> None:
     lease = get_settings().stage_lease_seconds
-    rules = RulesWatch()
+    from workers.exports import RetentionWatch
+
+    rules, retention = RulesWatch(), RetentionWatch()
     rules.check()  # at start: rules edited while no worker ran still re-score the clips
     while not stop.wait(max(0.5, lease / 2)):
         try:
@@ -26,6 +28,7 @@ def reconcile_forever(stop: threading.Event) -> None:
         except Exception:  # a database or queue hiccup must not end the reconciler
             log.exception("reconciler pass failed")
         rules.check()
+        retention.check()  # at most hourly: expired sources leave their lessons
 
 
 def reconcile(lease: float) -> list[jobs.Job]:

@@ -195,6 +195,7 @@ def _new_clip(session: Session, received: Received, tags: TagInput) -> Clip:
         recorded_at=tags.recorded_at,
         incident_number=tags.incident_number,
         division=tags.division,
+        retain_until=tags.retain_until,
     )
     session.add(clip)
     session.flush()

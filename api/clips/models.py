@@ -1,6 +1,6 @@
 """Clips, their tags, their pipeline stages, their derived assets, and refused uploads."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -51,6 +51,8 @@ class Clip(SQLModel, table=True):
     recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     incident_number: str | None = Field(default=None, max_length=200, index=True)  # survey responses link by it
     division: str | None = Field(default=None, max_length=200, index=True)
+    # The evidence system's retention date: a training segment of the clip is withdrawn after it.
+    retain_until: date | None = Field(default=None, sa_type=sa.Date, index=True)
     # What the probe found (a dict of media.probe.VideoInfo).
     media_info: dict | None = Field(default=None, sa_column=Column(JSON))
     # What the cue detector found (api.recognition.Recognition.to_dict()), its clip-level score

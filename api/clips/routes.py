@@ -67,6 +67,7 @@ UPLOAD_SCHEMA = {
                         "division": {"type": "string"},
                         "note": {"type": "string"},
                         "markers": {"type": "string", "description": 'JSON list of {"at": seconds, "note": text}'},
+                        "retain_until": {"type": "string", "format": "date", "description": "retention date"},
                     },
                 }
             }

@@ -1,7 +1,7 @@
 """What the clip API reads and writes."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -27,6 +27,7 @@ class TagInput(BaseModel):
     division: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=5000)
     markers: list[Marker] = Field(default_factory=list, max_length=500)
+    retain_until: date | None = Field(default=None, description="the evidence system's retention date (YYYY-MM-DD)")
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -138,6 +139,7 @@ class ClipPublic(BaseModel):
     recorded_at: datetime | None
     incident_number: str | None
     division: str | None
+    retain_until: date | None = None
     categories: list[str]
     markers: list[Marker]
     tags: list[TagPublic]

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from api.core.types import UTCDateTime, text_enum, utcnow
@@ -18,6 +19,11 @@ class Course(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class LessonState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
 class Lesson(SQLModel, table=True):
     __tablename__ = "lessons"
 
@@ -27,6 +33,16 @@ class Lesson(SQLModel, table=True):
     summary: str | None = None
     position: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Published: every signed-in employee may watch it (the player). What plays is the snapshot
+    # taken at publication (`published_items`: each item's approved redaction version, its render,
+    # its annotations), so a later edit changes nothing trainees see until the lesson is published
+    # again; an item withdrawn since (its clip no longer selected, or its retention ended) is skipped.
+    state: LessonState = Field(
+        default=LessonState.DRAFT, sa_type=text_enum(LessonState), sa_column_kwargs={"server_default": "draft"}
+    )
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_by_name: str | None = Field(default=None, max_length=100)
+    published_items: list[dict] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class LessonItem(SQLModel, table=True):
@@ -40,6 +56,11 @@ class LessonItem(SQLModel, table=True):
     in_point: float
     out_point: float
     annotations: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Set when the source's retention ended (clips.retain_until passed): the segment leaves the
+    # player and the exports, and every export holding it is revoked.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_reason: str | None = None
+    expiry_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the 30-day warning, once
 
 
 class ExportState(StrEnum):
@@ -63,6 +84,8 @@ class LessonExport(SQLModel, table=True):
     requested_by_name: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The stitched lesson.mp4 carries the captions as a soft track always; burned in too when asked.
+    burn_captions: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # Revoked when a source is withdrawn from training or an item removed: the download answers 410.
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_reason: str | None = None
@@ -193,3 +216,77 @@ class RedactionWord(SQLModel, table=True):
     text: str
     speaker: str | None = Field(default=None, max_length=40)
     bleep: bool = True
+
+
+# --- the governed release: renders, the featured officers' notice, views ----------------------
+
+
+class ReleaseRender(SQLModel, table=True):
+    """One item's segment rendered through its approved redaction (version `redaction_version`),
+    with its redacted captions: what the featured officer is shown and what the player plays."""
+
+    __tablename__ = "release_renders"
+    __table_args__ = (sa.UniqueConstraint("item_id", "redaction_version", name="uq_release_render_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: int = Field(foreign_key="lessons.id", index=True, ondelete="CASCADE")
+    item_id: int = Field(foreign_key="lesson_items.id", ondelete="CASCADE")
+    clip_id: int = Field(foreign_key="clips.id", index=True)
+    redaction_version: int
+    state: DetectionState = Field(default=DetectionState.QUEUED, sa_type=text_enum(DetectionState))
+    path: str | None = None  # the MP4, relative to the store
+    captions_path: str | None = None  # its WebVTT
+    sha256: str | None = Field(default=None, max_length=64)
+    duration: float | None = None
+    error: str | None = None
+    provenance: dict | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NoticeState(StrEnum):
+    PENDING = "pending"  # notified; the window runs
+    CONSENTED = "consented"  # the officer agreed before the window closed
+    OBJECTED = "objected"  # an objection waits for a lead: publication is blocked
+    RELEASED = "released"  # a lead decided the lesson may be published over the objection
+    WITHHELD = "withheld"  # a lead upheld the objection: not published while it features the officer
+
+
+class ReleaseNotice(SQLModel, table=True):
+    """A featured officer's notice of a lesson about to be published: which segments (item id →
+    approved redaction version) they were shown, until when they may object, and what happened."""
+
+    __tablename__ = "release_notices"
+    __table_args__ = (sa.UniqueConstraint("lesson_id", "badge_number", name="uq_release_notice_officer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: int = Field(foreign_key="lessons.id", index=True, ondelete="CASCADE")
+    badge_number: str = Field(max_length=50, index=True)
+    officer_name: str | None = Field(default=None, max_length=200)
+    shown: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: NoticeState = Field(default=NoticeState.PENDING, sa_type=text_enum(NoticeState))
+    notified_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    respond_by: datetime = Field(sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    responded_by_name: str | None = Field(default=None, max_length=100)
+    objection: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_name: str | None = Field(default=None, max_length=100)
+    decision_note: str | None = None
+
+
+class LessonView(SQLModel, table=True):
+    """One viewing of a published lesson: who, when, and the ranges they played (each
+    [item id, start, end] in seconds of that segment, merged), reported by the player as it plays."""
+
+    __tablename__ = "lesson_views"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: int = Field(foreign_key="lessons.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    user_name: str = Field(max_length=100)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ranges: list[list] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    watched_seconds: float = 0.0
+    lesson_seconds: float = 0.0

@@ -6,14 +6,14 @@ to anyone who may see the clip.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Body, Depends, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from api.access import visible_clip
-from api.auth import AnyUser, Principal, Trainer, allow
+from api.auth import Admin, AnyUser, Principal, Trainer, allow
 from api.core.errors import ERRORS
-from api.curriculum import redaction, service
+from api.curriculum import redaction, release, service
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport
 from api.curriculum.schemas import (
     ClipLessonPublic,
@@ -21,9 +21,13 @@ from api.curriculum.schemas import (
     CourseOutlinePublic,
     CoursePublic,
     CourseUpdate,
+    DecisionIn,
+    DecisionKind,
+    ExportIn,
     ExportPublic,
     ItemIn,
     ItemPublic,
+    ItemReleasePublic,
     ItemReorder,
     ItemUpdate,
     KeyframesIn,
@@ -34,9 +38,21 @@ from api.curriculum.schemas import (
     LessonSummary,
     LessonUpdate,
     ManualTrackIn,
+    NoticeDetailPublic,
+    NoticePublic,
+    NoticeResponseIn,
+    NoticeSegmentPublic,
+    PlayerPublic,
+    PlayerSegmentPublic,
     PreviewIn,
+    PublishedLessonPublic,
+    RangesIn,
     RedactionPublic,
+    ReleasePublic,
+    RetentionIn,
+    RetentionPublic,
     TrackEdit,
+    ViewPublic,
     WordsIn,
     WordToggle,
 )
@@ -178,10 +194,14 @@ def clip_lessons(clip_id: Id, principal: AnyUser, session: SessionDep):
 
 
 @router.post("/lessons/{lesson_id}/exports", response_model=ExportPublic, status_code=202, responses=INVALID)
-def start_export(lesson_id: Id, principal: Trainer, session: SessionDep):
-    """Export the lesson as a zip (MP4 segments, WebVTT captions, manifest.json) in the background;
-    poll GET /api/v1/exports/{id} for its progress."""
-    return _export(service.start_export(session, principal.actor, lesson_id))
+def start_export(
+    lesson_id: Id, principal: Trainer, session: SessionDep, body: Annotated[ExportIn | None, Body()] = None
+):
+    """Export the lesson as a zip (one stitched lesson.mp4 with soft captions, burned in too with
+    `burn_captions`; the MP4 segments, WebVTT captions, manifest.json with hashes) in the
+    background; poll GET /api/v1/exports/{id} for its progress."""
+    burn = bool(body and body.burn_captions)
+    return _export(service.start_export(session, principal.actor, lesson_id, burn_captions=burn))
 
 
 @router.get("/lessons/{lesson_id}/exports", response_model=list[ExportPublic], responses=MISSING)
@@ -306,3 +326,184 @@ def preview_file(lesson_id: Id, item_id: Id, principal: CurriculumReader, sessio
         media_type="video/mp4",
         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+@router.patch("/clips/{clip_id}/retention", response_model=RetentionPublic, responses=INVALID)
+def set_retention(clip_id: Id, body: RetentionIn, principal: Admin, session: SessionDep):
+    """Set the clip's retention date (the evidence system's); one already past withdraws its
+    segments from their lessons and revokes every export holding it."""
+    until = service.set_retention(session, principal.actor, clip_id, body.retain_until)
+    return RetentionPublic(clip_id=clip_id, retain_until=until)
+
+
+# --- the governed release -----------------------------------------------------------------------
+
+
+def _notice(notice) -> NoticePublic:
+    return NoticePublic(
+        **notice.model_dump(exclude={"state"}),
+        state=notice.state.value,
+        page_url=release.NOTICE_PAGE.format(id=notice.id),
+    )
+
+
+def _release(status: release.ReleaseStatus) -> ReleasePublic:
+    lesson = status.lesson
+    published = lesson.state.value == "published"
+    return ReleasePublic(
+        lesson_id=lesson.id,
+        state=lesson.state.value,
+        published_at=lesson.published_at,
+        published_by_name=lesson.published_by_name,
+        requested=status.requested,
+        can_publish=status.can_publish,
+        blockers=status.blockers,
+        items=[
+            ItemReleasePublic(
+                item_id=e.item.id,
+                redaction_version=e.version,
+                render_state=e.render.state.value if e.render else None,
+                render_error=e.render.error if e.render else None,
+            )
+            for e in status.items
+        ],
+        notices=[_notice(n) for n in status.notices],
+        player_url=release.PLAYER_PAGE.format(id=lesson.id) if published else None,
+    )
+
+
+@router.get("/lessons/{lesson_id}/release", response_model=ReleasePublic, responses=MISSING)
+def get_release(lesson_id: Id, _: CurriculumReader, session: SessionDep):
+    """The lesson's release: its state, the featured officers' notices, and what blocks publication."""
+    return _release(release.release_status(session, lesson_id))
+
+
+@router.post("/lessons/{lesson_id}/release", response_model=ReleasePublic, status_code=202, responses=INVALID)
+def request_release(lesson_id: Id, principal: Trainer, session: SessionDep):
+    """Render every item through its approved redaction and notify each featured officer, who may
+    object within BESTPART_RELEASE_NOTICE_DAYS (7 by default)."""
+    return _release(release.request_release(session, principal.actor, lesson_id))
+
+
+@router.post("/lessons/{lesson_id}/publish", response_model=ReleasePublic, responses=INVALID)
+def publish(lesson_id: Id, principal: Trainer, session: SessionDep):
+    """Publish the lesson to every employee: refused (409, each reason said) until every redaction
+    is approved and rendered, every notice window has passed or been consented to, and no
+    objection is open."""
+    release.publish(session, principal.actor, lesson_id)
+    return _release(release.release_status(session, lesson_id))
+
+
+@router.post("/lessons/{lesson_id}/unpublish", response_model=ReleasePublic, responses=INVALID)
+def unpublish(lesson_id: Id, principal: Trainer, session: SessionDep):
+    release.unpublish(session, principal.actor, lesson_id)
+    return _release(release.release_status(session, lesson_id))
+
+
+@router.post(
+    "/lessons/{lesson_id}/release/notices/{notice_id}/decision", response_model=NoticePublic, responses=INVALID
+)
+def decide(lesson_id: Id, notice_id: Id, body: DecisionIn, principal: Admin, session: SessionDep):
+    """A lead decides an officer's objection: release (publish over it) or withhold."""
+    notice = release.decide(
+        session, principal.actor, lesson_id, notice_id, body.decision == DecisionKind.RELEASE, body.note
+    )
+    return _notice(notice)
+
+
+@router.get("/release-notices", response_model=list[NoticePublic], responses=DENIED)
+def my_notices(principal: AnyUser, session: SessionDep):
+    """The release notices of lessons featuring the caller's footage (by badge)."""
+    return [_notice(n) for n, _ in release.notices_for_badge(session, principal.badge_number)]
+
+
+def _notice_detail(view: release.NoticeView) -> NoticeDetailPublic:
+    return NoticeDetailPublic(
+        **_notice(view.notice).model_dump(),
+        lesson_title=view.lesson.title,
+        open=view.open,
+        segments=[NoticeSegmentPublic(**s) for s in view.segments],
+    )
+
+
+@router.get("/release-notices/{notice_id}", response_model=NoticeDetailPublic, responses=MISSING)
+def get_notice(notice_id: Id, principal: AnyUser, session: SessionDep):
+    """The notice with the officer's segments rendered redacted: the officer it names, trainers, admins."""
+    return _notice_detail(release.notice_view(session, principal, notice_id))
+
+
+@router.post("/release-notices/{notice_id}/response", response_model=NoticeDetailPublic, responses=INVALID)
+def respond(notice_id: Id, body: NoticeResponseIn, principal: AnyUser, session: SessionDep):
+    """The officer consents, or objects with the reason, while the window is open."""
+    release.respond(session, principal, notice_id, body.consent, body.objection)
+    return _notice_detail(release.notice_view(session, principal, notice_id))
+
+
+@router.get("/release-renders/{render_id}/{part}", response_class=FileResponse, responses=MISSING)
+def render_file(render_id: Id, part: str, principal: AnyUser, session: SessionDep):
+    if part not in ("video", "captions"):
+        return JSONResponse({"detail": "video or captions"}, status_code=404)
+    path = release.render_file(session, principal, render_id, part)
+    return FileResponse(
+        path,
+        media_type="video/mp4" if part == "video" else "text/vtt",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/published-lessons", response_model=list[PublishedLessonPublic], responses=DENIED)
+def published_lessons(_: AnyUser, session: SessionDep):
+    """Every published lesson: what employees may watch."""
+    return [
+        PublishedLessonPublic(
+            id=lesson.id,
+            title=lesson.title,
+            summary=lesson.summary,
+            course_title=course_title,
+            published_at=lesson.published_at,
+            player_url=release.PLAYER_PAGE.format(id=lesson.id),
+        )
+        for lesson, course_title in release.published_lessons(session)
+    ]
+
+
+def player_public(plan: release.PlayerPlan) -> PlayerPublic:
+    return PlayerPublic(
+        lesson_id=plan.lesson.id,
+        title=plan.lesson.title,
+        summary=plan.lesson.summary,
+        course_title=plan.course_title,
+        published_at=plan.lesson.published_at,
+        segments=[PlayerSegmentPublic(**s) for s in plan.segments],
+        withdrawn=plan.withdrawn,
+    )
+
+
+@router.get("/lessons/{lesson_id}/player", response_model=PlayerPublic, responses=MISSING)
+def player(lesson_id: Id, _: AnyUser, session: SessionDep):
+    """A published lesson's segments in order, rendered redacted, with captions and annotations."""
+    return player_public(release.player_plan(session, lesson_id))
+
+
+@router.post("/lessons/{lesson_id}/views", response_model=ViewPublic, status_code=201, responses=MISSING)
+def start_view(lesson_id: Id, principal: AnyUser, session: SessionDep):
+    """Start a view of a published lesson (audited: who, which lesson, when)."""
+    return ViewPublic.model_validate(release.start_view(session, principal.actor, lesson_id), from_attributes=True)
+
+
+@router.post("/lesson-views/{view_id}/ranges", response_model=ViewPublic, responses=INVALID)
+def watched(view_id: Id, body: RangesIn, principal: AnyUser, session: SessionDep):
+    """The player reports what it played: [item id, start, end] ranges, merged into the view."""
+    ranges = [(int(i), float(a), float(b)) for i, a, b in body.ranges]
+    return ViewPublic.model_validate(
+        release.record_watched(session, principal.actor, view_id, ranges), from_attributes=True
+    )
+
+
+@router.get("/lessons/{lesson_id}/views", response_model=list[ViewPublic], responses=MISSING)
+def lesson_views(lesson_id: Id, _: CurriculumReader, session: SessionDep):
+    """Who watched the lesson, when, and how much (newest first, the latest 500)."""
+    return [ViewPublic.model_validate(v, from_attributes=True) for v in release.views_of(session, lesson_id, limit=500)]

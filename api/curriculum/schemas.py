@@ -1,6 +1,6 @@
 """What the curriculum API takes and returns."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
@@ -87,7 +87,15 @@ class ItemPublic(BaseModel):
     duration: float
     annotations: list[Annotation]
     proxy_url: str = Field(description="play [in_point, out_point] of this to play the item")
-    available: bool = Field(description="false once the clip is no longer selected for training")
+    available: bool = Field(
+        description="false once the clip is no longer selected for training, or its retention has ended"
+    )
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = Field(default=None, description="why the segment was withdrawn from the lesson")
+    retain_until: date | None = Field(default=None, description="the source's retention date (the evidence system's)")
+    expires_in_days: int | None = Field(default=None, description="days until the source's retention ends")
+    expiry_warning: bool = Field(default=False, description="the source's retention ends within the warning days")
+    expired: bool = False
 
 
 class LessonSummary(BaseModel):
@@ -97,6 +105,9 @@ class LessonSummary(BaseModel):
     summary: str | None
     position: int
     created_at: datetime
+    state: str = "draft"
+    published_at: datetime | None = None
+    published_by_name: str | None = None
 
 
 class LessonPublic(LessonSummary):
@@ -272,3 +283,141 @@ class RedactionPublic(BaseModel):
     preview_version: int | None = Field(default=None, description="the version the preview shows")
     preview_error: str | None = None
     preview_url: str | None = Field(default=None, description="the latest preview render, when there is one")
+
+
+# --- the governed release ------------------------------------------------------------------------
+
+
+class ExportIn(BaseModel):
+    burn_captions: bool = Field(default=False, description="burn the captions into the stitched lesson.mp4 as well")
+
+
+class RetentionIn(BaseModel):
+    retain_until: date | None = Field(description="the evidence system's retention date; null clears it")
+
+
+class RetentionPublic(BaseModel):
+    clip_id: int
+    retain_until: date | None
+
+
+class NoticePublic(BaseModel):
+    id: int
+    lesson_id: BodyId
+    badge_number: str
+    officer_name: str | None
+    shown: dict = Field(description="item id → the approved redaction version the officer was shown")
+    state: str
+    notified_at: datetime
+    respond_by: datetime
+    responded_at: datetime | None
+    responded_by_name: str | None
+    objection: str | None
+    decided_at: datetime | None
+    decided_by_name: str | None
+    decision_note: str | None
+    page_url: str
+
+
+class ItemReleasePublic(BaseModel):
+    item_id: int
+    redaction_version: int | None
+    render_state: str | None
+    render_error: str | None = None
+
+
+class ReleasePublic(BaseModel):
+    lesson_id: int
+    state: str
+    published_at: datetime | None
+    published_by_name: str | None
+    requested: bool
+    can_publish: bool
+    blockers: list[str]
+    items: list[ItemReleasePublic]
+    notices: list[NoticePublic]
+    player_url: str | None = Field(description="where trainees watch it, once published")
+
+
+class NoticeResponseIn(BaseModel):
+    consent: bool = Field(description="true: I agree to the segment being shown; false: I object")
+    objection: str | None = Field(default=None, max_length=5000, description="why (needed to object)")
+
+
+class DecisionKind(StrEnum):
+    RELEASE = "release"
+    WITHHOLD = "withhold"
+
+
+class DecisionIn(BaseModel):
+    decision: DecisionKind
+    note: str = Field(min_length=1, max_length=5000, description="why: recorded with the objection")
+
+
+class NoticeSegmentPublic(BaseModel):
+    item_id: int
+    title: str
+    duration: float
+    state: str
+    video_url: str | None
+    captions_url: str | None
+    annotations: list[dict]
+
+
+class NoticeDetailPublic(NoticePublic):
+    lesson_title: str
+    open: bool = Field(description="the officer may still consent or object")
+    segments: list[NoticeSegmentPublic]
+
+
+class PlayerSegmentPublic(BaseModel):
+    item_id: int
+    position: int
+    title: str | None
+    duration: float
+    video_url: str
+    captions_url: str
+    annotations: list[dict] = Field(description="[{offset: seconds into the segment, text}]")
+
+
+class PlayerPublic(BaseModel):
+    lesson_id: int
+    title: str
+    summary: str | None
+    course_title: str
+    published_at: datetime | None
+    segments: list[PlayerSegmentPublic]
+    withdrawn: int = Field(description="segments of the published lesson no longer shown (source withdrawn or expired)")
+
+
+class PublishedLessonPublic(BaseModel):
+    id: int
+    title: str
+    summary: str | None
+    course_title: str
+    published_at: datetime | None
+    player_url: str
+
+
+class ViewPublic(BaseModel):
+    id: int
+    lesson_id: BodyId
+    user_id: int | None
+    user_name: str
+    started_at: datetime
+    last_seen_at: datetime
+    ranges: list[list] = Field(description="[item id, start, end]: seconds into that segment, merged")
+    watched_seconds: float
+    lesson_seconds: float
+
+
+class RangesIn(BaseModel):
+    ranges: list[list[float]] = Field(max_length=500, description="[item id, start, end] as the player played them")
+
+    @field_validator("ranges")
+    @classmethod
+    def _triples(cls, ranges: list[list[float]]) -> list[list[float]]:
+        for entry in ranges:
+            if len(entry) != 3 or entry[2] < entry[1] or entry[1] < 0:
+                raise ValueError("each range is [item id, start, end] with 0 <= start <= end")
+        return ranges

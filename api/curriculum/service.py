@@ -6,9 +6,10 @@ courses through `course_tree`.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
@@ -32,6 +33,7 @@ from api.db import enqueue_after_commit
 from api.notifications.models import NotificationKind
 from api.notifications.service import accounts_named, notify
 from api.pagination import Page, offset_page
+from api.redaction.settings import get_redaction_settings
 from api.review.models import ReviewItem, ReviewState
 from api.review.service import categories_of
 
@@ -193,18 +195,161 @@ def items_of(session: Session, lesson_id: int) -> list[LessonItem]:
 
 
 def items_public(session: Session, items: list[LessonItem]) -> list[ItemPublic]:
-    """Items as the API and the lesson page show them: the segment's length, where to play it, and
-    whether its clip is still selected for training."""
-    selected = selected_clip_ids(session, [item.clip_id for item in items])
-    return [
-        ItemPublic(
-            **item.model_dump(),
-            duration=round(item.out_point - item.in_point, 3),
-            proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
-            available=item.clip_id in selected,
+    """Items as the API and the lesson page show them: the segment's length, where to play it,
+    whether its clip is still selected for training and within its retention, and when that ends."""
+    clip_ids = [item.clip_id for item in items]
+    selected = selected_clip_ids(session, clip_ids)
+    retention = retention_dates(session, clip_ids)
+    today, warn = today_utc(), get_redaction_settings().release_expiry_warning_days
+    shown = []
+    for item in items:
+        until = retention.get(item.clip_id)
+        days = (until - today).days if until else None
+        shown.append(
+            ItemPublic(
+                **item.model_dump(),
+                duration=round(item.out_point - item.in_point, 3),
+                proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
+                available=item.clip_id in selected
+                and item.withdrawn_at is None
+                and not (days is not None and days < 0),
+                retain_until=until,
+                expires_in_days=days,
+                expiry_warning=days is not None and 0 <= days <= warn,
+                expired=days is not None and days < 0,
+            )
         )
-        for item in items
-    ]
+    return shown
+
+
+# --- retention: clips.retain_until, the evidence system's retention date -----------------------
+
+# The clips slice owns the column (its model field lands with the ingest change); the curriculum
+# reads and sets it through this table, as api.core.policies reads other slices' columns.
+CLIP_RETENTION = sa.table("clips", sa.column("id", sa.Integer), sa.column("retain_until", sa.Date))
+
+
+def today_utc() -> date:
+    return now().date()
+
+
+def retention_dates(session: Session, clip_ids: Sequence[int]) -> dict[int, date | None]:
+    ids = list(set(clip_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(CLIP_RETENTION.c.id, CLIP_RETENTION.c.retain_until).where(CLIP_RETENTION.c.id.in_(ids))
+    )
+    return {clip_id: until for clip_id, until in rows}
+
+
+def expired_clip_ids(session: Session, clip_ids: Sequence[int], today: date | None = None) -> set[int]:
+    """The clips whose retention date has passed (a clip may be kept through its retain_until day)."""
+    today = today or today_utc()
+    return {c for c, until in retention_dates(session, clip_ids).items() if until is not None and until < today}
+
+
+def set_retention(session: Session, actor: Actor, clip_id: int, retain_until: date | None) -> date | None:
+    """An admin sets (or clears) a clip's retention date; one already past withdraws its segments
+    and revokes its exports at once, as the periodic sweep would."""
+    if session.get(Clip, clip_id) is None:
+        raise NotFound(f"no clip {clip_id}")
+    before = retention_dates(session, [clip_id]).get(clip_id)
+    session.execute(sa.update(CLIP_RETENTION).where(CLIP_RETENTION.c.id == clip_id).values(retain_until=retain_until))
+    record(
+        session,
+        actor,
+        "clip.retention",
+        object_type="clip",
+        object_id=clip_id,
+        details={
+            "from": before.isoformat() if before else None,
+            "to": retain_until.isoformat() if retain_until else None,
+        },
+    )
+    if retain_until is not None and retain_until < today_utc():
+        sweep_retention(session, clip_ids=[clip_id])
+    return retain_until
+
+
+@dataclass
+class RetentionSweep:
+    withdrawn: list[int]  # lesson item ids
+    revoked: list[int]  # export ids
+    warned: list[int]  # lesson item ids whose trainers were told of the coming expiry
+
+
+def sweep_retention(
+    session: Session, today: date | None = None, clip_ids: Sequence[int] | None = None
+) -> RetentionSweep:
+    """The periodic retention check (the worker runs it, workers/exports.py `RetentionWatch`):
+    every lesson item whose source's retention ended is withdrawn from its lesson (the player and
+    the exports leave it out) and every export holding the source is revoked (410 with the
+    reason, audited); the trainers of a lesson whose source ends within the warning days are
+    told once."""
+    today = today or today_utc()
+    query = sa.select(CLIP_RETENTION.c.id, CLIP_RETENTION.c.retain_until).where(
+        CLIP_RETENTION.c.retain_until.is_not(None)
+    )
+    if clip_ids is not None:
+        query = query.where(CLIP_RETENTION.c.id.in_(list(clip_ids)))
+    warn_until = today + timedelta(days=get_redaction_settings().release_expiry_warning_days)
+    dates = {c: until for c, until in session.execute(query) if until < today or until <= warn_until}
+    result = RetentionSweep([], [], [])
+    if not dates:
+        return result
+    items = list(session.exec(select(LessonItem).where(LessonItem.clip_id.in_(list(dates)))))
+    for clip_id, until in sorted(dates.items()):
+        if until >= today:
+            continue
+        reason = f"the retention of clip {clip_id} ended on {until.isoformat()}"
+        for item in (i for i in items if i.clip_id == clip_id and i.withdrawn_at is None):
+            item.withdrawn_at, item.withdrawn_reason = now(), reason
+            session.add(item)
+            session.flush()
+            record(
+                session,
+                SYSTEM,
+                "lesson_item.withdraw",
+                object_type="lesson_item",
+                object_id=item.id,
+                details={"lesson": item.lesson_id, "clip": clip_id, "reason": reason},
+            )
+            result.withdrawn.append(item.id)
+        result.revoked += revoke_exports_of_clip(session, SYSTEM, clip_id, reason)
+    for item in items:
+        until = dates[item.clip_id]
+        if today <= until <= warn_until and item.expiry_warned_at is None and item.withdrawn_at is None:
+            item.expiry_warned_at = now()
+            session.add(item)
+            _warn_trainers(session, item, until)
+            result.warned.append(item.id)
+    session.flush()
+    return result
+
+
+def _warn_trainers(session: Session, item: LessonItem, until: date) -> None:
+    kind = getattr(NotificationKind, "RETENTION_EXPIRING", None)  # to be added to api/notifications
+    lesson = session.get(Lesson, item.lesson_id)
+    course = session.get(Course, lesson.course_id) if lesson else None
+    record(
+        session,
+        SYSTEM,
+        "lesson_item.expiry_warning",
+        object_type="lesson_item",
+        object_id=item.id,
+        details={"lesson": item.lesson_id, "clip": item.clip_id, "retain_until": until.isoformat()},
+    )
+    if kind is None or lesson is None:
+        return
+    text = f"A source of {lesson.title} (clip {item.clip_id}) reaches its retention date on {until.isoformat()}"
+    notify(
+        session,
+        accounts_named(session, course.created_by_name if course else None),
+        kind,
+        text,
+        f"/curriculum/lessons/{lesson.id}",
+    )
 
 
 def get_item(session: Session, lesson_id: int, item_id: int) -> LessonItem:
@@ -404,15 +549,16 @@ def _in_order(rows: list, ids: list[int], what: str) -> list:
 # --- exports: the request side ----------------------------------------------------------------
 
 
-def start_export(session: Session, actor: Actor, lesson_id: int) -> LessonExport:
-    """Check that every item can be cut, record the export, and queue the job after the commit."""
+def start_export(session: Session, actor: Actor, lesson_id: int, burn_captions: bool = False) -> LessonExport:
+    """Check that every item can be cut, record the export, and queue the job after the commit.
+    `burn_captions`: the stitched lesson.mp4 gets its captions burned in as well."""
     lesson = get_lesson(session, lesson_id)
     items = items_of(session, lesson_id)
     if not items:
         raise Conflict(f"lesson {lesson_id} has no items to export")
     _check_exportable(session, items)
     redactions.check_approved(session, items)
-    export = LessonExport(lesson_id=lesson_id, requested_by_name=actor.name)
+    export = LessonExport(lesson_id=lesson_id, requested_by_name=actor.name, burn_captions=burn_captions)
     session.add(export)
     session.flush()
     approved = {
@@ -429,7 +575,7 @@ def start_export(session: Session, actor: Actor, lesson_id: int) -> LessonExport
         "lesson.export",
         object_type="lesson",
         object_id=lesson_id,
-        details={"export": export.id, "course": lesson.course_id, "items": len(items)},
+        details={"export": export.id, "course": lesson.course_id, "items": len(items), "burn_captions": burn_captions},
     )
     enqueue_after_commit(session, EXPORT_JOB, export.id)
     return export
@@ -440,6 +586,9 @@ def _check_exportable(session: Session, items: list[LessonItem]) -> None:
     not_selected = sorted(clip_ids - selected_clip_ids(session, clip_ids))
     if not_selected:
         raise Conflict(f"clips {not_selected} are no longer selected for training; remove their items first")
+    expired = sorted(expired_clip_ids(session, clip_ids) | {i.clip_id for i in items if i.withdrawn_at is not None})
+    if expired:
+        raise Conflict(f"the retention of clips {expired} has ended: their segments are withdrawn; remove them first")
     no_proxy = sorted(c for c in clip_ids if find_asset(session, c, "proxy.mp4") is None)
     if no_proxy:
         raise Conflict(f"clips {no_proxy} have no playable proxy yet; export when they are ready")
@@ -552,10 +701,14 @@ def revoke_withdrawn(session: Session, actor: Actor, exports: list[LessonExport]
     if not rows:
         return []
     selected = selected_clip_ids(session, {row.clip_id for row, _ in rows})
+    retention = retention_dates(session, [row.clip_id for row, _ in rows])
     present = set(session.exec(select(LessonItem.id).where(LessonItem.id.in_({row.item_id for row, _ in rows}))))
-    revoked = []
+    revoked, today = [], today_utc()
     for row, export in rows:
-        if row.clip_id not in selected:
+        until = retention.get(row.clip_id)
+        if until is not None and until < today:
+            reason = f"the retention of clip {row.clip_id} ended on {until.isoformat()}"
+        elif row.clip_id not in selected:
             reason = f"clip {row.clip_id} was withdrawn from training"
         elif row.item_id not in present:
             reason = f"lesson item {row.item_id} was removed from the lesson"
@@ -598,6 +751,7 @@ class ExportPlan:
     segments: list[SegmentPlan]
     requested_by: str
     requested_at: datetime
+    burn_captions: bool = False
 
 
 def claim_export(session: Session, export_id: int) -> bool:
@@ -629,6 +783,7 @@ def export_plan(session: Session, export_id: int) -> ExportPlan:
         segments,
         export.requested_by_name,
         export.created_at,
+        export.burn_captions,
     )
 
 
@@ -738,3 +893,8 @@ def redaction_states(session: Session, item_ids: list[int]) -> dict[int, str]:
         else:
             states[item.id] = redaction.status.value
     return {item_id: states.get(item_id, "none") for item_id in item_ids}
+
+
+# The governed release (notice, objections, publication, views) lives in its own module; the pages
+# reach it here, through the slice's service (tests/test_import_contract.py).
+from api.curriculum import release  # noqa: E402, F401  (re-exported for the pages)

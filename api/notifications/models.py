@@ -16,6 +16,10 @@ class NotificationKind(StrEnum):
     SELECTED_FOR_TRAINING = "selected-for-training"  # → the clip's officer
     EXPORT_READY = "export-ready"  # → the trainer who started it
     EXPORT_FAILED = "export-failed"
+    RELEASE_NOTICE = "release-notice"  # a lesson will show the officer's footage → the officer
+    RELEASE_OBJECTION = "release-objection"  # the officer objects → the admins, who decide
+    RELEASE_DECIDED = "release-decided"  # → the officer and the course's trainer
+    RETENTION_EXPIRING = "retention-expiring"  # a lesson's source nears its retention date → the trainer
 
 
 class Notification(SQLModel, table=True):

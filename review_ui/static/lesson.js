@@ -248,10 +248,33 @@ async function follow(exportId) {
 
 exportButton.addEventListener("click", async () => {
   try {
-    const started = await api("POST", `/api/v1/lessons/${lessonId}/exports`);
+    const burn = document.getElementById("export-burn")?.checked ?? false;
+    const started = await api("POST", `/api/v1/lessons/${lessonId}/exports`, { burn_captions: burn });
     showExport(started);
     follow(started.id);
   } catch (error) { say(error.message, true); }
 });
 
 if (exportStatus.dataset.following) follow(exportStatus.dataset.following);
+
+// --- the release: notify the featured officers, publish, a lead's decision -----------------------
+
+const releaseCard = document.getElementById("release");
+async function releaseAction(method, url, body) {
+  try {
+    await api(method, url, body);
+    window.location.reload();
+  } catch (error) { say(error.message, true); }
+}
+document.getElementById("release-request")?.addEventListener("click", () => releaseAction("POST", `/api/v1/lessons/${lessonId}/release`));
+document.getElementById("release-publish")?.addEventListener("click", () => releaseAction("POST", `/api/v1/lessons/${lessonId}/publish`));
+document.getElementById("release-unpublish")?.addEventListener("click", () => releaseAction("POST", `/api/v1/lessons/${lessonId}/unpublish`));
+releaseCard?.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-decision]");
+  if (!button) return;
+  const form = button.closest("form");
+  const note = form.elements.note.value.trim();
+  if (!note) { say("Say why: the decision is recorded with the objection.", true); form.elements.note.focus(); return; }
+  const noticeId = button.closest("li[data-notice-id]").dataset.noticeId;
+  releaseAction("POST", `/api/v1/lessons/${lessonId}/release/notices/${noticeId}/decision`, { decision: button.dataset.decision, note });
+});

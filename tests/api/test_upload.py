@@ -184,3 +184,11 @@ def test_an_officer_uploading_someone_elses_bytes_learns_nothing_of_their_clip(a
         assert secret not in again.text
     tags = app_client.get(f"/api/v1/clips/{first['id']}").json()["tags"]
     assert any(t["badge_number"] == "5150" and t["note"] == "my view of the same call" for t in tags), "her tag is kept"
+
+
+def test_the_retention_date_is_taken_at_upload_and_a_bad_one_refused(app_client, fixtures, tmp_path):
+    kept = upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "retain"), retain_until="2031-06-30")
+    assert kept.status_code == 201, kept.text
+    assert app_client.get(f"/api/v1/clips/{kept.json()['id']}").json()["retain_until"] == "2031-06-30"
+    refused = upload(app_client, fresh_copy(fixtures / "silent.mkv", tmp_path, "retain-bad"), retain_until="soon")
+    assert refused.status_code == 422 and "retain_until" in refused.json()["detail"]

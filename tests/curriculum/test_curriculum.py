@@ -320,8 +320,9 @@ def test_the_manifest_keeps_the_order_times_annotations_and_hashes(archive, buil
         assert item["source_sha256"] == selected["sha256"] and item["proxy_sha256"] == proxy["sha256"]
         assert hashlib.sha256(archive.read(item["file"])).hexdigest() == item["file_sha256"]
     assert sorted(archive.namelist()) == sorted(
-        ["manifest.json"] + [i["file"] for i in items] + [i["captions"] for i in items]
+        ["manifest.json", "lesson.mp4", "lesson.vtt"] + [i["file"] for i in items] + [i["captions"] for i in items]
     )
+    assert manifest["lesson_file"]["file_sha256"] == hashlib.sha256(archive.read("lesson.mp4")).hexdigest()
     assert {archive.getinfo(i["file"]).compress_type for i in items} == {zipfile.ZIP_STORED}
 
 
@@ -416,7 +417,7 @@ def test_an_export_through_the_live_worker(live, built):
     assert export["state"] == "done" and export["progress"] == 1.0, export
     assert seen == sorted(seen)  # progress only moves forward
     zipped = zipfile.ZipFile(io.BytesIO(client.get(export["download_url"]).content))
-    assert len(zipped.namelist()) == 2 * len(built["items"]) + 1
+    assert len(zipped.namelist()) == 2 * len(built["items"]) + 3  # + lesson.mp4, lesson.vtt, manifest.json
 
 
 def test_a_clip_no_longer_selected_blocks_the_export(live, trainer, built, selected):
