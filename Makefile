@@ -42,6 +42,9 @@ bench: $(STAMP)
 	-$(BIN)/python bench/concurrency.py
 	-$(BIN)/python bench/search.py
 	-$(BIN)/python bench/pages.py
+	-$(BIN)/python bench/dashboard.py
+	-$(BIN)/python bench/redaction.py
+	-$(BIN)/python bench/pii/run.py
 
 eval: $(STAMP)
 	$(BIN)/python -m api.recognition.evaluate

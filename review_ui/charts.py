@@ -164,8 +164,8 @@ def bar_chart(
             )
         if i % every == 0:
             parts.append(
-                f'<text x="{left + group_w * (i + 0.5):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'fill="{MUTED}">{_e(label)}</text>'
+                f'<text class="x-label" x="{left + group_w * (i + 0.5):.1f}" y="{top + plot_h + 16}" '
+                f'text-anchor="middle" fill="{MUTED}">{_e(label)}</text>'
             )
     parts.append("</g>")
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{MUTED}"/>')
@@ -239,3 +239,101 @@ def month_range(months: Sequence[str], limit: int = 60) -> list[str]:
     if span > limit or span < 1:
         return found
     return [f"{y0 + (m0 - 1 + i) // 12:04d}-{(m0 - 1 + i) % 12 + 1:02d}" for i in range(span)]
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    top: float = 100.0,
+    unit: str = "%",
+    colors: Mapping[str, str] | None = None,
+    width: int = 640,
+    height: int = 220,
+    ident: str | None = None,
+    empty: str = "No data yet",
+    notes: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Lines over labels (e.g. months) on a fixed scale from 0 to `top` (C-SAT: 0-100 %), one per
+    series. A None value is a gap (no responses that month): the line breaks there rather than
+    inventing a value. Each point is a circle with its <title>; `notes[name][i]` adds to it (e.g.
+    "of 120 responses")."""
+    labels = [str(label) for label in labels]
+    names = [str(name) for name in series]
+    values: dict[str, list[float | None]] = {}
+    for name in series:
+        given = list(series[name])[: len(labels)]
+        given += [None] * (len(labels) - len(given))
+        values[str(name)] = [None if v is None else min(_number(v), top) for v in given]
+    if not labels or not any(v is not None for vs in values.values() for v in vs):
+        return empty_chart(title, empty, width=width, ident=ident)
+    ident = ident or chart_id(title)
+    palette = _colors(names, colors)
+    legend_rows = 1 if len(names) > 1 else 0
+    left, right, top_px, bottom = 44, 12, 12 + 20 * legend_rows, 34
+    plot_w, plot_h = width - left - right, height - top_px - bottom
+    ticks = nice_ticks(top)
+    scale = plot_h / ticks[-1]
+    suffix = f" {unit}" if unit and unit != "%" else unit
+    desc = f"{len(labels)} points from {labels[0]} to {labels[-1]}; " + "; ".join(
+        f"{name}: " + ", ".join(f"{labels[i]} {fmt(v)}{suffix}" for i, v in enumerate(values[name]) if v is not None)
+        for name in names
+    )
+    parts = _open(ident, title, desc, width, height)
+    if legend_rows:
+        x = left
+        for name in names:
+            parts.append(
+                f'<rect x="{x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
+                f'<text x="{x + 14}" y="13" fill="{INK}">{_e(name)}</text>'
+            )
+            x += 14 + 7 * len(name) + 16
+    for tick in ticks:
+        y = top_px + plot_h - tick * scale
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{fmt(tick)}{_e(unit)}</text>'
+        )
+    step = plot_w / len(labels)
+    every = max(1, math.ceil(len(labels) / max(1, plot_w // 52)))
+    for i, label in enumerate(labels):
+        if i % every == 0:
+            parts.append(
+                f'<text class="x-label" x="{left + step * (i + 0.5):.1f}" y="{top_px + plot_h + 16}" '
+                f'text-anchor="middle" fill="{MUTED}">{_e(label)}</text>'
+            )
+    parts.append('<g class="points">')
+    for name in names:
+        run: list[str] = []
+        runs: list[list[str]] = []
+        dots = []
+        for i, value in enumerate(values[name]):
+            if value is None:
+                if run:
+                    runs.append(run)
+                run = []
+                continue
+            x, y = left + step * (i + 0.5), top_px + plot_h - value * scale
+            run.append(f"{x:.1f},{y:.1f}")
+            note = (notes or {}).get(name)
+            extra = f" {note[i]}" if note and i < len(note) and note[i] else ""
+            dots.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{_e(palette[name])}" data-label="{_e(labels[i])}" '
+                f'data-series="{_e(name)}" data-value="{fmt(value)}"><title>{_e(labels[i])} · {_e(name)}: '
+                f"{fmt(value)}{_e(suffix)}{_e(extra)}</title></circle>"
+            )
+        if run:
+            runs.append(run)
+        for points in runs:
+            if len(points) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(points)}" fill="none" stroke="{_e(palette[name])}" stroke-width="2"/>'
+                )
+        parts.extend(dots)
+    parts.append("</g>")
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top_px + plot_h}" y2="{top_px + plot_h}" stroke="{MUTED}"/>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
