@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from api.audit.models import AuditHead
 from api.audit.service import SYSTEM, Actor, head_of, record, verify
@@ -164,8 +164,16 @@ def _check_destination(dest: Path, settings: Settings) -> None:
         )
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for one that names none (sqlite://, in memory)."""
+    database = make_url(url).database
+    return Path(database) if database else None
+
+
 def _snapshot_sqlite(url: str, base: Path) -> Snapshot:
-    source = Path(make_url(url).database)
+    source = _sqlite_file(url)
+    if source is None:
+        raise BackupError(f"{url} names no database file (an in-memory database): nothing to back up")
     if not source.is_file():
         raise BackupError(f"there is no database at {source}: nothing to back up")
     target = base.with_suffix(".db")
@@ -205,21 +213,22 @@ def _snapshot_postgres(url: str, base: Path) -> Snapshot:
 
 def _store_files(conn: Connection) -> list[StoreFile]:
     """Every file the database records, with its hash: originals, derived files, lesson exports."""
-    files = [StoreFile(f"originals/{sha[:2]}/{sha}", sha) for (sha,) in conn.execute(select(Clip.sha256))]
-    files += [StoreFile(path, sha) for path, sha in conn.execute(select(Asset.path, Asset.sha256))]
+    files = [StoreFile(f"originals/{sha[:2]}/{sha}", sha) for (sha,) in conn.execute(select(col(Clip.sha256)))]
+    files += [StoreFile(path, sha) for path, sha in conn.execute(select(col(Asset.path), col(Asset.sha256)))]
     files += [
         StoreFile(path, sha)
         for path, sha in conn.execute(
-            select(LessonExport.path, LessonExport.sha256).where(
-                LessonExport.path.is_not(None), LessonExport.sha256.is_not(None)
+            select(col(LessonExport.path), col(LessonExport.sha256)).where(
+                col(LessonExport.path).is_not(None), col(LessonExport.sha256).is_not(None)
             )
         )
+        if path is not None and sha is not None  # the query's filter, for the type checker
     ]
     return files
 
 
 def _audit_head(conn: Connection) -> str:
-    head = conn.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).first()
+    head = conn.execute(select(col(AuditHead.seq), col(AuditHead.last_hash)).where(col(AuditHead.id) == 1)).first()
     return f"{head[0]}:{head[1]}" if head else f"0:{'0' * 64}"
 
 
@@ -360,11 +369,12 @@ def _check_target(data_dir: Path, manifest: Manifest, database_url: str | None) 
             f"{data_dir} is not empty: restore only into an empty (or new) data dir, so that "
             "nothing of another installation is mixed with the backup or overwritten by it"
         )
-    postgres = bool(database_url) and not database_url.startswith("sqlite")
+    postgres_url = database_url if database_url and not database_url.startswith("sqlite") else None
+    postgres = postgres_url is not None
     if (
         manifest.backend == "sqlite"
         and database_url
-        and (postgres or Path(make_url(database_url).database) != data_dir / SQLITE_NAME)
+        and (postgres or _sqlite_file(database_url) != data_dir / SQLITE_NAME)
     ):
         raise RestoreError(
             f"this is a backup of a SQLite database, restored to {data_dir / SQLITE_NAME}: "
@@ -375,9 +385,9 @@ def _check_target(data_dir: Path, manifest: Manifest, database_url: str | None) 
             "this is a backup of a PostgreSQL database: set BESTPART_DATABASE_URL to an empty "
             "PostgreSQL database to restore it into"
         )
-    if postgres and _has_tables(database_url):
+    if postgres_url is not None and _has_tables(postgres_url):
         raise RestoreError(
-            f"the database {make_url(database_url).render_as_string()} is not empty: restore into a new, empty database"
+            f"the database {make_url(postgres_url).render_as_string()} is not empty: restore into a new, empty database"
         )
 
 
@@ -430,6 +440,8 @@ def _copy_into_place(src: Path, data_dir: Path, manifest: Manifest, database_url
     Store(data_dir / "store")  # its tmp dir, as the service expects
     if manifest.backend == "sqlite":
         return f"sqlite:///{data_dir / SQLITE_NAME}"
+    if database_url is None:  # _check_target refuses a PostgreSQL backup without a database URL
+        raise RestoreError("this is a backup of a PostgreSQL database: set BESTPART_DATABASE_URL to restore it into")
     _pg_restore(src / manifest.database, database_url)
     return database_url
 
@@ -473,7 +485,7 @@ def _check_restored(
                 f"{manifest.audit_head}:\n  " + "\n  ".join(problems) + left
             )
         problems = verify(session, anchor) if anchor else []
-        if problems:
+        if anchor and problems:
             raise RestoreError(
                 f"the restored audit log does not hold the head {anchor[0]}:{anchor[1]} you kept:\n  "
                 + "\n  ".join(problems)

@@ -10,14 +10,14 @@ truth (and restore can check a backup of any schema version without migrating it
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.models import AuditEvent
 from api.audit.service import SYSTEM, Actor, record
@@ -25,6 +25,7 @@ from api.clips.models import Asset, Clip
 from api.clips.storage import CHUNK, Store
 from api.config import get_settings
 from api.core.errors import NotFound
+from api.core.types import saved_ids
 
 ORIGINAL = "original"
 MISSING = "missing"
@@ -33,6 +34,7 @@ SWEEP = "sweep"
 BATCH_CLIPS = 100  # clips whose files are listed, hashed and recorded together
 
 SessionSource = Session | Callable[[], AbstractContextManager[Session]]
+Failing = dict[tuple[int, str], str | None]  # (clip id, file) → the hash its last check found
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def check(
     another. A plain Session is used as it is, and its owner must commit. Raises NotFound."""
     with _unit(source) as session:
         if clip_id is None:
-            ids = list(session.exec(select(Clip.id).order_by(Clip.id)))
+            ids = saved_ids(session.exec(select(col(Clip.id)).order_by(col(Clip.id))))
         elif session.get(Clip, clip_id) is None:
             raise NotFound(f"there is no clip {clip_id}")
         else:
@@ -126,7 +128,9 @@ def sweep(batch: int, source: SessionSource | None = None, store: Store | None =
     order, wrapping round, so that sweeps walk the whole store over time a bounded step at a time.
     Returns how many clips were checked. Meant for a periodic worker job."""
     if source is None:
-        from api.db import session_scope as source
+        from api.db import session_scope
+
+        source = session_scope
     with _unit(source) as session:
         ids = _next_clip_ids(session, _sweep_cursor(session), batch)
     if not ids:
@@ -177,14 +181,16 @@ def stored_files(session: Session, clip_ids: list[int], store: Store) -> list[St
     files = [
         StoredFile(clip_id, ORIGINAL, store.relative(store.original_path(sha)), sha, size)
         for clip_id, sha, size in session.exec(
-            select(Clip.id, Clip.sha256, Clip.size_bytes).where(Clip.id.in_(clip_ids))
+            select(Clip.id, Clip.sha256, Clip.size_bytes).where(col(Clip.id).in_(clip_ids))
         )
+        if clip_id is not None  # a primary key read back, never NULL; the model types it int | None
     ]
     files += [
         StoredFile(clip_id, kind, path, sha, size)
         for clip_id, kind, path, sha, size in session.exec(
-            select(Asset.clip_id, Asset.kind, Asset.path, Asset.sha256, Asset.size_bytes).where(
-                Asset.clip_id.in_(clip_ids)
+            # sqlmodel's select() is typed for at most 4 columns; it takes any number
+            select(Asset.clip_id, Asset.kind, Asset.path, Asset.sha256, Asset.size_bytes).where(  # type: ignore[call-overload]
+                col(Asset.clip_id).in_(clip_ids)
             )
         )
     ]
@@ -196,7 +202,7 @@ def _totals(session: Session, clip_ids: list[int] | None) -> tuple[int, int]:
     clips = select(func.count(), func.coalesce(func.sum(Clip.size_bytes), 0))
     assets = select(func.count(), func.coalesce(func.sum(Asset.size_bytes), 0))
     if clip_ids is not None:
-        clips, assets = clips.where(Clip.id.in_(clip_ids)), assets.where(Asset.clip_id.in_(clip_ids))
+        clips, assets = clips.where(col(Clip.id).in_(clip_ids)), assets.where(col(Asset.clip_id).in_(clip_ids))
     (c, cb), (a, ab) = session.exec(clips).one(), session.exec(assets).one()
     return c + a, int(cb) + int(ab)
 
@@ -229,7 +235,7 @@ def _record_results(
     session: Session,
     actor: Actor,
     results: list[tuple[StoredFile, str]],
-    failing: dict[tuple[int, str], str],
+    failing: Failing,
     report: FixityReport,
 ) -> None:
     for stored, actual in results:
@@ -279,16 +285,22 @@ def _sweep_cursor(session: Session) -> int:
             AuditEvent.object_type == "fixity",
             AuditEvent.object_id == SWEEP,
         )
-        .order_by(AuditEvent.seq.desc())
+        .order_by(col(AuditEvent.seq).desc())
         .limit(1)
     ).first()
     return int((details or {}).get("cursor", 0))
 
 
 def _next_clip_ids(session: Session, cursor: int, batch: int) -> list[int]:
-    after = list(session.exec(select(Clip.id).where(Clip.id > cursor).order_by(Clip.id).limit(batch)))
+    after = saved_ids(
+        session.exec(select(col(Clip.id)).where(col(Clip.id) > cursor).order_by(col(Clip.id)).limit(batch))
+    )
     if len(after) < batch:  # the end of the store: go round to its start
-        after += session.exec(select(Clip.id).where(Clip.id <= cursor).order_by(Clip.id).limit(batch - len(after)))
+        after += saved_ids(
+            session.exec(
+                select(col(Clip.id)).where(col(Clip.id) <= cursor).order_by(col(Clip.id)).limit(batch - len(after))
+            )
+        )
     return after
 
 
@@ -304,16 +316,19 @@ def _unit(source: SessionSource) -> Iterator[Session]:
 # --- what the checks found ---------------------------------------------------------------------
 
 
-def open_failures(session: Session) -> dict[tuple[int, str], str]:
+def open_failures(session: Session) -> Failing:
     """(clip id, file) → the hash last found, for every file whose newest fixity result is a
     mismatch. Reads only fixity.mismatch and fixity.resolved events: few, where the store is sound."""
-    failing: dict[tuple[int, str], str] = {}
+    failing: Failing = {}
     for action, object_id, details in session.exec(
         select(AuditEvent.action, AuditEvent.object_id, AuditEvent.details)
-        .where(AuditEvent.action.in_((MISMATCH, RESOLVED)), AuditEvent.object_type == "clip")
-        .order_by(AuditEvent.seq)
+        .where(col(AuditEvent.action).in_((MISMATCH, RESOLVED)), AuditEvent.object_type == "clip")
+        .order_by(col(AuditEvent.seq))
     ):
-        key = (int(object_id), details.get("file"))
+        file = details.get("file")
+        if not isinstance(file, str):  # names no file: no stored file's result can match or clear it
+            continue
+        key = (_clip_id(object_id), file)
         if action == MISMATCH:
             failing[key] = details.get("actual")
         else:
@@ -326,16 +341,23 @@ def failed_originals(session: Session) -> dict[int, str]:
     reasons = {}
     for event in session.exec(
         select(AuditEvent)
-        .where(AuditEvent.action.in_((MISMATCH, RESOLVED)), AuditEvent.object_type == "clip")
-        .order_by(AuditEvent.seq)
+        .where(col(AuditEvent.action).in_((MISMATCH, RESOLVED)), AuditEvent.object_type == "clip")
+        .order_by(col(AuditEvent.seq))
     ):
         if event.details.get("file") != ORIGINAL:
             continue
         if event.action == MISMATCH:
-            reasons[int(event.object_id)] = _reason(event.details, event.at)
+            reasons[_clip_id(event.object_id)] = _reason(event.details, event.at)
         else:
-            reasons.pop(int(event.object_id), None)
+            reasons.pop(_clip_id(event.object_id), None)
     return reasons
+
+
+def _clip_id(object_id: str | None) -> int:
+    """The clip a fixity event is about (record() gives every clip event the clip's id)."""
+    if object_id is None:
+        raise ValueError("a fixity event about a clip names no clip")
+    return int(object_id)
 
 
 def original_problem(session: Session, clip: Clip, store: Store | None = None) -> str | None:
@@ -347,9 +369,9 @@ def original_problem(session: Session, clip: Clip, store: Store | None = None) -
         .where(
             AuditEvent.object_type == "clip",
             AuditEvent.object_id == str(clip.id),
-            AuditEvent.action.in_((MISMATCH, RESOLVED)),
+            col(AuditEvent.action).in_((MISMATCH, RESOLVED)),
         )
-        .order_by(AuditEvent.seq.desc())
+        .order_by(col(AuditEvent.seq).desc())
     )
     for action, details, at in events:
         if details.get("file") == ORIGINAL:
@@ -395,7 +417,7 @@ def fixity_fields(session: Session, clip: Clip) -> dict:
     return {"fixity": "failed" if problem else "ok", "fixity_reason": problem}
 
 
-def _reason(details: dict, at: datetime) -> str:
+def _reason(details: Mapping[str, object], at: datetime) -> str:
     when = at.strftime("%Y-%m-%d %H:%M UTC")
     if details.get("actual") == MISSING:
         return f"the original was missing from the store at the fixity check of {when}"

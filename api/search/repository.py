@@ -10,18 +10,19 @@ recently indexed matching documents (after the filters): all of them for any spe
 a recent sample for a word everyone says.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from api.clips.models import Clip
 from api.search.models import SearchDoc
 
 RANKED_CAP = 5000
-DOCS = SearchDoc.__table__
+DOCS = SearchDoc.metadata.tables["search_docs"]  # the Table SearchDoc maps (its __table__)
 
 
 class Term(NamedTuple):
@@ -62,13 +63,13 @@ class SqliteIndex:
             .where(self._match(terms))
         )
         if conditions:
-            newest = newest.join(Clip, Clip.id == DOCS.c.clip_id).where(*conditions)
-        newest = newest.order_by(self.fts.c.rowid.desc()).limit(RANKED_CAP).subquery()
-        best = func.min(newest.c.rank).label("best")
+            newest = newest.join(Clip, col(Clip.id) == DOCS.c.clip_id).where(*conditions)
+        kept = newest.order_by(self.fts.c.rowid.desc()).limit(RANKED_CAP).subquery()
+        best = func.min(kept.c.rank).label("best")
         query = (
-            select(newest.c.clip_id, best)
-            .group_by(newest.c.clip_id)
-            .order_by(best, newest.c.clip_id)
+            select(kept.c.clip_id, best)
+            .group_by(kept.c.clip_id)
+            .order_by(best, kept.c.clip_id)
             .limit(limit)
             .offset(offset)
         )
@@ -78,8 +79,8 @@ class SqliteIndex:
 class PostgresIndex:
     """A generated tsvector column with a GIN index (see migration 0003)."""
 
-    tsv = sa.literal_column("search_docs.tsv")
-    config = sa.literal_column("'simple'")  # unstemmed, like the column (see migration 0003)
+    tsv: sa.ColumnClause[Any] = sa.literal_column("search_docs.tsv")  # a tsvector: no Python type
+    config: sa.ColumnClause[str] = sa.literal_column("'simple'")  # unstemmed, like the column (see migration 0003)
 
     def _query(self, terms: Terms):
         expression = " & ".join("(" + " <-> ".join(t.tokens) + (":*" if t.prefix else "") + ")" for t in terms)
@@ -94,13 +95,13 @@ class PostgresIndex:
         query = self._query(terms)
         newest = select(DOCS.c.clip_id, DOCS.c.id, self.tsv.label("tsv")).where(self.tsv.op("@@")(query))
         if conditions:
-            newest = newest.join(Clip, Clip.id == DOCS.c.clip_id).where(*conditions)
-        newest = newest.order_by(DOCS.c.id.desc()).limit(RANKED_CAP).subquery()
-        best = func.max(func.ts_rank(newest.c.tsv, query)).label("best")
+            newest = newest.join(Clip, col(Clip.id) == DOCS.c.clip_id).where(*conditions)
+        kept = newest.order_by(DOCS.c.id.desc()).limit(RANKED_CAP).subquery()
+        best = func.max(func.ts_rank(kept.c.tsv, query)).label("best")
         statement = (
-            select(newest.c.clip_id, best)
-            .group_by(newest.c.clip_id)
-            .order_by(best.desc(), newest.c.clip_id)
+            select(kept.c.clip_id, best)
+            .group_by(kept.c.clip_id)
+            .order_by(best.desc(), kept.c.clip_id)
             .limit(limit)
             .offset(offset)
         )

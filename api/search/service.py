@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, exists, false, func, insert, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from api.clips.models import Asset, Clip, ClipCategory, ClipTag
+from api.core.types import saved_id
 from api.review.models import ReviewItem
 from api.search.highlight import find, snippet
 from api.search.models import SearchDoc
@@ -39,13 +40,17 @@ def index_clip(session: Session, clip: Clip, transcript: dict | None) -> None:
     """Rebuild every document of a clip; the transcript's only when one is given."""
     index_tags(session, clip)
     if transcript is not None:
-        _replace(session, clip.id, ("transcript",), transcript_docs(clip.id, transcript))
+        clip_id = saved_id(clip)
+        _replace(session, clip_id, ("transcript",), transcript_docs(clip_id, transcript))
 
 
 def index_tags(session: Session, clip: Clip) -> None:
     """Rebuild the clip's metadata and marker documents (after ingest, or a tag added)."""
-    tags = list(session.execute(select(ClipTag).where(ClipTag.clip_id == clip.id).order_by(ClipTag.id)).scalars())
-    _replace(session, clip.id, TAG_KINDS, [metadata_doc(session, clip, tags), *marker_docs(clip.id, tags)])
+    clip_id = saved_id(clip)
+    tags = list(
+        session.execute(select(ClipTag).where(col(ClipTag.clip_id) == clip_id).order_by(col(ClipTag.id))).scalars()
+    )
+    _replace(session, clip_id, TAG_KINDS, [metadata_doc(session, clip, tags), *marker_docs(clip_id, tags)])
 
 
 def import_people(session: Session, actor, rows: list[dict]) -> DirectoryImport:
@@ -60,7 +65,7 @@ def import_people(session: Session, actor, rows: list[dict]) -> DirectoryImport:
 
 def reindex_officer(session: Session, badge_number: str) -> None:
     """The directory changed a person's name, division or unit: their clips' metadata documents carry it."""
-    for clip in session.execute(select(Clip).where(Clip.badge_number == badge_number)).scalars():
+    for clip in session.execute(select(Clip).where(col(Clip.badge_number) == badge_number)).scalars():
         index_tags(session, clip)
 
 
@@ -70,8 +75,8 @@ def metadata_doc(session: Session, clip: Clip, tags: list[ClipTag]) -> dict:
         badge: " ".join(p for p in (name, division, unit) if p and p != clip.division)
         for badge, name, division, unit in (
             session.execute(
-                select(Officer.badge_number, Officer.name, Officer.division, Officer.unit).where(
-                    Officer.badge_number.in_(badges)
+                select(col(Officer.badge_number), col(Officer.name), col(Officer.division), col(Officer.unit)).where(
+                    col(Officer.badge_number).in_(badges)
                 )
             ).all()
             if badges
@@ -86,7 +91,7 @@ def metadata_doc(session: Session, clip: Clip, tags: list[ClipTag]) -> dict:
         *_distinct([category for t in tags for category in t.categories]),
         *_distinct([t.note for t in tags]),
     ]
-    return _doc(clip.id, "metadata", None, " · ".join(p for p in parts if p))
+    return _doc(saved_id(clip), "metadata", None, " · ".join(p for p in parts if p))
 
 
 def marker_docs(clip_id: int, tags: list[ClipTag]) -> list[dict]:
@@ -105,7 +110,7 @@ def transcript_docs(clip_id: int, transcript: dict) -> list[dict]:
 def passages(transcript: dict) -> list[tuple[float, str, list[float] | None]]:
     """(start, text, word start times) per segment, the words joined by single spaces; a segment of
     more than PASSAGE_MAX_WORDS words is cut into pieces. A segment without word times is its text."""
-    found = []
+    found: list[tuple[float, str, list[float] | None]] = []
     for segment in transcript.get("segments") or []:
         words = [w for w in segment.get("words") or [] if str(w.get("word", "")).strip()]
         if not words:
@@ -135,7 +140,7 @@ def word_time(body: str, word_times: list[float] | None, offset: int) -> float |
 
 
 def _replace(session: Session, clip_id: int, kinds: tuple[str, ...], docs: list[dict]) -> None:
-    session.execute(delete(SearchDoc).where(SearchDoc.clip_id == clip_id, SearchDoc.kind.in_(kinds)))
+    session.execute(delete(SearchDoc).where(col(SearchDoc.clip_id) == clip_id, col(SearchDoc.kind).in_(kinds)))
     docs = [d for d in docs if d["body"].strip()]
     if docs:
         session.execute(insert(SearchDoc), docs)
@@ -204,24 +209,26 @@ def search(
 
 def filter_conditions(filters: SearchFilters, restrict_to_badge: str | None) -> list[ColumnElement]:
     """The review queue's filters, as conditions on Clip (the same semantics as its listing)."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if restrict_to_badge is not None:
         # A badge with a NUL is a "matches nothing" sentinel (api.access); PostgreSQL refuses NULs.
-        conditions.append(Clip.badge_number == restrict_to_badge if "\x00" not in restrict_to_badge else false())
+        conditions.append(col(Clip.badge_number) == restrict_to_badge if "\x00" not in restrict_to_badge else false())
     if filters.status:
-        conditions.append(Clip.status == filters.status)
+        conditions.append(col(Clip.status) == filters.status)
     # EXISTS, not IN (subquery): checked per matching clip through the clip_id index, instead of
     # listing every queued or tagged clip first (tens of ms at 100,000 clips).
     if filters.review_state:
-        conditions.append(exists().where(ReviewItem.clip_id == Clip.id, ReviewItem.state == filters.review_state))
+        conditions.append(
+            exists().where(col(ReviewItem.clip_id) == Clip.id, col(ReviewItem.state) == filters.review_state)
+        )
     if filters.category:
         conditions.append(
-            exists().where(ClipCategory.clip_id == Clip.id, ClipCategory.category == filters.category.value)
+            exists().where(col(ClipCategory.clip_id) == Clip.id, col(ClipCategory.category) == filters.category.value)
         )
     if filters.division:
-        conditions.append(Clip.division == filters.division)
+        conditions.append(col(Clip.division) == filters.division)
     if filters.badge_number:
-        conditions.append(Clip.badge_number == filters.badge_number)
+        conditions.append(col(Clip.badge_number) == filters.badge_number)
     recorded = func.coalesce(Clip.recorded_at, Clip.created_at)
     if filters.date_from:
         conditions.append(recorded >= datetime.combine(filters.date_from, time.min, UTC))
@@ -234,9 +241,15 @@ def best_hits(session: Session, terms: Terms, clip_ids: list[int]) -> dict[int, 
     """The documents of these clips that match every term, best first, with their snippets."""
     found: dict[int, list[SearchHit]] = defaultdict(list)
     docs = session.execute(
-        select(SearchDoc.clip_id, SearchDoc.kind, SearchDoc.at, SearchDoc.body, SearchDoc.word_times)
-        .where(SearchDoc.clip_id.in_(clip_ids))
-        .order_by(SearchDoc.id)
+        select(
+            col(SearchDoc.clip_id),
+            col(SearchDoc.kind),
+            col(SearchDoc.at),
+            col(SearchDoc.body),
+            col(SearchDoc.word_times),
+        )
+        .where(col(SearchDoc.clip_id).in_(clip_ids))
+        .order_by(col(SearchDoc.id))
     )
     for clip_id, kind, at, body, times in docs:
         if match := find(body, terms):
@@ -251,19 +264,25 @@ def best_hits(session: Session, terms: Terms, clip_ids: list[int]) -> dict[int, 
 def clip_summaries(session: Session, clip_ids: list[int]) -> dict[int, SearchClip]:
     """The few fields a result list shows, for many clips in three queries."""
     rows = session.execute(
-        select(Clip, Officer.name)
-        .outerjoin(Officer, Officer.badge_number == Clip.badge_number)
-        .where(Clip.id.in_(clip_ids))
+        select(Clip, col(Officer.name))
+        .outerjoin(Officer, col(Officer.badge_number) == Clip.badge_number)
+        .where(col(Clip.id).in_(clip_ids))
     ).all()
     categories: dict[int, set[str]] = defaultdict(set)
     for clip_id, values in session.execute(
-        select(ClipTag.clip_id, ClipTag.categories).where(ClipTag.clip_id.in_(clip_ids))
+        select(col(ClipTag.clip_id), col(ClipTag.categories)).where(col(ClipTag.clip_id).in_(clip_ids))
     ):
         categories[clip_id].update(values)
     posters = set(
-        session.execute(select(Asset.clip_id).where(Asset.clip_id.in_(clip_ids), Asset.kind == "poster.jpg")).scalars()
+        session.execute(
+            select(col(Asset.clip_id)).where(col(Asset.clip_id).in_(clip_ids), col(Asset.kind) == "poster.jpg")
+        ).scalars()
     )
-    return {clip.id: _summary(clip, name, categories[clip.id], clip.id in posters) for clip, name in rows}
+    summaries: dict[int, SearchClip] = {}
+    for clip, name in rows:
+        clip_id = saved_id(clip)
+        summaries[clip_id] = _summary(clip, name, categories[clip_id], clip_id in posters)
+    return summaries
 
 
 def _summary(clip: Clip, officer_name: str | None, categories: set[str], has_poster: bool) -> SearchClip:

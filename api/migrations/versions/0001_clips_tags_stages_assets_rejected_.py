@@ -6,7 +6,7 @@ Create Date: 2026-11-23 18:29:34.685935
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import api.clips.models

@@ -6,7 +6,7 @@ Create Date: 2026-11-23 18:34:35.170108
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import api.clips.models

@@ -10,7 +10,7 @@ lesson_exports.revoked_at / revoked_reason (a revoked export's download answers 
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from api.core.types import UTCDateTime

@@ -10,7 +10,7 @@ decided before votes existed keep quorum NULL: one member's decision.
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import api.core.types

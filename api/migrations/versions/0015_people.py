@@ -10,7 +10,7 @@ Every entry before this revision is a sworn officer.
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0015"

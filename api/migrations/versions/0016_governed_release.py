@@ -12,7 +12,7 @@ decision) and lesson_views (who watched which lesson when, and the ranges they p
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from api.core.types import UTCDateTime
