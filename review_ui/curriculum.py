@@ -109,7 +109,7 @@ def _items_context(session, lesson) -> dict:
                 "redaction_url": REDACTION_PAGE.format(lesson_id=lesson.id, item_id=item.id),
             }
         )
-    total = round(sum(item["duration"] for item in shown), 3)
+    total = round(sum(item.duration for item in items), 3)
     return {"items": shown, "total_clock": clock(total), "lesson": lesson}
 
 

@@ -12,17 +12,18 @@ reviewer chose (the export checks that it is).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import SYSTEM, Actor, record
 from api.clips import transcripts
 from api.clips.models import Clip
 from api.clips.service import MEDIA_URL, find_asset, get_store
 from api.core.errors import Conflict, Forbidden, Invalid, NotFound
-from api.core.types import utcnow
+from api.core.types import saved_id, utcnow
 from api.curriculum.models import (
     DetectionState,
     LessonItem,
@@ -79,7 +80,7 @@ def tracks_of(session: Session, redaction_id: int) -> list[RedactionTrack]:
         session.exec(
             select(RedactionTrack)
             .where(RedactionTrack.redaction_id == redaction_id)
-            .order_by(RedactionTrack.kind, RedactionTrack.track_no, RedactionTrack.id)
+            .order_by(col(RedactionTrack.kind), col(RedactionTrack.track_no), col(RedactionTrack.id))
         )
     )
 
@@ -89,7 +90,7 @@ def words_of(session: Session, redaction_id: int) -> list[RedactionWord]:
         session.exec(
             select(RedactionWord)
             .where(RedactionWord.redaction_id == redaction_id)
-            .order_by(RedactionWord.start, RedactionWord.id)
+            .order_by(col(RedactionWord.start), col(RedactionWord.id))
         )
     )
 
@@ -114,8 +115,8 @@ def redaction_public(session: Session, item: LessonItem, redaction: Redaction) -
         clip_id=item.clip_id,
         stale=is_stale(item, redaction),
         self_approval=get_redaction_settings().redaction_self_approval,
-        tracks=[TrackPublic.model_validate(t, from_attributes=True) for t in tracks_of(session, redaction.id)],
-        words=[WordPublic.model_validate(w, from_attributes=True) for w in words_of(session, redaction.id)],
+        tracks=[TrackPublic.model_validate(t, from_attributes=True) for t in tracks_of(session, saved_id(redaction))],
+        words=[WordPublic.model_validate(w, from_attributes=True) for w in words_of(session, saved_id(redaction))],
         proxy_url=MEDIA_URL.format(id=item.clip_id, name="proxy.mp4"),
         preview_url=PREVIEW_URL.format(lesson_id=item.lesson_id, item_id=item.id) if done_preview else None,
     )
@@ -127,9 +128,9 @@ def redaction_public(session: Session, item: LessonItem, redaction: Redaction) -
 def start_detection(session: Session, actor: Actor, item: LessonItem) -> Redaction:
     """Create the item's redaction, or send an existing one back to detection (a new version: an
     approval is voided), and queue the detection job after the commit."""
-    redaction = redaction_of(session, item.id)
+    redaction = redaction_of(session, saved_id(item))
     if redaction is None:
-        redaction = Redaction(item_id=item.id)
+        redaction = Redaction(item_id=saved_id(item))
         _add_editor(redaction, actor)
         session.add(redaction)
         session.flush()
@@ -260,7 +261,7 @@ def add_manual_track(session: Session, actor: Actor, lesson_id: int, item_id: in
     for key in keyframes:
         _within(item, key["t"])
     track = RedactionTrack(
-        redaction_id=redaction.id,
+        redaction_id=saved_id(redaction),
         kind=TrackKind.MANUAL,
         label=(body.label or "").strip() or None,
         keyframes=keyframes,
@@ -356,7 +357,7 @@ def add_words(session: Session, actor: Actor, lesson_id: int, item_id: int, body
     existing = next(
         (
             w
-            for w in words_of(session, redaction.id)
+            for w in words_of(session, saved_id(redaction))
             if (w.segment, w.first_word, w.last_word) == (body.segment, body.first_word, body.last_word)
         ),
         None,
@@ -366,7 +367,7 @@ def add_words(session: Session, actor: Actor, lesson_id: int, item_id: int, body
         word.bleep = True
     else:
         word = RedactionWord(
-            redaction_id=redaction.id,
+            redaction_id=saved_id(redaction),
             origin=WordOrigin.REVIEWER,
             kind="reviewer",
             segment=body.segment,
@@ -424,10 +425,11 @@ def approve(
 
 def unapproved_items(session: Session, items: list[LessonItem]) -> list[tuple[LessonItem, str]]:
     """The items an export may not render yet, each with why."""
-    found = {r.item_id: r for r in session.exec(select(Redaction).where(Redaction.item_id.in_([i.id for i in items])))}
+    chosen = select(Redaction).where(col(Redaction.item_id).in_([i.id for i in items]))
+    found = {r.item_id: r for r in session.exec(chosen)}
     blocked = []
     for item in items:
-        redaction = found.get(item.id)
+        redaction = found.get(saved_id(item))
         if redaction is None:
             blocked.append((item, "no redaction"))
         elif is_stale(item, redaction):
@@ -464,9 +466,9 @@ class DetectionPlan:
 
 
 def claim_detection(session: Session, redaction_id: int) -> bool:
-    taken = session.execute(
+    taken = session.exec(
         update(Redaction)
-        .where(Redaction.id == redaction_id, Redaction.detection == DetectionState.QUEUED)
+        .where(col(Redaction.id) == redaction_id, col(Redaction.detection) == DetectionState.QUEUED)
         .values(detection=DetectionState.RUNNING, detection_error=None)
     )
     return taken.rowcount == 1
@@ -475,14 +477,14 @@ def claim_detection(session: Session, redaction_id: int) -> bool:
 def detection_plan(session: Session, redaction_id: int) -> DetectionPlan | None:
     redaction = session.get(Redaction, redaction_id)
     item = session.get(LessonItem, redaction.item_id) if redaction else None
-    if item is None:
+    if redaction is None or item is None:
         return None
     proxy = find_asset(session, item.clip_id, "proxy.mp4")
     if proxy is None:
         raise Conflict(f"clip {item.clip_id} has no proxy yet to detect faces in")
     return DetectionPlan(
-        redaction.id,
-        item.id,
+        saved_id(redaction),
+        saved_id(item),
         item.clip_id,
         get_store().absolute(proxy.path),
         proxy.sha256,
@@ -544,19 +546,19 @@ def finish_detection(session: Session, redaction_id: int, result: DetectionResul
     the redaction is gone or its segment changed meanwhile (a newer detection is queued)."""
     redaction = session.get(Redaction, redaction_id)
     item = session.get(LessonItem, redaction.item_id) if redaction else None
-    if item is None or redaction.detection != DetectionState.RUNNING:
+    if redaction is None or item is None or redaction.detection != DetectionState.RUNNING:
         return False
-    for old in tracks_of(session, redaction.id):
-        if old.kind == TrackKind.DETECTED:
-            session.delete(old)
-    for old in words_of(session, redaction.id):
-        if old.origin == WordOrigin.DETECTED:
-            session.delete(old)
+    for old_track in tracks_of(session, redaction_id):
+        if old_track.kind == TrackKind.DETECTED:
+            session.delete(old_track)
+    for old_words in words_of(session, redaction_id):
+        if old_words.origin == WordOrigin.DETECTED:
+            session.delete(old_words)
     session.flush()
     for track in result.tracks:
-        session.add(RedactionTrack(redaction_id=redaction.id, kind=TrackKind.DETECTED, **track.__dict__))
+        session.add(RedactionTrack(redaction_id=redaction_id, kind=TrackKind.DETECTED, **track.__dict__))
     for words in result.words:
-        session.add(RedactionWord(redaction_id=redaction.id, origin=WordOrigin.DETECTED, **words.__dict__))
+        session.add(RedactionWord(redaction_id=redaction_id, origin=WordOrigin.DETECTED, **words.__dict__))
     redaction.detection, redaction.detection_error, redaction.detected_at = DetectionState.DONE, None, utcnow()
     redaction.in_point, redaction.out_point, redaction.proxy_sha256 = (
         result.in_point,
@@ -617,14 +619,17 @@ class RenderPlan:
 
 
 def render_plan(session: Session, item: LessonItem, approved_only: bool = True) -> RenderPlan:
-    redaction = redaction_of(session, item.id)
+    redaction = redaction_of(session, saved_id(item))
     if redaction is None or redaction.detection != DetectionState.DONE:
         raise Conflict(f"item {item.id} has no finished redaction")
     if approved_only and (redaction.status != RedactionStatus.APPROVED or is_stale(item, redaction)):
         raise Conflict(f"the redaction of item {item.id} is not approved")
-    tracks = tracks_of(session, redaction.id)
-    words = [w for w in words_of(session, redaction.id) if w.bleep]
+    redaction_id = saved_id(redaction)
+    tracks = tracks_of(session, redaction_id)
+    words = [w for w in words_of(session, redaction_id) if w.bleep]
     detected = [t for t in tracks if t.kind == TrackKind.DETECTED]
+    # (track_no, track): a detected track always has the tracker's number (finish_detection)
+    numbered = [(t.track_no, t) for t in detected if t.track_no is not None]
     manual = [t for t in tracks if t.kind == TrackKind.MANUAL]
     provenance = {
         "redaction_id": redaction.id,
@@ -645,15 +650,15 @@ def render_plan(session: Session, item: LessonItem, approved_only: bool = True) 
             for w in words
         ],
         "spared_words": [
-            {"kind": w.kind, "start": w.start, "end": w.end} for w in words_of(session, redaction.id) if not w.bleep
+            {"kind": w.kind, "start": w.start, "end": w.end} for w in words_of(session, redaction_id) if not w.bleep
         ],
         "edits": redaction.edits,
     }
     return RenderPlan(
-        redaction_id=redaction.id,
+        redaction_id=redaction_id,
         version=redaction.version,
-        keep_track_nos=frozenset(t.track_no for t in detected if t.action == TrackAction.KEEP),
-        expected_tracks={t.track_no: (t.first_detected_frame, t.last_detected_frame) for t in detected},
+        keep_track_nos=frozenset(no for no, t in numbered if t.action == TrackAction.KEEP),
+        expected_tracks={no: (t.first_detected_frame, t.last_detected_frame) for no, t in numbered},
         manual_tracks=tuple(
             (t.label or "", tuple((k["t"], tuple(k["box"])) for k in t.keyframes)) for t in manual if t.keyframes
         ),
@@ -693,9 +698,9 @@ def request_preview(session: Session, actor: Actor, lesson_id: int, item_id: int
 
 
 def claim_preview(session: Session, redaction_id: int) -> bool:
-    taken = session.execute(
+    taken = session.exec(
         update(Redaction)
-        .where(Redaction.id == redaction_id, Redaction.preview_state == DetectionState.QUEUED)
+        .where(col(Redaction.id) == redaction_id, col(Redaction.preview_state) == DetectionState.QUEUED)
         .values(preview_state=DetectionState.RUNNING)
     )
     return taken.rowcount == 1
@@ -737,7 +742,7 @@ class PreviewJob:
     plan: RenderPlan
     lesson_title: str
     requested_by: str
-    requested_at: object  # datetime
+    requested_at: datetime
 
 
 def preview_job(session: Session, redaction_id: int) -> PreviewJob | None:
@@ -745,8 +750,8 @@ def preview_job(session: Session, redaction_id: int) -> PreviewJob | None:
 
     redaction = session.get(Redaction, redaction_id)
     item = session.get(LessonItem, redaction.item_id) if redaction else None
-    if item is None or redaction.preview_start is None:
-        return None
+    if redaction is None or item is None or redaction.preview_start is None or redaction.preview_end is None:
+        return None  # request_preview sets the start and the end together
     proxy = find_asset(session, item.clip_id, "proxy.mp4")
     if proxy is None:
         raise Conflict(f"clip {item.clip_id} has no proxy to render from")

@@ -25,15 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import overload
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import SYSTEM, Actor, record
 from api.clips.models import Clip
 from api.clips.service import get_store
 from api.core.errors import Conflict, Forbidden, Invalid, NotFound
-from api.core.types import utcnow
+from api.core.types import saved_id, utcnow
 from api.curriculum import redaction as redactions
 from api.curriculum import service
 from api.curriculum.models import (
@@ -59,6 +60,10 @@ LESSON_PAGE = "/curriculum/lessons/{id}"
 MAX_RANGES = 2000
 
 
+@overload
+def _kind(name: str, fallback: NotificationKind) -> NotificationKind: ...
+@overload
+def _kind(name: str, fallback: None) -> NotificationKind | None: ...
 def _kind(name: str, fallback: NotificationKind | None) -> NotificationKind | None:
     """A notification kind the notifications slice is to add; until then the closest that fits."""
     return getattr(NotificationKind, name, fallback)
@@ -80,7 +85,7 @@ def current_items(session: Session, lesson_id: int) -> list[LessonItem]:
 
 def featured(session: Session, items: list[LessonItem]) -> dict[str, list[LessonItem]]:
     """badge number → the items of clips that officer recorded."""
-    clips = {c.id: c for c in session.exec(select(Clip).where(Clip.id.in_([i.clip_id for i in items])))}
+    clips = {c.id: c for c in session.exec(select(Clip).where(col(Clip.id).in_([i.clip_id for i in items])))}
     found: dict[str, list[LessonItem]] = {}
     for item in items:
         clip = clips.get(item.clip_id)
@@ -90,16 +95,19 @@ def featured(session: Session, items: list[LessonItem]) -> dict[str, list[Lesson
 
 
 def _approved_versions(session: Session, items: list[LessonItem]) -> dict[int, int | None]:
-    return {item.id: getattr(redactions.redaction_of(session, item.id), "approved_version", None) for item in items}
+    return {
+        saved_id(item): getattr(redactions.redaction_of(session, saved_id(item)), "approved_version", None)
+        for item in items
+    }
 
 
 def _shown(items: list[LessonItem], versions: dict[int, int | None]) -> dict:
-    return {str(item.id): versions.get(item.id) for item in items}
+    return {str(item.id): versions.get(saved_id(item)) for item in items}
 
 
 def notices_of(session: Session, lesson_id: int) -> list[ReleaseNotice]:
     return list(
-        session.exec(select(ReleaseNotice).where(ReleaseNotice.lesson_id == lesson_id).order_by(ReleaseNotice.id))
+        session.exec(select(ReleaseNotice).where(ReleaseNotice.lesson_id == lesson_id).order_by(col(ReleaseNotice.id)))
     )
 
 
@@ -139,9 +147,14 @@ def release_status(session: Session, lesson_id: int) -> ReleaseStatus:
     versions = _approved_versions(session, items)
     renders = renders_of(session, lesson_id)
     notices = notices_of(session, lesson_id)
+
+    def item_release(item: LessonItem) -> ItemRelease:
+        version = versions.get(saved_id(item))
+        return ItemRelease(item, version, renders.get((saved_id(item), version or -1)))
+
     status = ReleaseStatus(
         lesson,
-        [ItemRelease(i, versions.get(i.id), renders.get((i.id, versions.get(i.id) or -1))) for i in items],
+        [item_release(i) for i in items],
         notices,
         requested=bool(renders or notices),
     )
@@ -154,7 +167,7 @@ def release_status(session: Session, lesson_id: int) -> ReleaseStatus:
         return status
     available = {p.id: p for p in service.items_public(session, items)}
     for item in items:
-        if not available[item.id].available:
+        if not available[saved_id(item)].available:
             blockers.append(f"item {item.id}'s clip is no longer available for training: remove it")
     for item, why in redactions.unapproved_items(session, items):
         blockers.append(f"item {item.id}{f' ({item.title})' if item.title else ''}: {why}")
@@ -201,10 +214,14 @@ def request_release(session: Session, actor: Actor, lesson_id: int) -> ReleaseSt
     versions = _approved_versions(session, items)
     renders = renders_of(session, lesson_id)
     for item in items:
-        render = renders.get((item.id, versions[item.id]))
+        item_id = saved_id(item)
+        version = versions[item_id]
+        if version is None:  # check_approved above: every item's redaction is approved
+            raise Conflict(f"the redaction of item {item_id} is not approved")
+        render = renders.get((item_id, version))
         if render is None:
             render = ReleaseRender(
-                lesson_id=lesson_id, item_id=item.id, clip_id=item.clip_id, redaction_version=versions[item.id]
+                lesson_id=lesson_id, item_id=item_id, clip_id=item.clip_id, redaction_version=version
             )
         elif render.state != DetectionState.FAILED:
             continue
@@ -305,22 +322,22 @@ def notice_view(session: Session, caller, notice_id: int) -> NoticeView:
     if not _may_see_notice(caller, notice):
         raise NotFound(f"no release notice {notice_id}")  # not yours: as if it did not exist
     lesson = service.get_lesson(session, notice.lesson_id)
-    renders = renders_of(session, lesson.id)
+    renders = renders_of(session, notice.lesson_id)
     segments = []
-    for item in service.items_of(session, lesson.id):
+    for item in service.items_of(session, notice.lesson_id):
         version = notice.shown.get(str(item.id), "absent")
         if version == "absent":
             continue
-        render = renders.get((item.id, version))
-        done = render is not None and render.state == DetectionState.DONE
+        render = renders.get((saved_id(item), version))
+        done = render if render is not None and render.state == DetectionState.DONE else None
         segments.append(
             {
                 "item_id": item.id,
                 "title": item.title or f"Segment {item.position + 1}",
                 "duration": round(item.out_point - item.in_point, 3),
                 "state": render.state.value if render else "missing",
-                "video_url": RENDER_URL.format(id=render.id, part="video") if done else None,
-                "captions_url": RENDER_URL.format(id=render.id, part="captions") if done else None,
+                "video_url": RENDER_URL.format(id=done.id, part="video") if done else None,
+                "captions_url": RENDER_URL.format(id=done.id, part="captions") if done else None,
                 "annotations": item.annotations,
             }
         )
@@ -334,9 +351,9 @@ def notices_for_badge(session: Session, badge: str | None) -> list[tuple[Release
     return list(
         session.exec(
             select(ReleaseNotice, Lesson)
-            .join(Lesson, Lesson.id == ReleaseNotice.lesson_id)
+            .join(Lesson, col(Lesson.id) == col(ReleaseNotice.lesson_id))
             .where(ReleaseNotice.badge_number == badge)
-            .order_by(ReleaseNotice.notified_at.desc())
+            .order_by(col(ReleaseNotice.notified_at).desc())
         )
     )
 
@@ -437,21 +454,27 @@ def publish(session: Session, actor: Actor, lesson_id: int) -> Lesson:
     if status.blockers:
         raise Conflict(f"lesson {lesson_id} cannot be published yet — " + "; ".join(status.blockers))
     lesson = status.lesson
-    lesson.published_items = [
-        {
-            "item_id": entry.item.id,
-            "position": number,
-            "title": entry.item.title,
-            "clip_id": entry.item.clip_id,
-            "redaction_version": entry.version,
-            "render_id": entry.render.id,
-            "duration": round(entry.render.duration or (entry.item.out_point - entry.item.in_point), 3),
-            "annotations": [
-                {"offset": round(a["at"] - entry.item.in_point, 3), "text": a["text"]} for a in entry.item.annotations
-            ],
-        }
-        for number, entry in enumerate(status.items)
-    ]
+    snapshot = []
+    for number, entry in enumerate(status.items):
+        render = entry.render
+        if render is None:  # release_status blocks publication until every item is rendered
+            raise Conflict(f"item {entry.item.id} is not rendered for release yet: ask for the release")
+        snapshot.append(
+            {
+                "item_id": entry.item.id,
+                "position": number,
+                "title": entry.item.title,
+                "clip_id": entry.item.clip_id,
+                "redaction_version": entry.version,
+                "render_id": render.id,
+                "duration": round(render.duration or (entry.item.out_point - entry.item.in_point), 3),
+                "annotations": [
+                    {"offset": round(a["at"] - entry.item.in_point, 3), "text": a["text"]}
+                    for a in entry.item.annotations
+                ],
+            }
+        )
+    lesson.published_items = snapshot
     lesson.state, lesson.published_at, lesson.published_by_name = LessonState.PUBLISHED, utcnow(), actor.name
     session.add(lesson)
     session.flush()
@@ -488,9 +511,9 @@ def published_lessons(session: Session) -> list[tuple[Lesson, str]]:
         (lesson, title)
         for lesson, title in session.exec(
             select(Lesson, Course.title)
-            .join(Course, Course.id == Lesson.course_id)
+            .join(Course, col(Course.id) == col(Lesson.course_id))
             .where(Lesson.state == LessonState.PUBLISHED)
-            .order_by(Course.title, Lesson.position, Lesson.id)
+            .order_by(col(Course.title), col(Lesson.position), col(Lesson.id))
         )
     ]
 
@@ -531,7 +554,7 @@ def player_plan(session: Session, lesson_id: int) -> PlayerPlan:
 def _showable(session: Session, lesson: Lesson) -> set[int]:
     entries = lesson.published_items or []
     items = {
-        i.id: i for i in session.exec(select(LessonItem).where(LessonItem.id.in_([e["item_id"] for e in entries])))
+        i.id: i for i in session.exec(select(LessonItem).where(col(LessonItem.id).in_([e["item_id"] for e in entries])))
     }
     present = [items[e["item_id"]] for e in entries if e["item_id"] in items]
     public = service.items_public(session, present)
@@ -600,7 +623,7 @@ def views_of(session: Session, lesson_id: int, limit: int | None = None, offset:
         session.exec(
             select(LessonView)
             .where(LessonView.lesson_id == lesson_id)
-            .order_by(LessonView.id.desc())
+            .order_by(col(LessonView.id).desc())
             .offset(offset)
             .limit(limit)
         )
@@ -654,9 +677,9 @@ class ReleaseRenderPlan:
 
 
 def claim_render(session: Session, render_id: int) -> bool:
-    taken = session.execute(
+    taken = session.exec(
         update(ReleaseRender)
-        .where(ReleaseRender.id == render_id, ReleaseRender.state == DetectionState.QUEUED)
+        .where(col(ReleaseRender.id) == render_id, col(ReleaseRender.state) == DetectionState.QUEUED)
         .values(state=DetectionState.RUNNING, error=None)
     )
     return taken.rowcount == 1
@@ -665,17 +688,17 @@ def claim_render(session: Session, render_id: int) -> bool:
 def render_job_plan(session: Session, render_id: int, requested_by: str | None = None) -> ReleaseRenderPlan | None:
     render = session.get(ReleaseRender, render_id)
     item = session.get(LessonItem, render.item_id) if render else None
-    if item is None:
+    if render is None or item is None:
         return None
-    redaction = redactions.redaction_of(session, item.id)
+    redaction = redactions.redaction_of(session, saved_id(item))
     if redaction is None or redaction.approved_version != render.redaction_version:
         raise Conflict(f"the redaction of item {item.id} changed since version {render.redaction_version} was approved")
     lesson = service.get_lesson(session, item.lesson_id)
     return ReleaseRenderPlan(
-        render.id,
-        lesson.id,
+        render_id,
+        item.lesson_id,
         lesson.title,
-        item.id,
+        saved_id(item),
         service._segment_plan(session, item.position, item),
         requested_by or redaction.approved_by_name or "bestpart",
         utcnow(),

@@ -4,7 +4,7 @@ Trainers and admins write; trainers, reviewers and admins read. Which lessons us
 to anyone who may see the clip.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 from fastapi.responses import FileResponse, JSONResponse
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from api.access import visible_clip
 from api.auth import Admin, AnyUser, Principal, Trainer, allow
 from api.core.errors import ERRORS
+from api.core.types import saved_id
 from api.curriculum import redaction, release, service
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport
 from api.curriculum.schemas import (
@@ -62,18 +63,21 @@ from api.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["curriculum"])
 CurriculumReader = Annotated[Principal, Depends(allow(Role.TRAINER, Role.REVIEWER, Role.ADMIN))]
-DENIED = {401: ERRORS, 403: ERRORS}
-MISSING = {**DENIED, 404: ERRORS}
-INVALID = {**MISSING, 409: ERRORS, 422: ERRORS}
+Responses = dict[int | str, dict[str, Any]]  # what FastAPI's `responses=` takes
+DENIED: Responses = {401: ERRORS, 403: ERRORS}
+MISSING: Responses = {**DENIED, 404: ERRORS}
+INVALID: Responses = {**MISSING, 409: ERRORS, 422: ERRORS}
 
 
 def _course(session, course: Course) -> CoursePublic:
-    lessons = [LessonSummary.model_validate(x, from_attributes=True) for x in service.lessons_of(session, course.id)]
+    lessons = [
+        LessonSummary.model_validate(x, from_attributes=True) for x in service.lessons_of(session, saved_id(course))
+    ]
     return CoursePublic(**course.model_dump(), lessons=lessons)
 
 
 def _lesson(session, lesson: Lesson) -> LessonPublic:
-    items = service.items_public(session, service.items_of(session, lesson.id))
+    items = service.items_public(session, service.items_of(session, saved_id(lesson)))
     return LessonPublic(
         **lesson.model_dump(),
         course_title=service.get_course(session, lesson.course_id).title,

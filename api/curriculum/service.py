@@ -4,20 +4,21 @@ transaction. Every change is audited. GET /api/v1/courses and the curriculum pag
 courses through `course_tree`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import SYSTEM, Actor, record
 from api.clips import transcripts
 from api.clips.models import Clip
 from api.clips.service import MEDIA_URL, find_asset, get_store
 from api.core.errors import Conflict, Invalid, NotFound, ServiceError
+from api.core.types import NotSaved, saved_id
 from api.curriculum import redaction as redactions
 from api.curriculum.models import Course, ExportState, Lesson, LessonExport, LessonExportItem, LessonItem
 from api.curriculum.schemas import (
@@ -61,7 +62,7 @@ def create_course(session: Session, actor: Actor, body: CourseIn) -> Course:
 
 
 def list_courses(session: Session) -> list[Course]:
-    return list(session.exec(select(Course).order_by(Course.title, Course.id)))
+    return list(session.exec(select(Course).order_by(col(Course.title), col(Course.id))))
 
 
 @dataclass
@@ -85,15 +86,15 @@ def course_tree(session: Session) -> list[CourseOutline]:
         lesson_id: (count, duration or 0.0)
         for lesson_id, count, duration in session.exec(
             select(LessonItem.lesson_id, func.count(), func.sum(LessonItem.out_point - LessonItem.in_point)).group_by(
-                LessonItem.lesson_id
+                col(LessonItem.lesson_id)
             )
         )
     }
-    lessons: dict[int, list[LessonOutline]] = {course.id: [] for course in courses}
-    for lesson in session.exec(select(Lesson).order_by(Lesson.course_id, Lesson.position, Lesson.id)):
-        count, duration = stats.get(lesson.id, (0, 0.0))
+    lessons: dict[int, list[LessonOutline]] = {saved_id(course): [] for course in courses}
+    for lesson in session.exec(select(Lesson).order_by(col(Lesson.course_id), col(Lesson.position), col(Lesson.id))):
+        count, duration = stats.get(saved_id(lesson), (0, 0.0))
         lessons.setdefault(lesson.course_id, []).append(LessonOutline(lesson, count, duration))
-    return [CourseOutline(course, lessons[course.id]) for course in courses]
+    return [CourseOutline(course, lessons[saved_id(course)]) for course in courses]
 
 
 def get_course(session: Session, course_id: int) -> Course:
@@ -120,7 +121,9 @@ def update_course(session: Session, actor: Actor, course_id: int, body: CourseUp
 
 
 def lessons_of(session: Session, course_id: int) -> list[Lesson]:
-    return list(session.exec(select(Lesson).where(Lesson.course_id == course_id).order_by(Lesson.position, Lesson.id)))
+    return list(
+        session.exec(select(Lesson).where(Lesson.course_id == course_id).order_by(col(Lesson.position), col(Lesson.id)))
+    )
 
 
 def get_lesson(session: Session, lesson_id: int) -> Lesson:
@@ -189,7 +192,9 @@ def reorder_lessons(session: Session, actor: Actor, course_id: int, lesson_ids: 
 def items_of(session: Session, lesson_id: int) -> list[LessonItem]:
     return list(
         session.exec(
-            select(LessonItem).where(LessonItem.lesson_id == lesson_id).order_by(LessonItem.position, LessonItem.id)
+            select(LessonItem)
+            .where(LessonItem.lesson_id == lesson_id)
+            .order_by(col(LessonItem.position), col(LessonItem.id))
         )
     )
 
@@ -233,7 +238,7 @@ def today_utc() -> date:
     return now().date()
 
 
-def retention_dates(session: Session, clip_ids: Sequence[int]) -> dict[int, date | None]:
+def retention_dates(session: Session, clip_ids: Iterable[int]) -> dict[int, date | None]:
     ids = list(set(clip_ids))
     if not ids:
         return {}
@@ -243,7 +248,7 @@ def retention_dates(session: Session, clip_ids: Sequence[int]) -> dict[int, date
     return {clip_id: until for clip_id, until in rows}
 
 
-def expired_clip_ids(session: Session, clip_ids: Sequence[int], today: date | None = None) -> set[int]:
+def expired_clip_ids(session: Session, clip_ids: Iterable[int], today: date | None = None) -> set[int]:
     """The clips whose retention date has passed (a clip may be kept through its retain_until day)."""
     today = today or today_utc()
     return {c for c, until in retention_dates(session, clip_ids).items() if until is not None and until < today}
@@ -298,7 +303,7 @@ def sweep_retention(
     result = RetentionSweep([], [], [])
     if not dates:
         return result
-    items = list(session.exec(select(LessonItem).where(LessonItem.clip_id.in_(list(dates)))))
+    items = list(session.exec(select(LessonItem).where(col(LessonItem.clip_id).in_(list(dates)))))
     for clip_id, until in sorted(dates.items()):
         if until >= today:
             continue
@@ -315,7 +320,7 @@ def sweep_retention(
                 object_id=item.id,
                 details={"lesson": item.lesson_id, "clip": clip_id, "reason": reason},
             )
-            result.withdrawn.append(item.id)
+            result.withdrawn.append(saved_id(item))
         result.revoked += revoke_exports_of_clip(session, SYSTEM, clip_id, reason)
     for item in items:
         until = dates[item.clip_id]
@@ -323,7 +328,7 @@ def sweep_retention(
             item.expiry_warned_at = now()
             session.add(item)
             _warn_trainers(session, item, until)
-            result.warned.append(item.id)
+            result.warned.append(saved_id(item))
     session.flush()
     return result
 
@@ -411,7 +416,7 @@ def update_item(session: Session, actor: Actor, lesson_id: int, item_id: int, bo
         details={"lesson": lesson_id, **changes},
     )
     if moved:  # another segment: detect again (a new version of the redaction, its approval voided)
-        redaction = redactions.redaction_of(session, item.id)
+        redaction = redactions.redaction_of(session, item_id)
         if redaction is None or redaction.detection not in (redactions.DetectionState.QUEUED,):
             redactions.start_detection(session, actor, item)
     return item
@@ -461,11 +466,11 @@ def selected_clip(session: Session, clip_id: int) -> Clip:
     return clip
 
 
-def selected_clip_ids(session: Session, clip_ids: Sequence[int]) -> set[int]:
+def selected_clip_ids(session: Session, clip_ids: Iterable[int]) -> set[int]:
     return set(
         session.exec(
             select(ReviewItem.clip_id).where(
-                ReviewItem.clip_id.in_(list(clip_ids)), ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING
+                col(ReviewItem.clip_id).in_(list(clip_ids)), ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING
             )
         )
     )
@@ -482,10 +487,11 @@ def selected_clips(session: Session, *, limit: int | None = None, offset: int = 
     """The clips the review team selected for training, most recently selected first."""
     query = (
         select(Clip, ReviewItem.updated_at)
-        .join(ReviewItem, ReviewItem.clip_id == Clip.id)
+        .join(ReviewItem, col(ReviewItem.clip_id) == col(Clip.id))
         .where(ReviewItem.state == ReviewState.SELECTED_FOR_TRAINING)
     )
-    page = offset_page(session, query, (ReviewItem.updated_at.desc(), Clip.id.desc()), limit=limit, offset=offset)
+    order = (col(ReviewItem.updated_at).desc(), col(Clip.id).desc())
+    page = offset_page(session, query, order, limit=limit, offset=offset)
     categories = categories_of(session, [clip.id for clip, _ in page.items])
     return page.map(lambda row: SelectedClip(row[0], row[1], categories.get(row[0].id, [])))
 
@@ -493,14 +499,16 @@ def selected_clips(session: Session, *, limit: int | None = None, offset: int = 
 def lessons_using_clip(session: Session, clip_id: int) -> list[tuple[Lesson, Course, list[int]]]:
     rows = session.exec(
         select(LessonItem.id, Lesson, Course)
-        .join(Lesson, Lesson.id == LessonItem.lesson_id)
-        .join(Course, Course.id == Lesson.course_id)
+        .join(Lesson, col(Lesson.id) == col(LessonItem.lesson_id))
+        .join(Course, col(Course.id) == col(Lesson.course_id))
         .where(LessonItem.clip_id == clip_id)
-        .order_by(Course.title, Lesson.position, LessonItem.position)
+        .order_by(col(Course.title), col(Lesson.position), col(LessonItem.position))
     )
     found: dict[int, tuple[Lesson, Course, list[int]]] = {}
     for item_id, lesson, course in rows:
-        found.setdefault(lesson.id, (lesson, course, []))[2].append(item_id)
+        if item_id is None:
+            raise NotSaved("a lesson item's primary key read back as None")
+        found.setdefault(saved_id(lesson), (lesson, course, []))[2].append(item_id)
     return list(found.values())
 
 
@@ -561,13 +569,17 @@ def start_export(session: Session, actor: Actor, lesson_id: int, burn_captions: 
     export = LessonExport(lesson_id=lesson_id, requested_by_name=actor.name, burn_captions=burn_captions)
     session.add(export)
     session.flush()
-    approved = {
-        item.id: redactions.redaction_of(session, item.id).approved_version for item in items
-    }  # what the export holds: a withdrawal revokes it
-    session.add_all(
-        LessonExportItem(export_id=export.id, item_id=i.id, clip_id=i.clip_id, redaction_version=approved[i.id])
-        for i in items
-    )
+    held = []  # what the export holds: a withdrawal revokes it
+    for item in items:
+        item_id = saved_id(item)
+        found = redactions.redaction_of(session, item_id)  # there is one: check_approved says so
+        version = found.approved_version if found else None
+        held.append(
+            LessonExportItem(
+                export_id=saved_id(export), item_id=item_id, clip_id=item.clip_id, redaction_version=version
+            )
+        )
+    session.add_all(held)
     session.flush()
     record(
         session,
@@ -608,7 +620,7 @@ def exports_of(session: Session, lesson_id: int, limit: int | None = None) -> li
         session.exec(
             select(LessonExport)
             .where(LessonExport.lesson_id == lesson_id)
-            .order_by(LessonExport.id.desc())
+            .order_by(col(LessonExport.id).desc())
             .limit(limit)
         )
     )
@@ -635,8 +647,8 @@ def export_file(session: Session, actor: Actor, export_id: int) -> tuple[LessonE
             details={"lesson": export.lesson_id, "revoked": export.revoked_reason},
         )
         return export, None
-    path = get_store().absolute(export.path)
-    if not path.is_file():
+    path = get_store().absolute(export.path) if export.path else None
+    if path is None or not path.is_file():
         raise ServiceError(410, f"the file of export {export_id} is gone; export the lesson again")
     record(
         session,
@@ -671,39 +683,42 @@ def revoke(session: Session, actor: Actor, export: LessonExport, reason: str) ->
 
 
 def _exports_holding(session: Session, *, clip_id: int | None = None, item_id: int | None = None):
-    query = select(LessonExport).join(LessonExportItem, LessonExportItem.export_id == LessonExport.id)
+    query = select(LessonExport).join(LessonExportItem, col(LessonExportItem.export_id) == col(LessonExport.id))
     if clip_id is not None:
         query = query.where(LessonExportItem.clip_id == clip_id)
     if item_id is not None:
         query = query.where(LessonExportItem.item_id == item_id)
-    return list(session.exec(query.where(LessonExport.revoked_at.is_(None)).distinct()))
+    return list(session.exec(query.where(col(LessonExport.revoked_at).is_(None)).distinct()))
 
 
 def revoke_exports_of_clip(session: Session, actor: Actor, clip_id: int, reason: str) -> list[int]:
     """Revoke every export holding a segment of this clip: call it when the clip is withdrawn
     from training (a later decision), expires or is otherwise taken back. Returns the export ids."""
-    revoked = [e.id for e in _exports_holding(session, clip_id=clip_id) if revoke(session, actor, e, reason)]
+    revoked = [saved_id(e) for e in _exports_holding(session, clip_id=clip_id) if revoke(session, actor, e, reason)]
     return revoked
 
 
 def revoke_exports_of_item(session: Session, actor: Actor, item_id: int, reason: str) -> list[int]:
-    return [e.id for e in _exports_holding(session, item_id=item_id) if revoke(session, actor, e, reason)]
+    return [saved_id(e) for e in _exports_holding(session, item_id=item_id) if revoke(session, actor, e, reason)]
 
 
 def revoke_withdrawn(session: Session, actor: Actor, exports: list[LessonExport] | None = None) -> list[int]:
     """Revoke the exports (all, or these) that hold a clip no longer selected for training or an
     item no longer in its lesson: the net under every path that takes a source back."""
-    query = select(LessonExportItem, LessonExport).join(LessonExport, LessonExport.id == LessonExportItem.export_id)
-    query = query.where(LessonExport.revoked_at.is_(None))
+    query = select(LessonExportItem, LessonExport).join(
+        LessonExport, col(LessonExport.id) == col(LessonExportItem.export_id)
+    )
+    query = query.where(col(LessonExport.revoked_at).is_(None))
     if exports is not None:
-        query = query.where(LessonExportItem.export_id.in_([e.id for e in exports]))
+        query = query.where(col(LessonExportItem.export_id).in_([e.id for e in exports]))
     rows = list(session.exec(query))
     if not rows:
         return []
     selected = selected_clip_ids(session, {row.clip_id for row, _ in rows})
     retention = retention_dates(session, [row.clip_id for row, _ in rows])
-    present = set(session.exec(select(LessonItem.id).where(LessonItem.id.in_({row.item_id for row, _ in rows}))))
-    revoked, today = [], today_utc()
+    present = set(session.exec(select(LessonItem.id).where(col(LessonItem.id).in_({row.item_id for row, _ in rows}))))
+    revoked: list[int] = []
+    today = today_utc()
     for row, export in rows:
         until = retention.get(row.clip_id)
         if until is not None and until < today:
@@ -715,7 +730,7 @@ def revoke_withdrawn(session: Session, actor: Actor, exports: list[LessonExport]
         else:
             continue
         if revoke(session, actor, export, reason):
-            revoked.append(export.id)
+            revoked.append(saved_id(export))
     return revoked
 
 
@@ -756,9 +771,9 @@ class ExportPlan:
 
 def claim_export(session: Session, export_id: int) -> bool:
     """Queued → running, once: a second run of the job (or a second worker) gets False."""
-    taken = session.execute(
+    taken = session.exec(
         update(LessonExport)
-        .where(LessonExport.id == export_id, LessonExport.state == ExportState.QUEUED)
+        .where(col(LessonExport.id) == export_id, col(LessonExport.state) == ExportState.QUEUED)
         .values(state=ExportState.RUNNING, progress=0.0, error=None)
     )
     return taken.rowcount == 1
@@ -768,17 +783,17 @@ def export_plan(session: Session, export_id: int) -> ExportPlan:
     export = get_export(session, export_id)
     lesson = get_lesson(session, export.lesson_id)
     course = get_course(session, lesson.course_id)
-    items = items_of(session, lesson.id)
+    items = items_of(session, export.lesson_id)
     if not items:
         raise Conflict(f"lesson {lesson.id} has no items to export")
     redactions.check_approved(session, items)  # approved when requested; an edit since voids it
     segments = [_segment_plan(session, index, item) for index, item in enumerate(items)]
     return ExportPlan(
         export_id,
-        lesson.id,
+        export.lesson_id,
         lesson.title,
         lesson.summary,
-        course.id,
+        lesson.course_id,
         course.title,
         segments,
         export.requested_by_name,
@@ -789,12 +804,14 @@ def export_plan(session: Session, export_id: int) -> ExportPlan:
 
 def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentPlan:
     clip = session.get(Clip, item.clip_id)
+    if clip is None:  # the item's foreign key holds it; a clip is never deleted under a lesson
+        raise NotFound(f"no clip {item.clip_id}")
     proxy = find_asset(session, item.clip_id, "proxy.mp4")
     if proxy is None:
         raise Conflict(f"clip {item.clip_id} has no proxy to cut from")
     return SegmentPlan(
         position,
-        item.id,
+        saved_id(item),
         item.title,
         item.clip_id,
         clip.sha256,
@@ -811,7 +828,7 @@ def _segment_plan(session: Session, position: int, item: LessonItem) -> SegmentP
 def set_export_progress(session: Session, export_id: int, fraction: float) -> None:
     session.execute(
         update(LessonExport)
-        .where(LessonExport.id == export_id, LessonExport.state == ExportState.RUNNING)
+        .where(col(LessonExport.id) == export_id, col(LessonExport.state) == ExportState.RUNNING)
         .values(progress=round(min(max(fraction, 0.0), 1.0), 3))
     )
 
@@ -879,19 +896,19 @@ def redaction_states(session: Session, item_ids: list[int]) -> dict[int, str]:
         return {}
     found = session.exec(
         select(redactions.Redaction, LessonItem)
-        .join(LessonItem, LessonItem.id == redactions.Redaction.item_id)
-        .where(redactions.Redaction.item_id.in_(item_ids))
+        .join(LessonItem, col(LessonItem.id) == col(redactions.Redaction.item_id))
+        .where(col(redactions.Redaction.item_id).in_(item_ids))
     )
-    states = {}
+    states: dict[int, str] = {}
     for redaction, item in found:
         if redaction.detection in (redactions.DetectionState.QUEUED, redactions.DetectionState.RUNNING):
-            states[item.id] = "detecting"
+            states[redaction.item_id] = "detecting"
         elif redaction.detection == redactions.DetectionState.FAILED:
-            states[item.id] = "detection failed"
+            states[redaction.item_id] = "detection failed"
         elif redactions.is_stale(item, redaction):
-            states[item.id] = "stale"
+            states[redaction.item_id] = "stale"
         else:
-            states[item.id] = redaction.status.value
+            states[redaction.item_id] = redaction.status.value
     return {item_id: states.get(item_id, "none") for item_id in item_ids}
 
 
