@@ -1,8 +1,11 @@
-"""Pages: the committee's nominations (pending and decided) with their votes, the record of Acts of
-Excellence, one award, and its printable certificate.
+"""Pages: the nomination form (any employee nominates a colleague), the committee's nominations
+(pending and decided) with their votes, the record of Acts of Excellence, one award, and its
+printable certificate.
 
-Committee members vote through the JSON API (nominations.js); these pages only read, through the
-same service functions as GET /api/v1/nominations, GET /api/v1/awards and GET /api/v1/awards/{id}.
+The form sends through the JSON API (nominate.js: GET /api/v1/nominees, POST
+/api/v1/colleague-nominations); committee members vote through it (nominations.js); these pages
+only read, through the same service functions as GET /api/v1/nominations, GET /api/v1/awards and
+GET /api/v1/awards/{id}.
 """
 
 from datetime import date
@@ -23,8 +26,36 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 AWARDS_PAGE_SIZE = 50
 PageNumber = Annotated[int, Query(ge=1, le=MAX_ID)]
+ClipNumber = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Seconds = Annotated[float | None, Query(ge=0, le=86_400)]
 LABELS = {"community-engagement": "Community engagement"}  # the others read well as they are
 CATEGORY_LABELS = {c: LABELS.get(c, c.capitalize()) for c in awards.CATEGORIES}
+
+
+@router.get("/nominate")
+def nominate_page(
+    request: Request,
+    principal: AnyPage,
+    session: SessionDep,
+    clip: ClipNumber = None,
+    at: Seconds = None,
+):
+    """The nomination form, for every employee: who (found in the directory by name), what
+    happened, when; optionally a clip they may see and a moment of it (`?clip=ID&at=SECONDS`
+    fills them in, from a clip's page)."""
+    rules = awards.committee_rules()
+    return render(
+        request,
+        "nominate.html",
+        principal,
+        today=date.today().isoformat(),
+        categories=CATEGORY_LABELS,
+        clips=awards.clip_choices(session, principal),
+        clip=clip if clip is not None and awards.may_nominate_clip(session, principal, clip) else None,
+        at=at,
+        self_nomination=rules.self_nomination,
+        personal=principal.user is not None,
+    )
 
 
 @router.get("/nominations")
@@ -83,24 +114,26 @@ def awards_page(
     category: str | None = None,
     page: PageNumber = 1,
 ):
-    """The record of Acts of Excellence, filterable by officer, division, year and category
-    (officers: their own), each award linked to its page; the CSV of what the filters show."""
+    """The record of Acts of Excellence, filterable by person, division (or a civilian's unit), year
+    and category (officers: their own), each award linked to its page; the CSV of what the filters
+    show; a link to the nomination form."""
     staff = awards.sees_every_award(principal)
     year_number = int(year) if year and year.isdigit() and 1900 <= int(year) <= 9999 else None
     category = category if category in CATEGORY_LABELS else None
-    filters = {
-        "badge_number": _blank_is_none(badge_number),
-        "division": _blank_is_none(division),
+    # An officer's own awards, whatever the filters say: only year and category narrow them.
+    badge_filter = _blank_is_none(badge_number) if staff else None
+    division_filter = _blank_is_none(division) if staff else None
+    filters: dict[str, str | int | None] = {
+        "badge_number": badge_filter,
+        "division": division_filter,
         "year": year_number,
         "category": category,
     }
-    if not staff:  # an officer's own awards, whatever the filters say: only year and category narrow them
-        filters["badge_number"] = filters["division"] = None
     found = awards.list_awards(
         session,
         principal,
-        filters["badge_number"],
-        filters["division"],
+        badge_filter,
+        division_filter,
         year=year_number,
         category=category,
         limit=AWARDS_PAGE_SIZE,

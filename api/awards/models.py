@@ -2,11 +2,35 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from api.core.types import UTCDateTime, text_enum, utcnow
+
+
+class NotSaved(RuntimeError):
+    """A row's id was read before the row was flushed: a bug in the caller, never a request's fault."""
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def saved_id(row: _Row) -> int:
+    """The id of a row read from the database or flushed (`id` is None only before the flush)."""
+    if row.id is None:
+        raise NotSaved(f"{type(row).__name__} has no id before it is flushed")
+    return row.id
+
+
+class NominationSource(StrEnum):
+    """Where a nomination came from: the review team (from the queue, with its clips), or a colleague
+    (any employee, from the nomination form: who, what happened, when, a clip optionally)."""
+
+    REVIEW = "review"
+    COLLEAGUE = "colleague"
 
 
 class NominationState(StrEnum):
@@ -27,6 +51,13 @@ class Nomination(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_by_name: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    source: NominationSource = Field(
+        default=NominationSource.REVIEW,
+        index=True,
+        sa_type=text_enum(NominationSource),
+        sa_column_kwargs={"server_default": NominationSource.REVIEW.value},
+    )
+    occurred_on: date | None = None  # when it happened, as a colleague's nomination says
     # Set when the votes settle it: the members who voted with the outcome, when, and the rule in
     # force then (a later change of the quorum or majority does not rewrite past decisions).
     decided_by_name: str | None = Field(default=None, max_length=100)
@@ -85,6 +116,7 @@ class Award(SQLModel, table=True):
     badge_number: str = Field(max_length=50, index=True)
     award_name: str = Field(max_length=200)
     awarded_on: date
-    division: str | None = Field(default=None, max_length=200)  # the officer's division at the time
+    # The person's division at the time (a civilian employee's unit): the directory's affiliation.
+    division: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=40, index=True)  # the nomination's, at the time
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,15 +1,17 @@
-"""Nominations (review team), the committee's votes, awards and each officer's recognition."""
+"""Nominations (the review team's, and any employee's of a colleague), the committee's votes, awards
+and each person's recognition."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from api.auth import AnyUser, Committee, Program, Reviewer
 from api.awards import service
-from api.awards.models import NominationState
+from api.awards.models import NominationSource, NominationState
 from api.awards.schemas import (
     AwardDetail,
     AwardPublic,
+    ColleagueNominationIn,
     CommitteeDecisionIn,
     NominationIn,
     NominationOrder,
@@ -19,17 +21,22 @@ from api.awards.schemas import (
     VoteIn,
 )
 from api.clips.models import Category
-from api.core.errors import ERRORS, NotFound
+from api.core.errors import ERRORS
 from api.db import SessionDep
 from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
-from api.users import service as users
+from api.users.schemas import PersonPublic
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
 NominationReader = Program
 Decider = Committee
-Year = Annotated[int | None, Query(ge=1900, le=9999, description="awarded in this calendar year")]
-VOTE_ERRORS = {401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS}
+Year = Annotated[
+    int | None,
+    Query(
+        ge=1900, le=9998, description="awarded in this calendar year (up to 9998: the year after it bounds the range)"
+    ),
+]
+VOTE_ERRORS: dict[int | str, dict[str, Any]] = {401: ERRORS, 403: ERRORS, 404: ERRORS, 409: ERRORS, 422: ERRORS}
 
 
 @router.post(
@@ -40,6 +47,27 @@ def nominate(body: NominationIn, principal: Reviewer, session: SessionDep):
     return service.public(session, service.nominate(session, principal.actor, body), principal)
 
 
+@router.post(
+    "/colleague-nominations",
+    response_model=NominationPublic,
+    status_code=201,
+    responses={401: ERRORS, 403: ERRORS, 422: ERRORS},
+)
+def nominate_colleague(body: ColleagueNominationIn, principal: AnyUser, session: SessionDep):
+    """Any employee, sworn or civilian, nominates a colleague from the directory (`nominee`, a
+    badge): what happened, when, and optionally a clip they may see with its moments. It goes to
+    the committee like the review team's (`source` "colleague"). Nominating yourself is refused
+    (403) unless BESTPART_COMMITTEE_SELF_NOMINATION is on."""
+    return service.public(session, service.nominate_colleague(session, principal, body), principal)
+
+
+@router.get("/nominees", response_model=list[PersonPublic], responses={401: ERRORS, 422: ERRORS})
+def nominees(principal: AnyUser, session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=100)]):
+    """Whom the nomination form offers: people in the directory (sworn officers and civilian
+    employees) whose name has `q` in it or whose badge starts with it, by name, at most 20."""
+    return service.nominees(session, principal, q)
+
+
 @router.get("/nominations", response_model=list[NominationPublic], responses={401: ERRORS, 403: ERRORS})
 def list_nominations(
     principal: NominationReader,
@@ -48,14 +76,16 @@ def list_nominations(
     state: NominationState | None = None,
     badge_number: str | None = None,
     decided: bool | None = None,
+    source: NominationSource | None = None,
     order: NominationOrder = NominationOrder.NEWEST,
     limit: Limit = None,
     offset: Offset = 0,
 ):
-    """Nominations (by state, or `decided` either way; naming an officer), a page of them; the total
-    in X-Total-Count. The committee works through the pending ones oldest first (`order=oldest`)."""
+    """Nominations (by state, or `decided` either way; naming a person; from the review team or from
+    colleagues), a page of them; the total in X-Total-Count. The committee works through the
+    pending ones oldest first (`order=oldest`)."""
     page = service.list_nominations(
-        session, state, badge_number, decided=decided, order=order, limit=limit, offset=offset
+        session, state, badge_number, decided=decided, source=source, order=order, limit=limit, offset=offset
     )
     response.headers.update(paging_headers(page))
     return [service.public(session, n, principal) for n in page.items]
@@ -160,18 +190,6 @@ def get_award(award_id: Id, principal: AnyUser, session: SessionDep):
     "/officers/{badge_number}/recognition", response_model=RecognitionPublic, responses={401: ERRORS, 404: ERRORS}
 )
 def recognition(badge_number: str, principal: AnyUser, session: SessionDep):
-    """An officer's recognition history: awards and the nominations that name them."""
-    if not service.sees_every_award(principal) and badge_number != principal.badge_number:
-        raise NotFound(f"no recognition history for {badge_number} that you may see")
-    officer = users.officer(session, badge_number)
-    nominations = service.list_nominations(session, badge_number=badge_number).items
-    return RecognitionPublic(
-        badge_number=badge_number,
-        officer_name=officer.name if officer else None,
-        awards=service.list_awards(session, principal, badge_number).items,
-        nominations=[
-            service.public(session, n, principal)
-            for n in nominations
-            if service.may_read_nomination(session, principal, n)
-        ],
-    )
+    """A person's recognition history: awards, and the nominations that name them from the review
+    team and from colleagues (each with its `source`)."""
+    return service.recognition(session, principal, badge_number)

@@ -3,10 +3,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from api.awards.models import NominationState, VoteChoice
+from api.awards.models import NominationSource, NominationState, VoteChoice
 from api.clips.models import Category
 from api.clips.schemas import Marker
 from api.params import BodyId
+from api.users.models import PersonKind
+from api.users.schemas import PersonPublic
 
 
 class NominatedClip(BaseModel):
@@ -21,6 +23,17 @@ class NominationIn(BaseModel):
     category: Category | None = Field(
         default=None, description="the kind of act; left out: the category the clips' tags name most"
     )
+
+
+class ColleagueNominationIn(BaseModel):
+    """A colleague's nomination, from any employee: who, what happened, when; a clip (and a moment
+    of it) they may see, optionally. It goes to the committee like the review team's."""
+
+    nominee: str = Field(min_length=1, max_length=50, description="the badge (a civilian's employee number)")
+    narrative: str = Field(min_length=1, max_length=20000, description="what happened")
+    occurred_on: date = Field(description="the day it happened (not in the future)")
+    clip: NominatedClip | None = Field(default=None, description="a clip the nominator may see, and its moments")
+    category: Category | None = Field(default=None, description="the kind of act; left out: the clip's, if any")
 
 
 class VoteIn(BaseModel):
@@ -72,9 +85,12 @@ class TallyPublic(BaseModel):
 class NominationPublic(BaseModel):
     id: int
     state: NominationState
+    source: NominationSource = Field(description="review: the review team's, from the queue; colleague: a peer's")
     narrative: str
+    occurred_on: date | None = Field(description="the day it happened, as a colleague's nomination says")
     category: str | None
     officers: list[str]
+    people: list[PersonPublic] = Field(description="the people nominated: name, sworn or civilian, division or unit")
     clips: list[NominatedClip]
     created_by_name: str
     created_at: datetime
@@ -95,7 +111,8 @@ class AwardPublic(BaseModel):
     nomination_id: int
     badge_number: str
     officer_name: str | None
-    division: str | None
+    kind: PersonKind | None = Field(default=None, description="sworn or civilian (the directory's); null if not in it")
+    division: str | None = Field(description="the person's division when awarded; a civilian employee's unit")
     category: str | None
     award_name: str
     awarded_on: date
@@ -119,15 +136,22 @@ class AwardDetail(AwardPublic):
     narrative: str
     nominated_by: str
     nominated_at: datetime
+    source: NominationSource = Field(description="whether the review team or a colleague nominated them")
+    occurred_on: date | None
     decided_at: datetime | None
     with_officers: list[tuple[str, str | None]] = Field(description="(badge, name) of the others awarded with them")
+    with_people: list[PersonPublic] = Field(default_factory=list, description="the others awarded with them")
     clips: list[AwardClip]
     tally: TallyPublic
     votes: list[VotePublic] | None = Field(description="each member's vote; null for the officer awarded")
 
 
 class RecognitionPublic(BaseModel):
+    """A person's recognition: their awards and the nominations naming them, from the review team
+    and from colleagues alike (each nomination's `source` says which)."""
+
     badge_number: str
     officer_name: str | None
+    person: PersonPublic | None = Field(default=None, description="name, sworn or civilian, division or unit")
     awards: list[AwardPublic]
     nominations: list[NominationPublic]
