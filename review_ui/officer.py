@@ -31,6 +31,18 @@ REVIEW_LABELS = {
     ReviewState.DISMISSED: "Reviewed: not taken further",
     ReviewState.NEEDS_INFO: "The review team has a question",
 }
+# A nominated clip says what became of the nomination (the awards' own record of it).
+NOMINATION_LABELS = {
+    "pending": "Nominated for an Act of Excellence: the committee has not decided yet",
+    "awarded": "Awarded an Act of Excellence",
+    "declined": "Nominated for an Act of Excellence; the committee declined",
+}
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    return f"about {max(1, round(seconds))} s" if seconds < 60 else f"about {round(seconds / 60)} min"
 
 
 @router.get("/upload")
@@ -54,10 +66,27 @@ class ClipRow(review.MyClip):
     """A clip of mine as the page says where it stands."""
 
     review_label: str | None = None
+    nomination_label: str | None = None
+    eta: str = ""
 
     @classmethod
     def of(cls, mine: review.MyClip) -> "ClipRow":
-        return cls(**vars(mine), review_label=REVIEW_LABELS.get(mine.review_state))
+        label = REVIEW_LABELS.get(mine.review_state)
+        nominated = NOMINATION_LABELS[mine.nomination.outcome] if mine.nomination else None
+        if mine.review_state == ReviewState.NOMINATED and nominated:
+            label, nominated = nominated, None
+        if (
+            mine.review_state is not None
+            and mine.selected_for_training
+            and label != REVIEW_LABELS[ReviewState.SELECTED_FOR_TRAINING]
+        ):
+            label = f"{label} · selected for training"
+        return cls(
+            **vars(mine),
+            review_label=label,
+            nomination_label=nominated,
+            eta=eta_text(mine.eta_seconds) if mine.clip.status == ClipStatus.PROCESSING else "",
+        )
 
 
 @router.get("/my")
@@ -69,7 +98,8 @@ def my_footage(
     status: str | None = None,
     clip: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
-    """My clips and where they stand in review; my nominations and awards.
+    """My clips and where they stand in review (processing kept current by my.js); my intake
+    problems with what to do; my nominations and awards.
 
     `?clip=ID&at=SECONDS` (a link from the player) shows that one clip with its tag form open."""
     badge = principal.badge_number
@@ -95,4 +125,5 @@ def my_footage(
         categories=[c.value for c in Category],
         nominations=nominations,
         awards=my_awards,
+        intake_problems=review.intake_problems(session, principal),
     )

@@ -6,6 +6,7 @@ Both pages read through the services (never HTTP to ourselves): the queue throug
 action through the JSON API, so the rules and the audit records live in one place.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from api.pagination import offset_of
 from api.params import Id
 from api.review import service as review
 from api.review.schemas import ReviewState
+from api.surveys import service as surveys
 from api.users import service as users
 from review_ui.pages import AnyPage, ReviewerPage, render
 
@@ -38,6 +40,29 @@ STATE_LABELS = {
     ReviewState.DISMISSED: "Dismissed",
     ReviewState.NEEDS_INFO: "Needs info",
 }
+# A nomination's own outcome, as the clip shows it (api.review.service.ClipNomination).
+NOMINATION_LABELS = {"pending": "Nomination pending", "awarded": "Awarded", "declined": "Nomination declined"}
+
+
+def state_label(state: ReviewState | None, nomination) -> str | None:
+    """The clip's state as people say it: a nominated clip says what became of its nomination."""
+    if state is None:
+        return None
+    if state == ReviewState.NOMINATED and nomination is not None:
+        return NOMINATION_LABELS[nomination.outcome]
+    return STATE_LABELS[state]
+
+
+def eta_text(seconds: float | None) -> str:
+    """ "about 40 s", "about 3 min": the ETA from the measured real-time factor (queue.js and
+    review.js write it the same way)."""
+    if seconds is None:
+        return "estimating…"
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s"
+    return f"about {round(seconds / 60)} min"
+
+
 # The decision buttons, in order: (kind posted to the API, the button's words).
 DECISIONS = [
     ("selected_for_training", "Select for training"),
@@ -86,6 +111,8 @@ class QueueLine(review.QueueRow):
 
     progress: int | None = None  # in percent, and only while the clip is processing
     age: str = ""
+    label: str = ""  # the state as people say it
+    eta: str = ""
 
     @classmethod
     def of(cls, row: review.QueueRow, moment: datetime) -> "QueueLine":
@@ -93,6 +120,8 @@ class QueueLine(review.QueueRow):
         return cls(
             **(vars(row) | {"progress": round(row.progress * 100) if processing else None}),
             age=human_age((moment - row.item.queued_at).total_seconds()),
+            label=state_label(row.item.state, row.nomination),
+            eta=eta_text(row.eta_seconds) if processing else "",
         )
 
 
@@ -116,40 +145,20 @@ def _day(value: str, name: str, problems: list[str]) -> date | None:
         return None
 
 
-@router.get("/queue")
-def queue_page(
-    request: Request,
-    principal: ReviewerPage,
-    session: SessionDep,
-    state: str = "",
-    category: str = "",
-    division: str = "",
-    badge_number: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    text: str = "",
-    order: str = "priority",
-    page: str = "1",
-    empty: str = "",
-):
-    """The review queue: filters, counts per state, one page of items.
+@dataclass
+class QueueView:
+    form: dict
+    problems: list[str]
+    number: int
+    found: review.QueueListing
 
-    Filters come from a plain GET form, so every field arrives, empty or not; they are read
-    leniently here (a bad value is ignored with a note) instead of answering a JSON 422.
-    """
-    form = {
-        name: value.strip()[:200]
-        for name, value in (
-            ("state", state),
-            ("category", category),
-            ("division", division),
-            ("badge_number", badge_number),
-            ("date_from", date_from),
-            ("date_to", date_to),
-            ("text", text),
-        )
-    }
-    form["order"] = order if order in ("priority", "oldest") else "priority"
+
+def _queue_view(session, params: dict[str, str]) -> QueueView:
+    """The queue's filters read leniently from a plain GET form (every field arrives, empty or not;
+    a bad value is ignored with a note instead of answering a JSON 422), and the page they ask for."""
+    form = {name: (params.get(name) or "").strip()[:200] for name in QUEUE_FIELDS}
+    form["order"] = params.get("order") if params.get("order") in ("priority", "oldest") else "priority"
+    form["compliment"] = "1" if params.get("compliment") else ""
     problems: list[str] = []
     where = review.QueueFilter(
         state=_option(form["state"], ReviewState, "state", problems),
@@ -159,10 +168,24 @@ def queue_page(
         date_from=_day(form["date_from"], "from", problems),
         date_to=_day(form["date_to"], "to", problems),
         text=form["text"] or None,
+        compliment=bool(form["compliment"]),
     )
+    page = params.get("page") or "1"
     number = int(page) if page.isascii() and page.isdigit() else 1
     number = min(max(number, 1), MAX_PAGE)
     found = review.queue_page(session, where, form["order"], PAGE_SIZE, offset_of(number, PAGE_SIZE))
+    return QueueView(form, problems, number, found)
+
+
+QUEUE_FIELDS = ("state", "category", "division", "badge_number", "date_from", "date_to", "text")
+
+
+@router.get("/queue")
+def queue_page(request: Request, principal: ReviewerPage, session: SessionDep, empty: str = ""):
+    """The review queue: filters, counts per state, one page of items (kept current by queue.js,
+    which polls /queue/rows with the same query); for admins, the intake problems."""
+    view = _queue_view(session, dict(request.query_params))
+    form, found, number = view.form, view.found, view.number
     moment = datetime.now(UTC)
     filters = {name: value for name, value in form.items() if value and not (name == "order" and value == "priority")}
 
@@ -179,7 +202,7 @@ def queue_page(
         total=found.total,
         counts=found.counts,
         form=form,
-        problems=problems,
+        problems=view.problems,
         url=url,
         page=number,
         pages=found.pages,
@@ -188,9 +211,32 @@ def queue_page(
         categories=[c.value for c in Category],
         divisions=clips.divisions(session),
         queue_empty=bool(empty),
+        intake_problems=review.intake_problems(session, principal) if principal.within(policies.ADMINS) else [],
         when=when,
         clock=clock,
     )
+
+
+@router.get("/queue/rows")
+def queue_rows(request: Request, principal: ReviewerPage, session: SessionDep):
+    """The queue page's rows alone, for the same query as /queue: queue.js polls it so that progress,
+    claims and clips that finish processing show without a reload. The counts per state and the
+    total ride in headers (X-Queue-Counts as JSON, X-Queue-Total)."""
+    view = _queue_view(session, dict(request.query_params))
+    moment = datetime.now(UTC)
+    response = render(
+        request,
+        "_queue_rows.html",
+        principal,
+        rows=[QueueLine.of(row, moment) for row in view.found.items],
+        states=STATE_LABELS,
+        when=when,
+        clock=clock,
+    )
+    response.headers["X-Queue-Counts"] = json.dumps(view.found.counts)
+    response.headers["X-Queue-Total"] = str(view.found.total)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- one clip ---------------------------------------------------------------------------------
@@ -295,19 +341,16 @@ def _lessons(session) -> list[tuple]:
 
 @router.get("/clips/{clip_id}")
 def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: SessionDep):
-    """One clip: player, timeline, transcript; the decision panel for the review team (opening a
-    clip claims it), add-to-lesson for trainers; history for everyone who may see the clip."""
+    """One clip: player, timeline, transcript; for the review team, Start review (a claim: opening
+    the page claims nothing), Release and the decision panel; add-to-lesson for trainers; survey
+    responses about it; history for everyone who may see the clip."""
     found = review.clip_review(session, principal, clip_id)  # 404 for a clip they may not see
     clip, item, decisions, replies = found.clip, found.item, found.decisions, found.replies
     record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
     reviewer = principal.within(policies.REVIEWERS)
-    held_by = None
-    if reviewer and item is not None and clip.status != ClipStatus.PROCESSING:
-        try:
-            item = review.claim(session, principal.actor, clip_id)
-        except review.Conflict as exc:
-            held_by = str(exc)  # "<name> is reviewing this clip": the page is read-only for us
-            session.refresh(item)
+    held_by = found.held_by
+    mine = held_by is not None and item.claimed_by == principal.actor.user_id
+    waiting = item is not None and item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW)
     public = clips.clip_public(session, clip)
     highlights = list(getattr(public, "highlights", None) or [])
     counter_cues = list(getattr(public, "counter_cues", None) or [])
@@ -318,21 +361,35 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     except (OSError, ValueError):
         transcript = []
     rubric = review.rubric(session, include_inactive=True)
-    can_decide = reviewer and item is not None and held_by is None and clip.status != ClipStatus.PROCESSING
-    can_add_to_lesson = (
-        principal.within(policies.TRAINERS) and item is not None and item.state == ReviewState.SELECTED_FOR_TRAINING
-    )
+    reviewing = reviewer and item is not None and found.reviewable
+    # Deciding is itself an explicit action, so the panel is there unless someone else holds the
+    # clip; Start review claims a waiting clip first, so that others see who is at it.
+    can_decide = reviewing and (mine or held_by is None)
+    can_start = reviewing and waiting and held_by is None
+    can_add_to_lesson = principal.within(policies.TRAINERS) and item is not None and found.selected_for_training
     repliers = users.display_names(session, {r.user_id for r in replies})
     officer = users.officer(session, clip.badge_number)
     last = decisions[-1] if decisions else None
+    processing = clip.status == ClipStatus.PROCESSING
+    progress = clips.clip_progress(session, [clip])[clip.id] if processing else None
     return render(
         request,
         "clip.html",
         principal,
         clip=public,
         item=item,
-        held_by=held_by,
-        state_label=STATE_LABELS.get(item.state) if item else None,
+        held_by=held_by if not mine else None,
+        held_until=item.claim_expires_at if held_by else None,
+        mine=mine,
+        can_start=can_start,
+        can_release=held_by is not None and (mine or principal.within(policies.ADMINS)),
+        renew_every=review.renew_every_seconds(),
+        state_label=state_label(item.state if item else None, found.nomination),
+        nomination=found.nomination,
+        reads_nominations=principal.within(policies.PROGRAM),
+        nomination_label=NOMINATION_LABELS[found.nomination.outcome] if found.nomination else None,
+        selected_for_training=found.selected_for_training,
+        eta=eta_text(progress.eta_seconds) if progress else "",
         duration=(public.media or {}).get("duration"),
         officer=officer,
         highlights=highlights,
@@ -354,6 +411,8 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
         kind_labels={state.value: label for state, label in STATE_LABELS.items()},
         moments="\n".join(f"{clock(m.at)} {m.note}".strip() for m in public.markers),
         lessons=_lessons(session) if can_add_to_lesson else [],
+        surveys=surveys.for_clip(session, clip, as_admin=principal.within(policies.ADMINS)),
+        what_to_do=review.WHAT_TO_DO.get(clip.status) if clip.status in review.INTAKE_PROBLEMS else None,
         clock=clock,
         when=when,
     )

@@ -32,7 +32,7 @@ def test_review_nomination_award_path(service, fixtures):
         content="badge_number,name,division\n4711,Dana Reyes,Metro\n",
         headers={"Content-Type": "text/csv"},
     )
-    assert imported.json() == {"imported": 1, "problems": []}
+    assert imported.json()["imported"] == 1 and imported.json()["problems"] == []
 
     clip = upload(officer, fixtures / "speech.mp4", badge_number="4711", division="Metro").json()
     assert wait_settled(officer, clip["id"])["status"] == "ready"
@@ -64,18 +64,22 @@ def test_review_nomination_award_path(service, fixtures):
 
     reviewer.post(f"/api/v1/review/{clip['id']}/claim")
     rubric = {"introduced_self": True, "showed_empathy": True, "offered_resources": True}
+    # One action: the nominate decision and its nomination, in one transaction.
     nominated = reviewer.post(
-        f"/api/v1/review/{clip['id']}/decisions", json={"kind": "nominated", "rubric": rubric, "notes": "textbook"}
-    ).json()
-    assert nominated["revises_id"] == asked.json()["id"]
-    nomination = reviewer.post(
-        "/api/v1/nominations",
+        f"/api/v1/review/{clip['id']}/decisions",
         json={
-            "officers": ["4711"],
-            "clips": [{"clip_id": clip["id"], "moments": [{"at": 3.0, "note": "introduces himself"}]}],
-            "narrative": "Calm, kind and clear with a frightened driver.",
+            "kind": "nominated",
+            "rubric": rubric,
+            "notes": "textbook",
+            "nomination": {
+                "officers": ["4711"],
+                "moments": [{"at": 3.0, "note": "introduces himself"}],
+                "narrative": "Calm, kind and clear with a frightened driver.",
+            },
         },
     ).json()
+    assert nominated["revises_id"] == asked.json()["id"] and nominated["nomination_id"]
+    nomination = reviewer.get(f"/api/v1/nominations/{nominated['nomination_id']}").json()
     assert nomination["state"] == "pending"
 
     pending = committee.get("/api/v1/nominations", params={"state": "pending"}).json()
@@ -92,6 +96,8 @@ def test_review_nomination_award_path(service, fixtures):
     assert first_vote.json()["state"] == "pending"  # the quorum is two members
     approved = people["committee2"].post(f"/api/v1/nominations/{nomination['id']}/votes", json={"approve": True})
     assert approved.json()["state"] == "approved", approved.text
+    standing = officer.get(f"/api/v1/clips/{clip['id']}/review").json()
+    assert standing["nomination"]["outcome"] == "awarded" and standing["state"] == "nominated"
 
     mine = officer.get("/api/v1/officers/4711/recognition").json()
     assert [a["award_name"] for a in mine["awards"]] == ["Act of Excellence"]

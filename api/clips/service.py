@@ -10,12 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.auth import Principal, keep_denial
-from api.clips.models import Asset, Clip, ClipTag, RejectedUpload, Stage, StageName
+from api.clips.models import Asset, Clip, ClipTag, RejectedUpload, Stage, StageName, StageState
 from api.clips.schemas import ClipPublic, StagePublic, TagInput, TagPublic
+from api.clips.stages import PIPELINE
 from api.clips.storage import HashingWriter, Store, TooLarge, copy_hashing
 from api.config import get_settings
 from api.core import policies
 from api.core.errors import NotFound
+from api.core.types import utcnow
 from api.db import enqueue_after_commit
 from media.errors import MediaRejected
 from media.sniff import SNIFF_BYTES, sniff_container
@@ -289,6 +291,94 @@ def __getattr__(name: str):
 
         return getattr(review, name)
     raise AttributeError(name)
+
+
+# --- processing as it goes: progress, stages and an ETA (the live pages poll this) ---------------
+
+RTF_SAMPLE = 200  # the most recent finished stages the real-time factor is measured over
+
+
+@dataclass
+class Progress:
+    """Where a clip's processing stands, and when it should be ready."""
+
+    clip_id: int
+    status: str
+    progress: float  # the mean of its stages' progress, 0..1
+    stages: list[Stage]
+    reason: str | None
+    eta_seconds: float | None  # None: done, or nothing measured yet to estimate from
+
+
+def real_time_factors(session: Session) -> dict[StageName, float]:
+    """Seconds of work per second of footage, per stage, measured over the latest finished stages
+    of every clip (one query)."""
+    rows = session.exec(
+        select(Stage.name, Stage.started_at, Stage.finished_at, Clip.media_info)
+        .join(Clip, Clip.id == Stage.clip_id)
+        .where(Stage.state == StageState.DONE, Stage.started_at.is_not(None), Stage.finished_at.is_not(None))
+        .order_by(Stage.finished_at.desc())
+        .limit(RTF_SAMPLE)
+    ).all()
+    work: dict[StageName, float] = defaultdict(float)
+    footage: dict[StageName, float] = defaultdict(float)
+    for name, started, finished, media in rows:
+        duration = (media or {}).get("duration") or 0
+        if duration > 0:
+            work[name] += max(0.0, (finished - started).total_seconds())
+            footage[name] += duration
+    return {name: work[name] / footage[name] for name in work if footage[name] > 0}
+
+
+def eta_seconds(stages: list[Stage], duration: float | None, factors: dict[StageName, float], now) -> float | None:
+    """Seconds until the last stage should be done: each stage's remaining work (the measured
+    real-time factor times the footage left, or the running stage's own pace when nothing was
+    measured for it) along the pipeline's order, stages after the same one running side by side."""
+    by_name = {stage.name: stage for stage in stages}
+    finish: dict[StageName, float] = {}
+    for spec in PIPELINE:  # declared after what it follows
+        stage = by_name.get(spec.name)
+        start = max((finish[before] for before in spec.after if before in finish), default=0.0)
+        if stage is None or stage.state == StageState.DONE:
+            finish[spec.name] = start
+            continue
+        if stage.state == StageState.FAILED:
+            return None
+        left = 1.0 - min(max(stage.progress, 0.0), 1.0)
+        if duration and spec.name in factors:
+            own = factors[spec.name] * duration * left
+        elif stage.state == StageState.RUNNING and stage.started_at and stage.progress >= 0.05:
+            own = (now - stage.started_at).total_seconds() / stage.progress * left
+        else:
+            return None  # nothing to go on yet
+        finish[spec.name] = start + own
+    return round(max(finish.values(), default=0.0), 1)
+
+
+def clip_progress(session: Session, clips: list[Clip]) -> dict[int, Progress]:
+    """Progress, stages and ETA of these clips: two queries whatever their number."""
+    ids = [clip.id for clip in clips]
+    stages: dict[int, list[Stage]] = defaultdict(list)
+    for stage in session.exec(select(Stage).where(Stage.clip_id.in_(ids))):
+        stages[stage.clip_id].append(stage)
+    processing = [clip for clip in clips if clip.status == "processing"]
+    factors = real_time_factors(session) if processing else {}
+    now = utcnow()
+    found = {}
+    for clip in clips:
+        own = sorted(stages[clip.id], key=lambda s: STAGE_ORDER[s.name])
+        eta = None
+        if clip.status == "processing":
+            eta = eta_seconds(own, (clip.media_info or {}).get("duration"), factors, now)
+        found[clip.id] = Progress(
+            clip_id=clip.id,
+            status=str(clip.status),
+            progress=round(sum(s.progress for s in own) / max(1, len(own)), 3),
+            stages=own,
+            reason=clip.reason,
+            eta_seconds=eta,
+        )
+    return found
 
 
 def find_asset(session: Session, clip_id: int, kind: str) -> Asset | None:

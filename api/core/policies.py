@@ -4,8 +4,8 @@ row filters that say which clips a caller may see.
 The API's dependencies (api.auth: `Admin`, `Reviewer`, ...), the pages' (review_ui.pages) and the
 navigation are all made from these sets; the services ask the predicates below. api.core imports
 no slice, so the clip filter names the few columns it reads from other slices' tables itself
-(`_REVIEW_ITEMS`, `_NOMINATION_CLIPS`; tests/test_import_cycles.py checks them against the
-models) and takes the Clip table from its caller."""
+(`_DECISIONS`, `_REVIEW_ITEMS`, `_NOMINATION_CLIPS`; tests/test_import_cycles.py checks the
+last two against the models) and takes the Clip table from its caller."""
 
 from enum import StrEnum
 from typing import Protocol
@@ -77,22 +77,39 @@ def may_tag(caller: Caller, badge_number: str | None) -> bool:
 # The columns of other slices' tables the clip filter reads (see the module's docstring).
 _REVIEW_ITEMS = sa.table("review_items", sa.column("clip_id"), sa.column("state"))
 _NOMINATION_CLIPS = sa.table("nomination_clips", sa.column("clip_id"))
-SELECTED_FOR_TRAINING = "selected_for_training"  # api.review.models.ReviewState
+_DECISIONS = sa.table("decisions", sa.column("id"), sa.column("clip_id"), sa.column("kind"))
+SELECTED_FOR_TRAINING = "selected_for_training"  # api.review.models.ReviewState and DecisionKind
+DISMISSED = "dismissed"  # api.review.models.DecisionKind
+
+
+def _selected_for_training():
+    """The clips with a select-for-training decision that no later dismissal withdrew: from the
+    decisions themselves, so that nominating (or an award) as well takes nothing from trainers."""
+    selection, later = _DECISIONS.alias("selection"), _DECISIONS.alias("later")
+    withdrawn = (
+        sa.select(later.c.id)
+        .where(later.c.clip_id == selection.c.clip_id, later.c.kind == DISMISSED, later.c.id > selection.c.id)
+        .exists()
+    )
+    return sa.select(selection.c.clip_id).where(selection.c.kind == SELECTED_FOR_TRAINING, ~withdrawn)
 
 
 def clip_filter(caller: Caller, clip) -> ColumnElement | None:
     """A WHERE condition on `clip` (the Clip model) for what the caller may see; None means every clip.
 
     Reviewers and admins see every clip. Others see what their work needs: an officer the clips they
-    recorded, a trainer the clips selected for training, the committee the clips in nominations."""
+    recorded, a trainer every clip selected for training (nominated or awarded too), the committee
+    the clips in nominations."""
     if sees_every_clip(caller):
         return None
     allowed = []
     if Role.OFFICER in caller.roles and caller.badge_number:
         allowed.append(clip.badge_number == caller.badge_number)
     if Role.TRAINER in caller.roles:
-        training = sa.select(_REVIEW_ITEMS.c.clip_id).where(_REVIEW_ITEMS.c.state == SELECTED_FOR_TRAINING)
-        allowed.append(clip.id.in_(training))
+        # The decisions say it; the review item's state (derived from them) too, for rows made
+        # before the decisions were the record.
+        listed = sa.select(_REVIEW_ITEMS.c.clip_id).where(_REVIEW_ITEMS.c.state == SELECTED_FOR_TRAINING)
+        allowed.append(clip.id.in_(_selected_for_training()) | clip.id.in_(listed))
     if Role.COMMITTEE in caller.roles:
         allowed.append(clip.id.in_(sa.select(_NOMINATION_CLIPS.c.clip_id)))
     return sa.or_(*allowed) if allowed else clip.id.is_(None)

@@ -26,6 +26,11 @@ class DecisionKind(StrEnum):
 
 
 class ReviewItem(SQLModel, table=True):
+    """A clip's place in the queue. `state` is never set by hand: api.review.service.derive_state
+    computes it from the decisions, the officer's replies and the claim each time one of them
+    changes (it is stored for the queue's indexes). A nomination's outcome is read from the awards'
+    records, not from here."""
+
     __tablename__ = "review_items"
     __table_args__ = (  # the queue's own orders (migration 0004): a page reads its rows, no sort of all
         sa.Index("ix_review_items_priority_order", "priority", "queued_at", "id"),
@@ -58,6 +63,9 @@ class Decision(SQLModel, table=True):
     rubric: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     notes: str | None = None
     revises_id: int | None = Field(default=None, foreign_key="decisions.id")
+    # A nominate decision's nomination, made in the same transaction (migration 0014): the decision
+    # is never recorded without it.
+    nomination_id: int | None = Field(default=None, foreign_key="nominations.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 

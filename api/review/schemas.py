@@ -2,9 +2,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from api.clips.schemas import ClipPublic
+from api.clips.models import Category
+from api.clips.schemas import ClipPublic, Marker, StagePublic
 from api.review.models import DecisionKind, ReviewState
 from api.search.schemas import SearchHit
+
+
+class NominationDraft(BaseModel):
+    """The nomination a nominate decision makes, in the same transaction (the clip is the decided one)."""
+
+    officers: list[str] = Field(min_length=1, max_length=50, description="badge numbers")
+    narrative: str = Field(min_length=1, max_length=20000)
+    moments: list[Marker] = Field(default_factory=list, max_length=200)
+    category: Category | None = Field(default=None, description="left out: the category the clip's tags name most")
 
 
 class DecisionIn(BaseModel):
@@ -14,6 +24,9 @@ class DecisionIn(BaseModel):
     )
     rubric: dict[str, bool] = Field(default_factory=dict)
     notes: str | None = Field(default=None, max_length=20000)
+    nomination: NominationDraft | None = Field(
+        default=None, description="required to nominate (and only then): the nomination, made with the decision"
+    )
 
 
 class DecisionPublic(BaseModel):
@@ -25,7 +38,14 @@ class DecisionPublic(BaseModel):
     rubric: dict[str, bool]
     notes: str | None
     revises_id: int | None
+    nomination_id: int | None = None
     created_at: datetime
+
+
+class ClipNominationPublic(BaseModel):
+    id: int
+    outcome: str = Field(description="pending, awarded or declined: the nomination's own state")
+    award_name: str | None = None
 
 
 class ReviewItemPublic(BaseModel):
@@ -47,6 +67,10 @@ class ReviewItemPublic(BaseModel):
     priority: float
     poster: str | None = Field(default=None, description="the poster frame's URL, once there is one")
     hit: SearchHit | None = Field(default=None, description="with a text filter: the best passage it matched")
+    selected_for_training: bool = False
+    nomination: ClipNominationPublic | None = Field(default=None, description="the latest nomination naming it")
+    compliment: bool = Field(default=False, description="a satisfied person's survey response is linked to it")
+    eta_seconds: float | None = Field(default=None, description="while processing: seconds until it should be ready")
 
 
 class QueuePage(BaseModel):
@@ -74,6 +98,30 @@ class ClipReviewPublic(BaseModel):
     item: ReviewItemPublic | None
     decisions: list[DecisionPublic]
     replies: list[dict]
+    state: ReviewState | None = Field(default=None, description="derived from the decisions, replies and claim")
+    held_by: str | None = Field(default=None, description="the reviewer holding a claim on it now")
+    selected_for_training: bool = False
+    nomination: ClipNominationPublic | None = None
+    reviewable: bool = False
+
+
+class ProgressPublic(BaseModel):
+    clip_id: int
+    status: str
+    progress: float
+    stages: list[StagePublic]
+    reason: str | None
+    eta_seconds: float | None = Field(description="from the measured real-time factor; null: done or not yet known")
+
+
+class IntakeProblemPublic(BaseModel):
+    clip_id: int
+    status: str
+    badge_number: str | None
+    evidence_id: str | None
+    reason: str
+    what_to_do: str
+    created_at: datetime
 
 
 class MyClipPublic(BaseModel):
@@ -86,3 +134,6 @@ class MyClipPublic(BaseModel):
     last_reply: dict | None = Field(description="the officer's latest answer")
     can_reply: bool
     can_tag: bool
+    nomination: ClipNominationPublic | None = None
+    selected_for_training: bool = False
+    eta_seconds: float | None = None

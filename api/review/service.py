@@ -1,21 +1,31 @@
 """The review queue's rules: claims, decisions with history, needs-info replies, listing.
-The queue's API and its page list it through `queue_page`; a clip's review through `clip_review`."""
+The queue's API and its page list it through `queue_page`; a clip's review through `clip_review`.
+
+A clip's review state is derived from the records (`derive_state`: its decisions, the officer's
+replies, the claim), never set by hand; a nomination's own outcome (pending, awarded, declined) is
+read from the awards' records (`nominations_of`). A nominate decision is recorded only together
+with its nomination. Claims are taken only on a reviewer's explicit action (Next clip, Start
+review), renewed by the open page (`renew`), released (`release`) or lapse after
+`review_claim_minutes` without renewal."""
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from api.audit.service import Actor, record
 from api.auth import Principal
+from api.awards import service as awards
+from api.awards.models import Nomination, NominationClip, NominationState
+from api.awards.schemas import NominatedClip, NominationIn
 from api.clips.models import Asset, Clip, ClipCategory, ClipStatus, ClipTag, Stage
 from api.clips.schemas import ClipPublic
-from api.clips.service import clip_filter, clips_public, may_tag, visible_clip
+from api.clips.service import clip_filter, clip_progress, clips_public, may_tag, visible_clip
 from api.config import get_settings
 from api.core import policies
-from api.core.errors import Conflict, Invalid, NotFound
+from api.core.errors import Conflict, Forbidden, Invalid, NotFound
 from api.core.types import utcnow
 from api.notifications.models import NotificationKind
 from api.notifications.service import accounts_with_badge, notify
@@ -24,6 +34,7 @@ from api.review.models import Decision, DecisionKind, OfficerReply, ReviewItem, 
 from api.review.schemas import DecisionIn
 from api.search import service as search
 from api.search.schemas import SearchHit
+from api.surveys import service as surveys
 from api.users.service import officer_names
 
 NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
@@ -56,11 +67,72 @@ def item_for(session: Session, clip_id: int) -> ReviewItem | None:
     return session.exec(select(ReviewItem).where(ReviewItem.clip_id == clip_id)).first()
 
 
+# --- the state, derived from the records -------------------------------------------------------
+
+
+def derive_state(decisions: list[Decision], answered: set[int], claimed: bool, nominated: bool) -> ReviewState:
+    """A clip's review state from its decisions (in order), the ids of the questions the officer
+    answered, whether a reviewer holds a claim on it, and whether a nomination names it.
+
+    Selecting for training and nominating are not exclusive: both hold until a dismissal, and a
+    clip that is both is listed as selected for training (its nomination shows beside it). An open
+    question waits for the officer; once answered the clip is back in the queue. A nominate
+    decision counts only with its nomination (the old two-step flow could leave one without)."""
+    selected = nominating = False
+    last = None
+    for decision in decisions:
+        if decision.kind == DecisionKind.DISMISS:
+            selected = nominating = False
+        elif decision.kind == DecisionKind.SELECT_FOR_TRAINING:
+            selected = True
+        elif decision.kind == DecisionKind.NOMINATE:
+            nominating = nominated
+        last = decision
+    if last is not None and last.kind == DecisionKind.DISMISS:
+        return ReviewState.DISMISSED
+    if last is not None and last.kind == DecisionKind.NEEDS_INFO and last.id not in answered:
+        return ReviewState.NEEDS_INFO
+    if selected:
+        return ReviewState.SELECTED_FOR_TRAINING
+    if nominating:
+        return ReviewState.NOMINATED
+    return ReviewState.IN_REVIEW if claimed else ReviewState.QUEUED
+
+
+def _claim_held(item: ReviewItem) -> bool:
+    return item.claimed_by is not None and item.claim_expires_at is not None and item.claim_expires_at > utcnow()
+
+
+def restate(session: Session, item: ReviewItem) -> ReviewItem:
+    """Set the item's state from the records (after a decision, a reply, a claim or its release).
+    A claim only holds an undecided clip: once decided, it is let go."""
+    decisions, replies = history(session, item.clip_id)
+    nominated = (
+        session.exec(select(NominationClip.id).where(NominationClip.clip_id == item.clip_id).limit(1)).first()
+        is not None
+    )
+    state = derive_state(decisions, {r.decision_id for r in replies}, _claim_held(item), nominated)
+    if state != ReviewState.IN_REVIEW:
+        item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
+    item.state = state
+    item.updated_at = utcnow()
+    session.add(item)
+    session.flush()
+    return item
+
+
+# --- claims: explicit, renewed by the open page, released, lapsing -----------------------------
+
+
+def _claim_until():
+    return utcnow() + timedelta(minutes=get_settings().review_claim_minutes)
+
+
 def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
-    """Opening a queued clip claims it for the reviewer; opening it again renews the claim."""
+    """A reviewer's explicit claim (Start review, Next clip) on a clip waiting in the queue;
+    claiming it again renews the claim. A decided clip is not claimed (it is revised directly)."""
     item = _item_to_work_on(session, actor, clip_id)
     if item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW):
-        expires = utcnow() + timedelta(minutes=get_settings().review_claim_minutes)
         taken = session.execute(
             update(ReviewItem)
             .where(
@@ -71,7 +143,7 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
                 state=ReviewState.IN_REVIEW,
                 claimed_by=actor.user_id,
                 claimed_by_name=actor.name,
-                claim_expires_at=expires,
+                claim_expires_at=_claim_until(),
                 updated_at=utcnow(),
             )
         )
@@ -79,6 +151,50 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
             raise Conflict("another reviewer claimed this clip a moment ago")
         session.refresh(item)
         record(session, actor, "review.claim", object_type="clip", object_id=clip_id)
+    return item
+
+
+def renew_every_seconds() -> int:
+    """How often the open clip page renews its claim while the reviewer is at it: often enough that
+    two missed beats still leave it held, never more than once a minute."""
+    return max(5, min(60, round(get_settings().review_claim_minutes * 60 / 3)))
+
+
+def renew(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
+    """The open clip page's heartbeat: the reviewer is still at work, so their claim runs on.
+    409 once it has lapsed or was released (the page then offers Start review again)."""
+    renewed = session.execute(
+        update(ReviewItem)
+        .where(
+            ReviewItem.clip_id == clip_id,
+            ReviewItem.state == ReviewState.IN_REVIEW,
+            ReviewItem.claimed_by == actor.user_id,
+            ReviewItem.claim_expires_at > utcnow(),
+        )
+        .values(claim_expires_at=_claim_until())
+    )
+    if renewed.rowcount != 1:
+        raise Conflict(f"you no longer hold clip {clip_id}: the claim lapsed or was released")
+    item = item_for(session, clip_id)
+    session.refresh(item)
+    return item
+
+
+def release(session: Session, viewer: Principal, clip_id: int) -> ReviewItem:
+    """Let go of a claim: the holder's own, or anyone's for an admin. Releasing a clip nobody
+    holds changes nothing."""
+    release_expired_claims(session)
+    item = item_for(session, clip_id)
+    if item is None:
+        raise NotFound(f"clip {clip_id} is not in the review queue")
+    if item.state != ReviewState.IN_REVIEW or item.claimed_by is None:
+        return item
+    if item.claimed_by != viewer.actor.user_id and not viewer.has(*policies.ADMINS):
+        raise Forbidden(f"{item.claimed_by_name} holds this clip: only they (or an admin) release it")
+    holder = item.claimed_by_name
+    item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
+    restate(session, item)
+    record(session, viewer.actor, "review.release", object_type="clip", object_id=clip_id, details={"held_by": holder})
     return item
 
 
@@ -121,11 +237,38 @@ def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewI
     return None
 
 
+# --- decisions ---------------------------------------------------------------------------------
+
+
 def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> Decision:
+    """Record a decision. Nominating needs the nomination with it (`body.nomination`): both are
+    made in this one transaction, or neither (an unknown badge, say, refuses the decision too)."""
     item = _item_to_work_on(session, actor, clip_id, dismissing=body.kind == DecisionKind.DISMISS)
     if body.kind in NEEDS_A_REASON and not (body.reason or "").strip():
         raise Invalid(f"{body.kind.value} needs {NEEDS_A_REASON[body.kind]} (field 'reason')")
+    if body.kind == DecisionKind.NOMINATE and body.nomination is None:
+        raise Invalid("to nominate, send the nomination with the decision (field 'nomination': officers, narrative)")
+    if body.kind != DecisionKind.NOMINATE and body.nomination is not None:
+        raise Invalid(f"a nomination goes with a nominate decision, not with {body.kind.value}")
     _check_rubric(session, body.rubric)
+    nomination = None
+    if body.nomination is not None:
+        current = nominations_of(session, [clip_id]).get(clip_id)
+        if current is not None and current.outcome == "pending":
+            raise Conflict(
+                f"clip {clip_id} is in nomination {current.id} already, which the committee has yet to decide"
+            )
+        draft = body.nomination
+        nomination = awards.nominate(
+            session,
+            actor,
+            NominationIn(
+                officers=draft.officers,
+                clips=[NominatedClip(clip_id=clip_id, moments=draft.moments)],
+                narrative=draft.narrative,
+                category=draft.category,
+            ),
+        )
     previous = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
     decision = Decision(
         clip_id=clip_id,
@@ -136,20 +279,24 @@ def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> De
         rubric=body.rubric,
         notes=body.notes,
         revises_id=previous.id if previous else None,
+        nomination_id=nomination.id if nomination else None,
     )
     session.add(decision)
-    item.state = ReviewState(body.kind.value)
-    item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
-    item.updated_at = utcnow()
-    session.add(item)
     session.flush()
+    item.claimed_by = item.claimed_by_name = item.claim_expires_at = None
+    restate(session, item)
     record(
         session,
         actor,
         "review.decide",
         object_type="clip",
         object_id=clip_id,
-        details={"decision": decision.id, "kind": body.kind.value, "revises": decision.revises_id},
+        details={
+            "decision": decision.id,
+            "kind": body.kind.value,
+            "revises": decision.revises_id,
+            "nomination": decision.nomination_id,
+        },
     )
     _tell_the_officer(session, actor, clip_id, decision)
     return decision
@@ -187,9 +334,9 @@ def reply(session: Session, actor: Actor, clip_id: int, text: str) -> OfficerRep
     question = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
     answer = OfficerReply(clip_id=clip_id, decision_id=question.id, user_id=actor.user_id, text=text.strip())
     session.add(answer)
-    item.state, item.updated_at, item.queued_at = ReviewState.QUEUED, utcnow(), utcnow()
-    session.add(item)
     session.flush()
+    item.queued_at = utcnow()  # back in the queue: it waits from now
+    restate(session, item)
     record(session, actor, "review.reply", object_type="clip", object_id=clip_id, details={"reply": answer.id})
     notify(
         session,
@@ -211,9 +358,10 @@ class QueueFilter:
     date_from: date | None = None
     date_to: date | None = None
     text: str | None = None
+    compliment: bool = False  # only clips with a linked survey response from a satisfied person
 
 
-CLIP_FILTERS = ("category", "division", "badge_number", "date_from", "date_to")
+CLIP_FILTERS = ("category", "division", "badge_number", "date_from", "date_to", "compliment")
 
 
 def _needs_clip(where: QueueFilter) -> bool:
@@ -241,13 +389,18 @@ def _filtered(query, where: QueueFilter, described=None):
         query = query.where(recorded < datetime.combine(where.date_to + timedelta(days=1), time.min, UTC))
     if described is not None:
         query = query.where(ReviewItem.clip_id.in_(described))
+    if where.compliment:
+        query = query.where(surveys.has_compliment())
     return query
 
 
 def _ordered(query, order: str):
+    """`oldest`: first come, first served. `priority` (a query joined to Clip): clips someone
+    complimented in a survey first, then the recognizer's score."""
     if order == "oldest":
         return query.order_by(ReviewItem.queued_at, ReviewItem.id)
-    return query.order_by(ReviewItem.priority.desc(), ReviewItem.queued_at, ReviewItem.id)
+    complimented = case((surveys.has_compliment(), 1), else_=0)
+    return query.order_by(complimented.desc(), ReviewItem.priority.desc(), ReviewItem.queued_at, ReviewItem.id)
 
 
 @dataclass
@@ -261,6 +414,10 @@ class QueueRow:
     officer_name: str | None = None
     has_poster: bool = False
     hit: SearchHit | None = None  # with a text filter: the best passage it matched
+    selected_for_training: bool = False
+    nomination: "ClipNomination | None" = None  # the latest nomination naming the clip
+    compliment: bool = False  # a satisfied person's survey response is linked to it
+    eta_seconds: float | None = None  # while processing: when it should be ready
 
 
 @dataclass
@@ -311,6 +468,11 @@ def queue_rows(session: Session, pairs: list[tuple[ReviewItem, Clip]], text: str
     )
     names = officer_names(session, {clip.badge_number for _, clip in pairs if clip.badge_number})
     posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
+    selected = selected_for_training(session, ids)
+    nominated = nominations_of(session, ids)
+    complimented = set(session.exec(select(Clip.id).where(Clip.id.in_(ids), surveys.has_compliment())))
+    processing = [clip for _, clip in pairs if clip.status == ClipStatus.PROCESSING]
+    etas = clip_progress(session, processing) if processing else {}
     return [
         QueueRow(
             item=item,
@@ -320,9 +482,61 @@ def queue_rows(session: Session, pairs: list[tuple[ReviewItem, Clip]], text: str
             officer_name=names.get(clip.badge_number),
             has_poster=clip.id in posters,
             hit=next(iter(hits.get(clip.id) or []), None),
+            selected_for_training=clip.id in selected,
+            nomination=nominated.get(clip.id),
+            compliment=clip.id in complimented,
+            eta_seconds=etas[clip.id].eta_seconds if clip.id in etas else None,
         )
         for item, clip in pairs
     ]
+
+
+@dataclass
+class ClipNomination:
+    """A nomination naming a clip, as the clip shows it: its own outcome, from the awards' records."""
+
+    id: int
+    outcome: str  # pending | awarded | declined
+    award_name: str | None = None
+
+    @classmethod
+    def of(cls, nomination: Nomination) -> "ClipNomination":
+        outcome = {NominationState.APPROVED: "awarded", NominationState.DECLINED: "declined"}.get(
+            nomination.state, "pending"
+        )
+        return cls(nomination.id, outcome, nomination.award_name)
+
+
+def nominations_of(session: Session, clip_ids: list[int]) -> dict[int, ClipNomination]:
+    """The latest nomination naming each clip (one query)."""
+    found: dict[int, ClipNomination] = {}
+    for clip_id, nomination in session.exec(
+        select(NominationClip.clip_id, Nomination)
+        .join(Nomination, Nomination.id == NominationClip.nomination_id)
+        .where(NominationClip.clip_id.in_(clip_ids))
+        .order_by(Nomination.id)
+    ):
+        found[clip_id] = ClipNomination.of(nomination)
+    return found
+
+
+def selected_for_training(session: Session, clip_ids: list[int]) -> set[int]:
+    """The clips selected for training and not dismissed since (one query): what trainers see
+    (api.core.policies.clip_filter asks the same of the decisions in SQL)."""
+    selected: set[int] = set()
+    for clip_id, kind in session.exec(
+        select(Decision.clip_id, Decision.kind)
+        .where(
+            Decision.clip_id.in_(clip_ids),
+            Decision.kind.in_((DecisionKind.SELECT_FOR_TRAINING, DecisionKind.DISMISS)),
+        )
+        .order_by(Decision.id)
+    ):
+        if kind == DecisionKind.SELECT_FOR_TRAINING:
+            selected.add(clip_id)
+        else:
+            selected.discard(clip_id)
+    return selected
 
 
 def queue_row(session: Session, item: ReviewItem) -> QueueRow:
@@ -346,19 +560,92 @@ def history(session: Session, clip_id: int) -> tuple[list[Decision], list[Office
 
 @dataclass
 class ClipReview:
-    """Where a clip stands in review, with every decision and reply."""
+    """Where a clip stands in review, with every decision and reply, derived from the records."""
 
     clip: Clip
     item: ReviewItem | None
     decisions: list[Decision]
     replies: list[OfficerReply]
+    nomination: ClipNomination | None = None  # the latest naming it, with its own outcome
+    selected_for_training: bool = False
+    reviewable: bool = False  # ready to watch (not processing, not an intake problem)
+
+    @property
+    def held_by(self) -> str | None:
+        """Who holds a claim on it now (nobody: None)."""
+        item = self.item
+        return item.claimed_by_name if item is not None and item.state == ReviewState.IN_REVIEW else None
 
 
 def clip_review(session: Session, viewer: Principal, clip_id: int) -> ClipReview:
-    """A clip's review for someone who may see the clip (404 for anyone else: officers see their own)."""
+    """A clip's review for someone who may see the clip (404 for anyone else: officers see their own).
+    Reading it claims nothing."""
     clip = visible_clip(session, viewer, clip_id)
+    release_expired_claims(session)
     decisions, replies = history(session, clip_id)
-    return ClipReview(clip, item_for(session, clip_id), decisions, replies)
+    return ClipReview(
+        clip,
+        item_for(session, clip_id),
+        decisions,
+        replies,
+        nomination=nominations_of(session, [clip_id]).get(clip_id),
+        selected_for_training=clip_id in selected_for_training(session, [clip_id]),
+        reviewable=clip.status == ClipStatus.READY,
+    )
+
+
+# --- intake problems: clips rejected or failed at intake, for admins and the uploading officer ---
+
+WHAT_TO_DO = {
+    ClipStatus.REJECTED: "The file itself could not be used. Export the clip again from the evidence system "
+    "(the original recording, not a converted or screen-recorded copy) and upload that file.",
+    ClipStatus.FAILED: "This is a fault on our side, not in the file. An administrator can read the error in the "
+    "worker's log; once it is fixed, the clip can be processed again. Nothing needs uploading again.",
+}
+
+
+@dataclass
+class IntakeProblem:
+    clip: Clip
+    reason: str
+    what_to_do: str
+
+
+def may_see_intake_problems(viewer: Principal) -> bool:
+    return viewer.has(*policies.ADMINS) or (policies.Role.OFFICER in viewer.roles and bool(viewer.badge_number))
+
+
+def intake_problems(session: Session, viewer: Principal, limit: int = 100) -> list[IntakeProblem]:
+    """Clips rejected or failed at intake, newest first, with the reason and what to do: every one
+    for an admin, their own for an officer, none for anyone else. Such a clip is not reviewable."""
+    query = select(Clip).where(Clip.status.in_(INTAKE_PROBLEMS)).order_by(Clip.id.desc()).limit(limit)
+    if not viewer.has(*policies.ADMINS):
+        if not may_see_intake_problems(viewer):
+            return []
+        query = query.where(Clip.badge_number == viewer.badge_number)
+    return [
+        IntakeProblem(clip, clip.reason or "no reason was recorded", WHAT_TO_DO[ClipStatus(clip.status)])
+        for clip in session.exec(query.options(defer(Clip.recognition)))
+    ]
+
+
+# --- live pages: processing as it goes --------------------------------------------------------
+
+MAX_LIVE = 200
+
+
+def live_progress(session: Session, viewer: Principal, clip_ids: list[int]) -> list:
+    """Progress, stages and ETA of those of these clips the viewer may see (the others are left
+    out, unconfirmed): what the queue, clip and My footage pages poll."""
+    ids = sorted(set(clip_ids))[:MAX_LIVE]
+    if not ids:
+        return []
+    query = select(Clip).where(Clip.id.in_(ids)).options(defer(Clip.recognition))
+    if (visible := clip_filter(viewer)) is not None:
+        query = query.where(visible)
+    clips = list(session.exec(query))
+    found = clip_progress(session, clips)
+    return [found[clip.id] for clip in clips]
 
 
 @dataclass
@@ -430,6 +717,9 @@ class MyClip:
     last_reply: OfficerReply | None
     can_reply: bool
     can_tag: bool  # once it is ready to watch
+    nomination: ClipNomination | None = None
+    selected_for_training: bool = False
+    eta_seconds: float | None = None
 
 
 def my_clips(
@@ -459,7 +749,12 @@ def my_clips(
 def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyClip]:
     if not clips:
         return []
-    found = standings(session, [clip.id for clip in clips])
+    ids = [clip.id for clip in clips]
+    found = standings(session, ids)
+    nominated = nominations_of(session, ids)
+    selected = selected_for_training(session, ids)
+    processing = [clip for clip in clips if clip.status == ClipStatus.PROCESSING]
+    etas = clip_progress(session, processing) if processing else {}
     rows = []
     for clip, public in zip(clips, clips_public(session, clips)):
         standing = found[clip.id]
@@ -472,6 +767,9 @@ def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyC
                 last_reply=standing.last_reply,
                 can_reply=standing.asking and may_reply(viewer, clip),
                 can_tag=clip.status == ClipStatus.READY and may_tag(viewer, clip),
+                nomination=nominated.get(clip.id),
+                selected_for_training=clip.id in selected,
+                eta_seconds=etas[clip.id].eta_seconds if clip.id in etas else None,
             )
         )
     return rows

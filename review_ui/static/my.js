@@ -74,3 +74,47 @@ if (target) {
   target.scrollIntoView({ block: "center" });
   target.querySelector('input[name="categories"]')?.focus();
 }
+
+// Clips still processing: their progress and ETA kept current; once one is done the page is read
+// again (the link, the tag form and the review column come with it), unless a form is being filled.
+export function etaText(seconds) {
+  if (seconds == null) return "estimating…";
+  return seconds < 60 ? `about ${Math.max(1, Math.round(seconds))} s` : `about ${Math.round(seconds / 60)} min`;
+}
+
+const busyForm = () => [...document.querySelectorAll("form textarea, form input[type=text]")].some((f) => f.value);
+
+async function follow() {
+  const items = [...document.querySelectorAll('li.clip[data-status="processing"]')];
+  if (!items.length) return;
+  let found = [];
+  try {
+    found = await api("GET", `/api/v1/review/progress?${items.map((li) => `ids=${li.dataset.clip}`).join("&")}`);
+  } catch { /* a missed beat */ }
+  let finished = false;
+  for (const clip of found) {
+    const item = document.getElementById(`clip-${clip.clip_id}`);
+    if (!item) continue;
+    if (clip.status !== "processing") {
+      finished = true;
+      item.dataset.status = clip.status;
+      const pill = item.querySelector('[data-live="status"]');
+      pill.textContent = clip.status;
+      pill.className = `pill ${clip.status}`;
+      item.querySelector(".inline-progress")?.remove();
+      item.querySelector('[data-live="eta"]')?.remove();
+      continue;
+    }
+    const percent = Math.round(clip.progress * 100);
+    item.querySelector(".inline-progress")?.setAttribute("aria-valuenow", String(percent));
+    const eta = item.querySelector('[data-live="eta"]');
+    if (eta) eta.textContent = `${percent} % · ready in ${etaText(clip.eta_seconds)}`;
+  }
+  if (finished && !busyForm()) {
+    location.reload();
+    return;
+  }
+  setTimeout(follow, document.hidden ? 5000 : 2000);
+}
+
+setTimeout(follow, 2000);

@@ -1,6 +1,8 @@
 // The clip review page: player and timeline (sprite previews, markers, in/out marks), the
 // transcript (click a word to seek, the spoken word lit, search), keyboard shortcuts, and the
-// actions: decision, nomination, add to lesson. Every action goes through the JSON API.
+// actions: start review (a claim) and release, decision, nomination, add to lesson. Every action
+// goes through the JSON API. While the clip is processing its progress and ETA are kept current;
+// while the reviewer holds it the claim is renewed as long as they are at work on the page.
 //
 // Keys: Space play/pause · j back 10 s · k pause · l forward 10 s · ←/→ 5 s · [ ] in/out ·
 // / search the transcript · ? the list. (j/k/l seek rather than change speed as NLEs do: a
@@ -422,27 +424,31 @@ decision?.addEventListener("submit", async (event) => {
     reason.focus();
     return;
   }
-  const rubric = Object.fromEntries($$('input[name="rubric"]', decision).map((box) => [box.value, box.checked]));
   const status = $("#decision-status");
+  if (kind === "nominated") {  // nothing is recorded until the nomination goes with it
+    say(status, "Write the nomination below: the decision is recorded when you send it.");
+    openNomination();
+    return;
+  }
   busy(decision, true);
   say(status, "Saving…");
   try {
     await api("POST", `/api/v1/review/${clipId}/decisions`,
-              { kind, rubric, notes: notes.value.trim() || null, reason: reason.value.trim() || null });
+              { kind, ...decisionFields(), reason: reason.value.trim() || null });
   } catch (error) {
     say(status, error.message, true);
     busy(decision, false);
     return;
   }
-  if (kind === "nominated") {
-    say(status, "Nominated. Write the nomination below: it goes to the committee.");
-    busy(decision, false);
-    openNomination();
-  } else {
-    say(status, "Saved. Opening the next clip…");
-    await nextClip();
-  }
+  say(status, "Saved. Opening the next clip…");
+  await nextClip();
 });
+
+/** The rubric and notes of the decision panel, as the decision takes them. */
+function decisionFields() {
+  const rubric = Object.fromEntries($$('input[name="rubric"]', decision).map((box) => [box.value, box.checked]));
+  return { rubric, notes: decision.elements.notes.value.trim() || null };
+}
 decision?.elements.reason.addEventListener("input", (event) => event.target.setCustomValidity(""));
 
 // --- nomination -------------------------------------------------------------------------------
@@ -467,6 +473,12 @@ function refreshMoments() {
 }
 
 moments?.addEventListener("input", () => { moments.dataset.edited = "yes"; });
+
+$('[data-action="cancel-nomination"]')?.addEventListener("click", () => {
+  $("#nomination-section").hidden = true;
+  say($("#decision-status"), "Not nominated: nothing was recorded.");
+  decision?.querySelector('button[value="nominated"]')?.focus();
+});
 
 /** "1:23.5 offers water" lines -> [{at: 83.5, note: "offers water"}]. */
 export function parseMoments(text) {
@@ -496,10 +508,14 @@ nomination?.addEventListener("submit", async (event) => {
   busy(nomination, true);
   say(status, "Sending…");
   try {
-    await api("POST", "/api/v1/nominations", {
-      officers: officers.value.split(/[\s,;]+/).filter(Boolean),
-      clips: [{ clip_id: clipId, moments: found }],
-      narrative: narrative.value.trim(),
+    await api("POST", `/api/v1/review/${clipId}/decisions`, {
+      kind: "nominated",
+      ...decisionFields(),
+      nomination: {
+        officers: officers.value.split(/[\s,;]+/).filter(Boolean),
+        moments: found,
+        narrative: narrative.value.trim(),
+      },
     });
   } catch (error) {
     say(status, error.message, true);
@@ -560,3 +576,74 @@ for (const select of $$(".speaker-select", transcript)) {
     }
   });
 }
+
+// --- the claim: start review, release, renewed while the reviewer is at work ------------------------
+
+async function claimAction(method, url, button) {
+  const status = $("#claim-status");
+  button.disabled = true;
+  try {
+    await api(method, url);
+    location.reload();  // the page as it now stands: the decision panel, or the clip let go
+  } catch (error) {
+    say(status ?? $("#decision-status"), error.message, true);
+    button.disabled = false;
+  }
+}
+
+$('[data-action="start-review"]')?.addEventListener("click", (event) => {
+  claimAction("POST", `/api/v1/review/${clipId}/claim`, event.currentTarget);
+});
+$('[data-action="release"]')?.addEventListener("click", (event) => {
+  claimAction("DELETE", `/api/v1/review/${clipId}/claim`, event.currentTarget);
+});
+
+const renewEvery = Number(page.dataset.renewEvery) * 1000;
+if (renewEvery > 0) {
+  // Renewed only when the reviewer did something since the last beat (a key, the pointer, the
+  // video playing): a page left open on an empty desk lets the claim lapse.
+  let active = true;
+  for (const kind of ["pointerdown", "keydown", "input", "scroll"]) {
+    document.addEventListener(kind, () => { active = true; }, { passive: true, capture: true });
+  }
+  const beat = setInterval(async () => {
+    if (!active && (!video || video.paused)) return;
+    active = false;
+    try {
+      await api("POST", `/api/v1/review/${clipId}/claim/renew`);
+    } catch (error) {
+      clearInterval(beat);
+      say($("#claim-status"), `${error.message}. Reload the page to start the review again.`, true);
+    }
+  }, renewEvery);
+}
+
+// --- processing: progress, stages and ETA kept current; the page reloads once it is ready --------
+
+const processing = $("#processing");
+
+export function etaText(seconds) {
+  if (seconds == null) return "estimating…";
+  return seconds < 60 ? `about ${Math.max(1, Math.round(seconds))} s` : `about ${Math.round(seconds / 60)} min`;
+}
+
+async function followProcessing() {
+  let found = null;
+  try {
+    [found] = await api("GET", `/api/v1/review/progress?ids=${clipId}`);
+  } catch { /* a missed beat: try again at the next */ }
+  if (found && found.status !== "processing") {
+    location.reload();  // ready (or not): the player, the transcript and the panel come with the page
+    return;
+  }
+  if (found) {
+    const percent = Math.round(found.progress * 100);
+    $(".progress", processing).setAttribute("aria-valuenow", String(percent));
+    $('[data-live="percent"]', processing).textContent = `${percent} %`;
+    $('[data-live="eta"]', processing).textContent = etaText(found.eta_seconds);
+    $('[data-live="stages"]', processing).textContent = found.stages.map((s) => `${s.name} ${s.state}`).join(" · ");
+  }
+  setTimeout(followProcessing, document.hidden ? 5000 : 1500);
+}
+
+if (processing) setTimeout(followProcessing, 1500);

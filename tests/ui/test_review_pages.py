@@ -1,7 +1,7 @@
 """The review pages: the queue and the clip page.
 
 In-process (the session app, no worker: clips stay processing) for the queue's filters, counts and
-progress, the claim on opening and who sees which control; against the real `bestpart serve` with
+progress, claims (taken by Start review, never by opening a page) and who sees which control; against the real `bestpart serve` with
 a worker for a processed clip: player, captions, sprite timeline, transcript words, lessons.
 """
 
@@ -150,7 +150,7 @@ def test_queue_is_for_the_review_team(app):
     assert refused.status_code == 403 and "this needs the role" in text(page(refused))
 
 
-def test_opening_a_clip_claims_it_and_others_read_only(app, fixtures, tmp_path):
+def test_opening_a_clip_claims_nothing_start_review_does_and_others_read_only(app, fixtures, tmp_path):
     badge = f"c-{uuid.uuid4().hex[:6]}"
     _, officer_token = make_user(roles=["officer"], badge=badge)
     first_name = f"first-{badge}"
@@ -167,10 +167,16 @@ def test_opening_a_clip_claims_it_and_others_read_only(app, fixtures, tmp_path):
     assert first.get(f"/api/v1/clips/{clip_id}/review").json()["item"]["state"] == "queued"
 
     mark_ready(clip_id)
+    opened = page(first.get(f"/clips/{clip_id}"))
+    assert "Start review" in texts(opened, "button") and decision_buttons(opened) == list(DECISION_BUTTONS)
+    item = first.get(f"/api/v1/clips/{clip_id}/review").json()["item"]
+    assert item["state"] == "queued" and item["claimed_by_name"] is None  # opening claimed nothing
+
+    assert first.post(f"/api/v1/review/{clip_id}/claim").status_code == 200  # Start review
     mine = first.get(f"/clips/{clip_id}")
     assert mine.status_code == 200
     mine = page(mine)
-    assert decision_buttons(mine) == list(DECISION_BUTTONS)
+    assert decision_buttons(mine) == list(DECISION_BUTTONS) and "Release" in texts(mine, "button")
     item = first.get(f"/api/v1/clips/{clip_id}/review").json()["item"]
     assert item["state"] == "in_review" and item["claimed_by_name"] == first_name
     assert one(mine, '#decision input[type=checkbox][name="rubric"][value="introduced_self"]')
@@ -223,7 +229,7 @@ def served(tmp_path_factory, fixtures):
 
 def test_clip_page_player_transcript_and_panel(served, speech_text):
     admin, people, clip_id = served
-    response = admin.get(f"/clips/{clip_id}")  # the admin is also a reviewer: opening claims the clip
+    response = admin.get(f"/clips/{clip_id}")  # opening claims nothing, for an admin either
     assert response.status_code == 200
     clip = page(response)
     media = f"/api/v1/clips/{clip_id}/media"
@@ -246,9 +252,13 @@ def test_clip_page_player_transcript_and_panel(served, speech_text):
     spoken = {re.sub(r"\W", "", w).lower() for w in speech_text.split()}
     assert len(heard & spoken) >= len(spoken) // 2, heard
 
-    assert decision_buttons(clip) == list(DECISION_BUTTONS)
+    assert "Start review" in texts(clip, "button")
     review = admin.get(f"/api/v1/clips/{clip_id}/review").json()
-    assert review["item"]["state"] == "in_review" and review["item"]["claimed_by_name"] == "tester"
+    assert review["item"]["state"] == "queued" and review["held_by"] is None
+    assert admin.post(f"/api/v1/review/{clip_id}/claim").status_code == 200  # Start review
+    assert decision_buttons(page(admin.get(f"/clips/{clip_id}"))) == list(DECISION_BUTTONS)
+    review = admin.get(f"/api/v1/clips/{clip_id}/review").json()
+    assert review["item"]["state"] == "in_review" and review["held_by"] == "tester"
 
     other = page(people["reviewer"].get(f"/clips/{clip_id}"))
     assert any(banner.startswith("tester is reviewing this clip") for banner in banners(other))
