@@ -29,6 +29,7 @@ from api.imports.models import ManifestImport, ManifestImportRow  # noqa: F401
 from api.notifications.models import Notification  # noqa: F401
 from api.review.models import Decision, OfficerReply, ReviewItem, RubricItem  # noqa: F401
 from api.search.models import SearchDoc  # noqa: F401
+from api.stats.models import StatsSnapshot  # noqa: F401
 from api.surveys.models import SurveyImport, SurveyResponse  # noqa: F401
 from api.users.models import (  # noqa: F401
     ApiToken,

@@ -9,15 +9,20 @@ left waiting) and a decision for each decided clip; nominations for the nominate
 decided, with awards for the approved, skewed towards a few officers); 50,000 survey responses
 over the same months and divisions (one import).
 
-Then, in-process: the service calls themselves (api.stats.service: dashboard figures, queue ages,
-the equity figures; api.surveys.service.csat_by_month), and the pages and their API through the
-app (fastapi.testclient.TestClient, bearer token), each `--runs` times. Server time is measured
-inside the ASGI app (bench/pages.py's ServerTimer); the floor is GET /api/v1/health. The figures
-are computed afresh on every call (BESTPART_STATS_CACHE_SECONDS=0): the worst case, and what a
-request meets every 30 s with the default cache; the cached pages are timed beside them.
-PASS/MISS is judged on the uncached server p95 against 100 ms.
+Then, in-process: the service calls themselves, computed afresh (api.stats.service: dashboard
+figures, queue ages, the equity figures; api.surveys.service.csat_by_month): what the worker pays
+at each refresh of the snapshots, not judged. Then the pages and their API through the app
+(fastapi.testclient.TestClient, bearer token) as they run in production: reading the snapshots
+the worker keeps (BESTPART_STATS_CACHE_SECONDS=30): the first view of a new install, before any
+snapshot exists, once (it computes them); then each page `--runs` times with the snapshots
+fresh, and again while a worker process (workers.stats.StatsWatch, refreshing back to back)
+computes and replaces them on the same cores. Server time is measured inside the ASGI app
+(bench/pages.py's ServerTimer); the floor is GET /api/v1/health. PASS/MISS is judged on both
+snapshot runs' server p95 against 100 ms. `--fresh-pages` also times the pages computing their
+figures on every request (BESTPART_STATS_CACHE_SECONDS=0, the tests' setting), not judged.
 
-    .venv/bin/python bench/dashboard.py [--clips 100000] [--surveys 50000] [--runs 50] [--keep]
+    .venv/bin/python bench/dashboard.py [--clips 100000] [--surveys 50000] [--runs 100] [--fresh-runs 10]
+        [--fresh-pages] [--keep]
 """
 
 import argparse
@@ -27,6 +32,7 @@ import random
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -197,7 +203,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", type=int, default=100_000)
     parser.add_argument("--surveys", type=int, default=50_000)
-    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=100, help="GETs of each page reading the snapshots")
+    parser.add_argument("--fresh-runs", type=int, default=10, help="runs of each figure computed afresh")
+    parser.add_argument("--fresh-pages", action="store_true", help="also time the pages computing afresh")
     parser.add_argument("--keep", action="store_true", help=f"keep the seeded data dir ({WORKDIR})")
     args = parser.parse_args()
     try:
@@ -239,12 +247,12 @@ def run(args, rng: random.Random) -> int:
             verdict = "PASS" if p95(times) < TARGET_MS else "MISS"
             ok = ok and verdict == "PASS"
         print(
-            f"  {name:<40} {statistics.median(times):8.1f} {p95(times):8.1f} {max(times):8.1f} "
+            f"  {name:<54} {statistics.median(times):8.1f} {p95(times):8.1f} {max(times):8.1f} "
             f"{p95(times) / TARGET_MS:7.2f}  {verdict:<4} {extra}"
         )
 
-    print(f"\nservice calls, {args.runs} runs each, ms (computed afresh every time)")
-    print(f"  {'call':<40} {'p50':>8} {'p95':>8} {'worst':>8} {'p95/100':>7}")
+    print(f"\nservice calls, {args.fresh_runs} runs each, ms (computed afresh: the worker's work at each refresh)")
+    print(f"  {'call':<54} {'p50':>8} {'p95':>8} {'worst':>8} {'p95/100':>7}")
     with session_scope() as session:
         for name, call in (
             ("stats.dashboard figures (all)", lambda: stats._compute(session)),
@@ -255,7 +263,7 @@ def run(args, rng: random.Random) -> int:
             ("stats.queue_ages", lambda: stats.queue_ages(session)),
             ("stats.equity figures", lambda: equity(session)),
         ):
-            line(name, timed(call, args.runs), judged=not name.startswith("  "))
+            line(name, timed(call, args.fresh_runs), judged=False)
         figures = equity(session)
     flagged = [r.division for r in figures.review_rates.divisions if r.flagged]
     awards = figures.concentration["awards"]
@@ -267,6 +275,7 @@ def run(args, rng: random.Random) -> int:
     timer = ServerTimer(create_app())
     headers = {"Authorization": f"Bearer {token}"}
     pages = ["/dashboard", "/dashboard/equity", "/api/v1/stats", "/api/v1/stats/equity", "/api/v1/surveys/csat"]
+    header = f"  {'page':<54} {'p50':>8} {'p95':>8} {'worst':>8} {'p95/100':>7}"
     with TestClient(timer) as client:
 
         def get(url):
@@ -277,21 +286,86 @@ def run(args, rng: random.Random) -> int:
 
             return call
 
-        def server_times(url: str) -> list[float]:
+        def server_times(url: str, runs: int) -> list[float]:
             call = get(url)
             call()
-            return [call() for _ in range(args.runs)]
+            return [call() for _ in range(runs)]
 
-        print(f"\npages through the app, {args.runs} GETs each, server ms (inside the ASGI app)")
-        print(f"  {'page':<40} {'p50':>8} {'p95':>8} {'worst':>8} {'p95/100':>7}")
-        line("GET /api/v1/health (floor)", server_times("/api/v1/health"), judged=False)
+        if args.fresh_pages:
+            print(f"\npages computing their figures on every request, {args.fresh_runs} GETs each, server ms")
+            print(header)
+            for url in pages:
+                line(f"{url} (fresh)", server_times(url, args.fresh_runs), judged=False)
+
+        object.__setattr__(get_settings(), "stats_cache_seconds", SNAPSHOT_SECONDS)
+        print("\nfirst view of a new install: no snapshot yet, computed on this request (once), server ms")
+        for url in pages[:2]:
+            once = [get(url)()]
+            print(f"  {url:<54} {once[0]:8.1f}")
+        with session_scope() as session:  # the worker's first pass: every kind
+            took = stats.refresh(session)
+        print("  the worker's pass: " + ", ".join(f"{k} {v:.2f} s" for k, v in took.items()))
+
+        print(f"\npages reading the snapshots, {args.runs} GETs each, server ms (inside the ASGI app)")
+        print(header)
+        line("GET /api/v1/health (floor)", server_times("/api/v1/health", args.runs), judged=False)
         for url in pages:
-            line(f"{url} (uncached)", server_times(url), judged=True)
-        object.__setattr__(get_settings(), "stats_cache_seconds", 30.0)
-        for url in pages[:4]:
-            line(f"{url} (cached, 30 s)", server_times(url), judged=False)
-    print(f"\n{'PASS' if ok else 'MISS'}: every page and call under {TARGET_MS:.0f} ms p95 uncached, at {work}")
+            line(f"{url} ({label(url)})", server_times(url, args.runs), judged=True, extra=note(url))
+
+        worker = start_worker()
+        try:
+            deadline = time.monotonic() + 120
+            while not refreshed() and time.monotonic() < deadline:  # its first snapshot stored
+                time.sleep(0.2)
+            before = refreshed()
+            print("\n  ... while a worker process computes and replaces every snapshot, back to back")
+            print(header)
+            for url in pages:
+                line(f"{url} ({label(url)}, worker busy)", server_times(url, args.runs), judged=True, extra=note(url))
+            print(f"  (the worker stored {refreshed() - before} snapshots while these pages were timed)")
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    print(f"\n{'PASS' if ok else 'MISS'}: every page under {TARGET_MS:.0f} ms p95 reading the snapshots, at {work}")
     return 0 if ok else 1
+
+
+SNAPSHOT_SECONDS = 30.0  # BESTPART_STATS_CACHE_SECONDS, the default
+REFRESHES = WORKDIR / "refreshes.log"  # the worker process writes a line for each snapshot it stores
+
+
+FRESH_STILL = {
+    "/api/v1/surveys/csat": "api/surveys/routes.py computes it per request; stats.csat_cells reads the snapshot"
+}
+
+
+def label(url: str) -> str:
+    return "fresh" if url in FRESH_STILL else "snapshot"
+
+
+def note(url: str) -> str:
+    return FRESH_STILL.get(url, "")
+
+
+def refreshed() -> int:
+    """How many snapshots the worker process has stored so far."""
+    return len(REFRESHES.read_text().splitlines()) if REFRESHES.exists() else 0
+
+
+def start_worker() -> subprocess.Popen:
+    """A worker process (its own interpreter, as `bestpart worker` runs) whose StatsWatch finds every
+    snapshot due at once: BESTPART_STATS_CACHE_SECONDS=1, so it refreshes them back to back."""
+    code = (
+        "import time\n"
+        "from workers.stats import StatsWatch\n"
+        "watch = StatsWatch()\n"
+        "while True:\n"
+        "    stored = watch.check()\n"
+        f"    open({str(REFRESHES)!r}, 'a').write(''.join(name + '\\n' for name in stored))\n"
+        "    time.sleep(watch.every)\n"
+    )
+    env = {**os.environ, "BESTPART_STATS_CACHE_SECONDS": "1"}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":

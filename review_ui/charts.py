@@ -125,13 +125,13 @@ def bar_chart(
     parts = _open(ident, title, desc, width, height)
 
     if legend_rows:
-        x = left
+        legend_x = left
         for name in names:
             parts.append(
-                f'<rect x="{x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
-                f'<text x="{x + 14}" y="13" fill="{INK}">{_e(name)}</text>'
+                f'<rect x="{legend_x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
+                f'<text x="{legend_x + 14}" y="13" fill="{INK}">{_e(name)}</text>'
             )
-            x += 14 + 7 * len(name) + 16
+            legend_x += 14 + 7 * len(name) + 16
     for tick in ticks:
         y = top + plot_h - tick * scale
         parts.append(
@@ -145,7 +145,7 @@ def bar_chart(
     parts.append('<g class="bars">')
     for i, label in enumerate(labels):
         x0 = left + group_w * i + (group_w - bar_w) / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         for k, name in enumerate(names):
             value = values[name][i]
             if value <= 0:
@@ -282,13 +282,13 @@ def line_chart(
     )
     parts = _open(ident, title, desc, width, height)
     if legend_rows:
-        x = left
+        legend_x = left
         for name in names:
             parts.append(
-                f'<rect x="{x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
-                f'<text x="{x + 14}" y="13" fill="{INK}">{_e(name)}</text>'
+                f'<rect x="{legend_x}" y="4" width="10" height="10" rx="2" fill="{_e(palette[name])}"/>'
+                f'<text x="{legend_x + 14}" y="13" fill="{INK}">{_e(name)}</text>'
             )
-            x += 14 + 7 * len(name) + 16
+            legend_x += 14 + 7 * len(name) + 16
     for tick in ticks:
         y = top_px + plot_h - tick * scale
         parts.append(

@@ -1,14 +1,17 @@
 """Pages: the program dashboard. Charts are SVG drawn on the server (review_ui/charts.py): no JS."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 
 from api.clips.schemas import Category
+from api.core.types import utcnow
 from api.db import SessionDep
 from api.review.schemas import DecisionKind, ReviewState
 from api.stats.schemas import Dimension, Equity
-from api.stats.service import dashboard, equity, queue_ages
+from api.stats.service import dashboard_figures, equity_figures, queue_age_figures
 from review_ui import charts
 from review_ui.pages import ProgramPage, render
 
@@ -141,7 +144,7 @@ def csat_charts(data: dict, months: list[str]) -> tuple[Chart, list[Chart]]:
     return overall, small
 
 
-def build_charts(data: dict, ages: list[tuple[str, int]]) -> dict[str, Chart]:
+def build_charts(data: dict, ages: list[tuple[str, int]]) -> dict[str, Chart | list[Chart]]:
     """The dashboard's charts from api.stats.service.dashboard()'s numbers and the queue's ages.
     Tags, decisions, awards and C-SAT per month share one month axis (`timeline`)."""
     tags = data["tags_per_month"]
@@ -256,17 +259,46 @@ def build_charts(data: dict, ages: list[tuple[str, int]]) -> dict[str, Chart]:
     }
 
 
+# The charts of the last snapshot drawn, and the figures they were drawn from: the same snapshot
+# (the service hands back the same objects until the worker stores the next) is not drawn again.
+_drawn: tuple[dict, list[tuple[str, int]], dict[str, Chart | list[Chart]]] | None = None
+
+
+def charts_of(data: dict, ages: list[tuple[str, int]]) -> dict[str, Chart | list[Chart]]:
+    """build_charts(data, ages), drawn once per snapshot."""
+    global _drawn
+    drawn = _drawn
+    if drawn is None or drawn[0] is not data or drawn[1] is not ages:
+        drawn = _drawn = (data, ages, build_charts(data, ages))
+    return drawn[2]
+
+
+@dataclass
+class AsOf:
+    """How old the figures on a page are, said on the page."""
+
+    at: datetime
+    seconds_ago: int
+    every: float  # the worker refreshes them this often; 0: computed for this request
+
+
+def as_of(at: datetime, every: float) -> AsOf:
+    return AsOf(at, max(0, round((utcnow() - at).total_seconds())), every)
+
+
 @router.get("/dashboard")
 def dashboard_page(request: Request, principal: ProgramPage, session: SessionDep):
     """Tags per month by category, decisions, awards, the queue's size and age, and the divisions."""
-    data = dashboard(session)
+    figures, ages = dashboard_figures(session), queue_age_figures(session)
+    data: dict[str, Any] = figures.figures
     return render(
         request,
         "dashboard.html",
         principal,
-        charts=build_charts(data, queue_ages(session)),
+        charts=charts_of(data, ages.figures),
         queue=data["queue"],
         months=timeline(data),
+        as_of=as_of(min(figures.as_of, ages.as_of), figures.every),
     )
 
 
@@ -308,5 +340,6 @@ def equity_views(figures: Equity) -> list[EquityView]:
 def equity_page(request: Request, principal: ProgramPage, session: SessionDep):
     """Who gets recognised: per 100 officers by division, shift, rank, unit and years of service;
     shares of awards beside shares of tags; concentration; divisions whose tags wait for review."""
-    figures = equity(session)
-    return render(request, "equity.html", principal, figures=figures, views=equity_views(figures))
+    snapshot = equity_figures(session)
+    figures, at = snapshot.figures, as_of(snapshot.as_of, snapshot.every)
+    return render(request, "equity.html", principal, figures=figures, views=equity_views(figures), as_of=at)

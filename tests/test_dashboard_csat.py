@@ -62,6 +62,7 @@ def expected(rows: list[list[str]]) -> tuple[dict, dict]:
 @pytest.fixture
 def fresh(tmp_path):
     import api.models  # noqa: F401  every table
+    import api.stats.models  # noqa: F401  stats_snapshots (until api/models.py imports it)
 
     engine = sqlite_engine(f"sqlite:///{tmp_path / 'dash.db'}")
     SQLModel.metadata.create_all(engine)
@@ -140,6 +141,7 @@ def test_the_dashboard_page_charts_csat_for_a_division(app):
     rows = survey_rows(random.Random(9), tag, [division], ["2026-07", "2026-08"], 120)
     with session_scope() as session:
         import_file(session, Actor("test"), "export.csv", as_csv(rows))
+        add_tag(session, datetime(2026, 7, 15, tzinfo=UTC))  # a tag, so that the tags chart has an axis
     _, token = make_user(f"dash-{tag}", ["reviewer"])
     with TestClient(app, headers=bearer(token)) as client:
         soup = page(client.get("/dashboard"))
@@ -157,6 +159,7 @@ def test_the_dashboard_page_charts_csat_for_a_division(app):
         labels = [t.get_text() for t in one(soup, f"svg#{other}").select("text.x-label")]
         assert labels in (axis, []), other
     assert one(soup, 'a[href="/dashboard/equity"]')
+    assert "Figures counted just now" in one(soup, "#as-of").get_text()  # BESTPART_STATS_CACHE_SECONDS=0
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +220,93 @@ def test_bestpart_surveys_import_runs_as_a_command(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "2 rows: 1 accepted, 0 unchanged, 1 refused" in done.stdout
     assert f"line 3 (survey {tag}-2): score 'nine'" in done.stderr
+
+
+@pytest.fixture
+def snapshots(monkeypatch):
+    """The figures kept as snapshots, as in production (the tests' setting computes them afresh)."""
+    from api.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "stats_cache_seconds", 30.0)
+    return 30.0
+
+
+def add_tag(session: Session, when: datetime, category: str = "life-saving") -> None:
+    clip = Clip(sha256=uuid.uuid4().hex * 2, size_bytes=1, status=ClipStatus.READY, badge_number="1")
+    session.add(clip)
+    session.flush()
+    session.add(ClipTag(clip_id=clip.id, categories=[category], source="api", created_at=when))
+
+
+def test_pages_read_snapshots_that_the_worker_refreshes(fresh, snapshots):
+    import threading
+    from datetime import timedelta
+
+    from sqlmodel import col, select
+
+    from api.core.types import utcnow
+    from api.stats import service
+    from api.stats.equity import equity as compute_equity
+    from api.stats.models import StatsSnapshot
+    from api.surveys.service import csat_by_month
+
+    rows = survey_rows(random.Random(3), "T", ["Metro", "North"], ["2026-01", "2026-02"], 40)
+    import_file(fresh, Actor("test"), "export.csv", as_csv(rows))
+    add_tag(fresh, datetime(2026, 1, 5, tzinfo=UTC))
+    fresh.commit()
+
+    # No snapshot yet: the first read computes it (once) and stores it.
+    first = service.dashboard_figures(fresh)
+    assert first.figures == _compute(fresh) and first.every == snapshots
+    assert fresh.get(StatsSnapshot, "dashboard") is not None
+    assert service.dashboard_figures(fresh).figures is first.figures  # the same row: not loaded again
+    equity = service.equity_figures(fresh)
+    assert equity.figures.model_dump(exclude={"as_of"}) == compute_equity(fresh).model_dump(exclude={"as_of"})
+    assert equity.figures.as_of == equity.as_of
+    assert service.csat_cells(fresh) == csat_by_month(fresh)
+    assert service.queue_ages(fresh) == service._queue_ages(fresh, utcnow())
+    fresh.commit()
+
+    # New data shows once the snapshot is refreshed, not before.
+    add_tag(fresh, datetime(2026, 2, 7, tzinfo=UTC), "de-escalation")
+    fresh.commit()
+    assert "2026-02" not in service.dashboard(fresh)["tags_per_month"]
+    assert service.refresh_due(fresh, older_than=snapshots / 2) == {}  # not due yet
+    took = service.refresh_due(fresh, older_than=0)
+    assert set(took) == {"dashboard", "queue_ages", "equity", "csat"}
+    fresh.commit()
+    assert service.dashboard(fresh) == _compute(fresh)
+    assert service.dashboard(fresh)["tags_per_month"]["2026-02"] == {"de-escalation": 1}
+
+    # A snapshot older than BESTPART_STATS_CACHE_SECONDS (no worker keeping it): the page gets it
+    # as it is, while a thread computes the next.
+    add_tag(fresh, datetime(2026, 3, 7, tzinfo=UTC))
+    old = utcnow() - timedelta(hours=1)
+    fresh.exec(select(StatsSnapshot).where(col(StatsSnapshot.name) == "dashboard")).one().computed_at = old
+    fresh.commit()
+    stale = service.dashboard_figures(fresh)
+    assert stale.as_of == old and "2026-03" not in stale.figures["tags_per_month"]
+    fresh.commit()  # the request ends: the thread may store
+    for thread in threading.enumerate():
+        if thread.name == "stats-dashboard":
+            thread.join(timeout=60)
+    again = service.dashboard_figures(fresh)
+    assert again.as_of > old and again.figures == _compute(fresh)
+
+
+def test_the_worker_refreshes_the_snapshots_it_finds_half_their_age(monkeypatch, snapshots):
+    from api.stats import service
+    from workers.stats import StatsWatch
+
+    seen = []
+    monkeypatch.setattr(service, "refresh_due", lambda session, older_than: seen.append(older_than) or {"csat": 0.1})
+    watch = StatsWatch()
+    assert watch.every == snapshots / 4
+    watch.check()
+    assert seen == [snapshots / 2] and watch.took == {"csat": 0.1}
+    monkeypatch.setattr(type(watch), "every", 0.0)
+    from api.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "stats_cache_seconds", 0.0)
+    watch.check()  # figures computed for every request: nothing to keep
+    assert seen == [snapshots / 2]

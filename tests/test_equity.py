@@ -250,6 +250,7 @@ def test_the_api_and_the_page_show_the_same_figures_for_our_divisions(program_cl
     # The rule is written on the page, and dimensions the directory lacks say "not recorded".
     assert "under 50% of the median" in text(one(soup, "#review-rates .rule"))
     assert "Not recorded" in text(one(soup, "#by-shift"))
+    assert "Figures counted just now" in text(one(soup, "#as-of")) and data["as_of"]  # how old they are
     top = one(soup, "#concentration-awards")
     assert float(top.select("td[data-value]")[1]["data-value"]) == data["concentration"]["awards"]["gini"]
     chart = one(soup, "svg#chart-equity-division")

@@ -1,9 +1,11 @@
 """`bestpart worker`: the Huey consumer, the reconciler that rescues the stages of dead workers and
-sends again the jobs the queue lost, and (with BESTPART_IMPORT_WATCH_DIR set) the watched
-evidence-system export folder (api/imports/watch.py)."""
+sends again the jobs the queue lost (and keeps the dashboard's figures fresh, workers/stats.py),
+and (with BESTPART_IMPORT_WATCH_DIR set) the watched evidence-system export folder
+(api/imports/watch.py)."""
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from api.clips.service import get_store
@@ -19,16 +21,25 @@ log = logging.getLogger("bestpart.worker")
 def reconcile_forever(stop: threading.Event) -> None:
     lease = get_settings().stage_lease_seconds
     from workers.exports import RetentionWatch
+    from workers.stats import StatsWatch
 
-    rules, retention = RulesWatch(), RetentionWatch()
+    rules, retention, stats = RulesWatch(), RetentionWatch(), StatsWatch()
     rules.check()  # at start: rules edited while no worker ran still re-score the clips
-    while not stop.wait(max(0.5, lease / 2)):
-        try:
-            reconcile(lease)
-        except Exception:  # a database or queue hiccup must not end the reconciler
-            log.exception("reconciler pass failed")
-        rules.check()
-        retention.check()  # at most hourly: expired sources leave their lessons
+    stats.check()  # at start: the dashboard's figures, before anyone opens it
+    # A pass every half lease; the figures' check more often when they must be fresher than that.
+    every = max(0.5, lease / 2)
+    tick = max(0.5, min(every, stats.every or every))
+    last = time.monotonic()
+    while not stop.wait(tick):
+        if time.monotonic() - last >= every - tick / 2:
+            last = time.monotonic()
+            try:
+                reconcile(lease)
+            except Exception:  # a database or queue hiccup must not end the reconciler
+                log.exception("reconciler pass failed")
+            rules.check()
+            retention.check()  # at most hourly: expired sources leave their lessons
+        stats.check()  # the snapshots half BESTPART_STATS_CACHE_SECONDS old are computed again
 
 
 def reconcile(lease: float) -> list[jobs.Job]:

@@ -4,7 +4,7 @@ from api.auth import Program
 from api.core.errors import ERRORS
 from api.db import SessionDep
 from api.stats.schemas import Equity
-from api.stats.service import dashboard, equity, queue_ages
+from api.stats.service import dashboard_figures, equity, queue_age_figures
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 ProgramStaff = Program
@@ -15,8 +15,10 @@ def stats(_: ProgramStaff, session: SessionDep) -> dict:
     """Tags per month by category, decisions by kind (and `decisions_per_month`), awards per month,
     `csat_per_month` (C-SAT for all divisions and each, from the survey responses), queue size and
     age, by division;
-    `queue_ages`: how many waiting clips have waited how long (what the dashboard page charts)."""
-    return {**dashboard(session), "queue_ages": dict(queue_ages(session))}
+    `queue_ages`: how many waiting clips have waited how long (what the dashboard page charts);
+    `as_of`: when they were computed (they may be BESTPART_STATS_CACHE_SECONDS old)."""
+    figures, ages = dashboard_figures(session), queue_age_figures(session)
+    return {**figures.figures, "queue_ages": dict(ages.figures), "as_of": min(figures.as_of, ages.as_of)}
 
 
 @router.get("/stats/equity", responses={401: ERRORS, 403: ERRORS})
@@ -25,5 +27,6 @@ def stats_equity(_: ProgramStaff, session: SessionDep) -> Equity:
     shift, rank, unit and years of service (dimensions the officer directory does not record come
     with `recorded: false`); each group's share of awards beside its share of tags; how
     concentrated awards are (the top 10 % of officers' share, the Gini coefficient); and the
-    divisions whose officers' tags are reviewed at under half the median rate (`review_rates`)."""
+    divisions whose officers' tags are reviewed at under half the median rate (`review_rates`);
+    `as_of`: when they were computed (they may be BESTPART_STATS_CACHE_SECONDS old)."""
     return equity(session)

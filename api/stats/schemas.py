@@ -1,8 +1,13 @@
-"""What GET /api/v1/stats/equity returns, and what the equity page shows."""
+"""What GET /api/v1/stats/equity returns, and what the equity page shows; a snapshot of figures."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
 MEASURES = ("tags", "selections", "nominations", "awards")
+T = TypeVar("T")
 
 
 class Group(BaseModel):
@@ -59,3 +64,13 @@ class Equity(BaseModel):
     dimensions: list[Dimension]
     concentration: dict[str, Concentration]  # "awards", and "tags" beside it for comparison
     review_rates: ReviewRates
+    as_of: datetime | None = None  # when these figures were computed (they may be BESTPART_STATS_CACHE_SECONDS old)
+
+
+@dataclass(frozen=True)
+class Snapshot(Generic[T]):
+    """Figures as a page reads them, and the moment they were computed (the page says how old)."""
+
+    figures: T
+    as_of: datetime
+    every: float  # seconds between refreshes (BESTPART_STATS_CACHE_SECONDS); 0: computed for this request
