@@ -66,7 +66,9 @@ def create_app() -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
-    app.add_exception_handler(ServiceError, _service_error)
+    # FastAPI's exception_handler, not add_exception_handler: Starlette types every handler as one
+    # taking any Exception, where each is called with the class it is registered for.
+    app.exception_handler(ServiceError)(_service_error)
     for database_error in (OperationalError, PoolTimeout):
         app.add_exception_handler(database_error, _database_error)
     mount_docs(app)
@@ -102,5 +104,5 @@ def _mount_review_ui(app: FastAPI) -> None:
     for module in (routes, review, officer, awards, curriculum, dashboard, admin, inbox, surveys, imports):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_exception_handler(LoginRequired, login_required_handler)
-    app.add_exception_handler(HTTPException, http_error_handler)
+    app.exception_handler(LoginRequired)(login_required_handler)  # as ServiceError's, above
+    app.exception_handler(HTTPException)(http_error_handler)

@@ -14,13 +14,16 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
+from fastapi import params as fastapi_params
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from api.audit.service import Actor, record
 from api.core import policies
+from api.core.errors import Forbidden
 from api.core.policies import Role
-from api.core.types import utcnow
+from api.core.types import saved_id, utcnow
 from api.db import SessionDep
 from api.users import service as users
 from api.users.models import AuthSession, User
@@ -53,6 +56,12 @@ class Principal:
     def badge_number(self) -> str | None:
         return self.user.badge_number if self.user else None
 
+    def signed_in_id(self, refusal: str) -> int:
+        """The id of the person calling; Forbidden (with `refusal`) for a service token, which is no one."""
+        if self.user is None:
+            raise Forbidden(refusal)
+        return saved_id(self.user)
+
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
 
@@ -79,8 +88,8 @@ def resolve_principal(request: Request, session: SessionDep) -> Principal | None
             if user:
                 return Principal(user.username, frozenset(Role(r) for r in user.roles), user=user, source=source)
             return Principal(f"token:{api_token.name}", scope=api_token.scope, source=source)
-        if found := users.session_for_token(session, token):
-            auth_session, user = found
+        if signed_in := users.session_for_token(session, token):
+            auth_session, user = signed_in
             return Principal(
                 user.username,
                 frozenset(Role(r) for r in user.roles),
@@ -90,8 +99,8 @@ def resolve_principal(request: Request, session: SessionDep) -> Principal | None
             )
         return None
     cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and (found := users.session_for_token(session, cookie)):
-        auth_session, user = found
+    if cookie and (signed_in := users.session_for_token(session, cookie)):
+        auth_session, user = signed_in
         return Principal(
             user.username,
             frozenset(Role(r) for r in user.roles),
@@ -106,8 +115,10 @@ def resolve_principal(request: Request, session: SessionDep) -> Principal | None
 async def _csrf_ok(request: Request, principal: Principal) -> bool:
     if not principal.by_cookie or request.method in SAFE_METHODS:
         return True
+    if principal.auth_session is None:  # resolve_principal sets by_cookie only with the cookie's session
+        raise RuntimeError("a cookie principal without its session")
     expected = principal.auth_session.csrf_token
-    sent = request.headers.get(CSRF_HEADER)
+    sent: str | UploadFile | None = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         sent = (await request.form()).get("csrf_token")
     return sent is not None and _same(str(sent), expected)
@@ -210,14 +221,23 @@ class LoginRequired(Exception):
         self.session_ended = session_ended  # a session cookie came, but its session is over
 
 
-def allow(*roles: Role, scope: str | None = None, page: bool = False):
-    """A policy: the caller must hold one of `roles` (or a service token with `scope`). The sets
-    of roles are named once, in api.core.policies: `allow(*policies.REVIEWERS)`.
+class Policy:
+    """A route's policy, as a FastAPI dependency. It says who may call: `allowed_roles` (None for a
+    public route) and `allowed_scope`; the authorization tests read them off every route."""
 
-    For pages (`page=True`) a caller who is not signed in is sent to the sign-in page instead.
-    """
+    allowed_roles: frozenset[Role] | None = None
+    allowed_scope: str | None = None
 
-    async def policy(request: Request, session: SessionDep) -> Principal:
+
+class RolePolicy(Policy):
+    def __init__(self, roles: tuple[Role, ...], scope: str | None, page: bool):
+        self.roles = roles
+        self.allowed_roles = frozenset(roles)
+        self.allowed_scope = scope
+        self.page = page
+
+    async def __call__(self, request: Request, session: SessionDep) -> Principal:
+        roles, scope, page = self.roles, self.allowed_scope, self.page
         # Database work off the event loop: a busy SQLite must never stall every other request.
         principal = await run_in_threadpool(resolve_principal, request, session)
         if principal is None:
@@ -235,44 +255,48 @@ def allow(*roles: Role, scope: str | None = None, page: bool = False):
         wanted = [r.value for r in roles] + ([f"a service token with scope {scope}"] if scope else [])
         raise await _denied(request, session, principal, f"this needs the role {' or '.join(wanted)}")
 
-    policy.allowed_roles = frozenset(roles)
-    policy.allowed_scope = scope
-    policy.page = page
-    return policy
+
+class PublicPolicy(Policy):
+    def __call__(self) -> None:
+        return None
 
 
-def allow_page(*roles: Role):
+def allow(*roles: Role, scope: str | None = None, page: bool = False) -> RolePolicy:
+    """A policy: the caller must hold one of `roles` (or a service token with `scope`). The sets
+    of roles are named once, in api.core.policies: `allow(*policies.REVIEWERS)`.
+
+    For pages (`page=True`) a caller who is not signed in is sent to the sign-in page instead.
+    """
+    return RolePolicy(roles, scope, page)
+
+
+def allow_page(*roles: Role) -> RolePolicy:
     return allow(*roles, page=True)
 
 
-def public():
+def public() -> PublicPolicy:
     """A policy for the few routes anyone may call (sign-in, health)."""
-
-    def policy() -> None:
-        return None
-
-    policy.allowed_roles = None
-    policy.allowed_scope = None
-    return policy
+    return PublicPolicy()
 
 
-def allowed(roles: frozenset[Role], *, scope: str | None = None) -> type[Principal]:
-    """The dependency for a route that a named set of api.core.policies may call."""
-    return Annotated[Principal, Depends(allow(*policies.in_order(roles), scope=scope))]
+def allowed(roles: frozenset[Role], *, scope: str | None = None) -> fastapi_params.Depends:
+    """The dependency marker for a route that a named set of api.core.policies may call:
+    `Annotated[Principal, allowed(policies.ADMINS)]`."""
+    return Depends(allow(*policies.in_order(roles), scope=scope))
 
 
-def allowed_page(roles: frozenset[Role]) -> type[Principal]:
-    """The dependency for a page that a named set of api.core.policies may open."""
-    return Annotated[Principal, Depends(allow_page(*policies.in_order(roles)))]
+def allowed_page(roles: frozenset[Role]) -> fastapi_params.Depends:
+    """The dependency marker for a page that a named set of api.core.policies may open."""
+    return Depends(allow_page(*policies.in_order(roles)))
 
 
-AnyUser = allowed(policies.EVERYONE)
+AnyUser = Annotated[Principal, allowed(policies.EVERYONE)]
 CurrentPrincipal = AnyUser
-Admin = allowed(policies.ADMINS)
-Reviewer = allowed(policies.REVIEWERS)
-Trainer = allowed(policies.TRAINERS)
-Committee = allowed(policies.COMMITTEE)
-Program = allowed(policies.PROGRAM)  # nominations, the dashboard and the statistics
-CurriculumReader = allowed(policies.CURRICULUM_READERS)
-Staff = allowed(policies.STAFF)  # everyone but officers: the directory, every award
-Uploader = allowed(policies.UPLOADERS, scope=policies.INGEST_SCOPE)
+Admin = Annotated[Principal, allowed(policies.ADMINS)]
+Reviewer = Annotated[Principal, allowed(policies.REVIEWERS)]
+Trainer = Annotated[Principal, allowed(policies.TRAINERS)]
+Committee = Annotated[Principal, allowed(policies.COMMITTEE)]
+Program = Annotated[Principal, allowed(policies.PROGRAM)]  # nominations, the dashboard and the statistics
+CurriculumReader = Annotated[Principal, allowed(policies.CURRICULUM_READERS)]
+Staff = Annotated[Principal, allowed(policies.STAFF)]  # everyone but officers: the directory, every award
+Uploader = Annotated[Principal, allowed(policies.UPLOADERS, scope=policies.INGEST_SCOPE)]

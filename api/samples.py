@@ -16,6 +16,7 @@ from api.audit.service import Actor, record
 from api.clips import ingest
 from api.clips.service import clip_by_sha
 from api.clips.storage import sha256_file
+from api.core.types import saved_id
 
 # Data files, not code: the web UI ships them, so they live beside its templates.
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "review_ui" / "samples"
@@ -46,8 +47,8 @@ def load_samples(session: Session, actor: Actor, folder: Path = SAMPLES_DIR) -> 
     result = SampleLoad()
     submitter = ingest.Submitter(actor=actor, any_badge=True)
     for row in ingest.read_manifest(folder / MANIFEST):
-        if row.path is None:
-            result.problems.append(row.problem)
+        if row.path is None:  # its problem says why, without the name
+            result.problems.append(f"{row.name}: {row.problem}")
             continue
         path = row.path
         if not path.is_file():
@@ -55,7 +56,7 @@ def load_samples(session: Session, actor: Actor, folder: Path = SAMPLES_DIR) -> 
             continue
         existing = clip_by_sha(session, sha256_file(path))
         if existing is not None:
-            result.present.append(existing.id)
+            result.present.append(saved_id(existing))
             continue
         received = ingest.receive_local_file(path)
         try:
@@ -65,7 +66,7 @@ def load_samples(session: Session, actor: Actor, folder: Path = SAMPLES_DIR) -> 
         if isinstance(outcome, ingest.Refused):
             result.problems.append(f"{path.name}: {outcome.reason}")
             continue
-        (result.present if outcome.duplicate else result.added).append(outcome.clip.id)
+        (result.present if outcome.duplicate else result.added).append(saved_id(outcome.clip))
     record(
         session,
         actor,

@@ -131,6 +131,11 @@ def load_sample_clips(principal: AdminPage, session: SessionDep, load: Annotated
 # --- the audit log ----------------------------------------------------------------------------
 
 
+def _filled(value: str | None) -> str | None:
+    """A filter's text, or None for one left empty."""
+    return value.strip() if value and value.strip() else None
+
+
 def _moment(text: str | None) -> datetime | None:
     """A datetime-local value ("2026-11-20T21:14") or ISO 8601; without a zone it is UTC."""
     if not text or not text.strip():
@@ -155,7 +160,8 @@ def audit_page(
 ):
     """The newest records first (or those before record `before`), filtered; the same filters go to
     the CSV export."""
-    problems, moments = [], {}
+    problems: list[str] = []
+    moments: dict[str, datetime | None] = {}
     for name, text in (("since", since), ("until", until)):
         try:
             moments[name] = _moment(text)
@@ -163,12 +169,13 @@ def audit_page(
             problems.append(f"“{text}” is not a date and time (use 2026-11-20T21:14); the {name} filter is left out.")
             moments[name] = None
     where = audit.AuditFilter(
-        *(
-            value.strip() if value and value.strip() else None
-            for value in (actor, action, object_type, object_id, outcome)
-        ),
-        moments["since"],
-        moments["until"],
+        actor=_filled(actor),
+        action=_filled(action),
+        object_type=_filled(object_type),
+        object_id=_filled(object_id),
+        outcome=_filled(outcome),
+        since=moments["since"],
+        until=moments["until"],
     )
     found = audit.view(session, principal.actor, where, limit=AUDIT_PAGE, before=before)
     rows = [(event, json.dumps(event.details, sort_keys=True, ensure_ascii=False)) for event in found.items]

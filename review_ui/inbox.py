@@ -18,9 +18,8 @@ PAGE_SIZE = 30
 def inbox_page(
     request: Request, principal: AnyPage, session: SessionDep, page: Annotated[int, Query(ge=1, le=100_000)] = 1
 ):
-    listing = service.inbox(
-        session, principal.user.id, unread_only=False, limit=PAGE_SIZE, offset=offset_of(page, PAGE_SIZE)
-    )
+    user_id = principal.signed_in_id("only a signed-in person has an inbox")
+    listing = service.inbox(session, user_id, unread_only=False, limit=PAGE_SIZE, offset=offset_of(page, PAGE_SIZE))
     return render(
         request,
         "inbox.html",
@@ -29,5 +28,5 @@ def inbox_page(
         page=page,
         total=listing.total,
         page_size=PAGE_SIZE,
-        unread=service.unread_count(session, principal.user.id),
+        unread=service.unread_count(session, user_id),
     )

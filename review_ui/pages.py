@@ -1,6 +1,7 @@
 """What every page shares: templates, the page policies, navigation by role, rendering."""
 
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Request
@@ -20,13 +21,14 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
 
 # The page policies, each a named set of api.core.policies, as the API's are.
-AnyPage = allowed_page(policies.EVERYONE)
-OfficerPage = allowed_page(policies.UPLOADERS)
-ReviewerPage = allowed_page(policies.REVIEWERS)
-TrainerPage = allowed_page(policies.TRAINERS)
-CommitteePage = allowed_page(policies.PROGRAM)  # the nominations: the committee, and reviewers who nominate
-AdminPage = allowed_page(policies.ADMINS)
-ProgramPage = allowed_page(policies.PROGRAM)
+AnyPage = Annotated[Principal, allowed_page(policies.EVERYONE)]
+OfficerPage = Annotated[Principal, allowed_page(policies.UPLOADERS)]
+ReviewerPage = Annotated[Principal, allowed_page(policies.REVIEWERS)]
+TrainerPage = Annotated[Principal, allowed_page(policies.TRAINERS)]
+# The nominations: the committee, and reviewers who nominate.
+CommitteePage = Annotated[Principal, allowed_page(policies.PROGRAM)]
+AdminPage = Annotated[Principal, allowed_page(policies.ADMINS)]
+ProgramPage = Annotated[Principal, allowed_page(policies.PROGRAM)]
 
 # (label, path, roles that see the link): the same sets as the pages' policies.
 NAVIGATION = [

@@ -98,6 +98,8 @@ def login_form(
             message=result.refusal,
         )
     # A one-time password is changed first: every other page would refuse it.
+    if result.token is None:  # sign_in opens a session whenever it signs a user in
+        raise RuntimeError("a sign-in without its session")
     target = "/account/password" if result.user.must_change_password else _safe_next(next)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, result.token)
@@ -144,15 +146,26 @@ def reset_form(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ):
     found = users.open_password_reset(session, code)
-    again = {"code": code, "username": found[1].username if found else None, "min_length": users.MIN_LENGTH}
-    if not login_csrf_ok(session, request, csrf_token):
+    username = found[1].username if found else None
+
+    def again(status_code: int, message: str):
         return _form_page(
-            request, session, "reset.html", status_code=403, message="The form had expired; send it again.", **again
+            request,
+            session,
+            "reset.html",
+            status_code=status_code,
+            message=message,
+            code=code,
+            username=username,
+            min_length=users.MIN_LENGTH,
         )
+
+    if not login_csrf_ok(session, request, csrf_token):
+        return again(403, "The form had expired; send it again.")
     if new_password != repeat_password:
-        return _form_page(request, session, "reset.html", status_code=400, message="The two passwords differ.", **again)
+        return again(400, "The two passwords differ.")
     try:
         users.redeem_password_reset(session, code, new_password, client_address(request))
     except (users.AccountError, users.WeakPassword) as exc:
-        return _form_page(request, session, "reset.html", status_code=400, message=str(exc), **again)
+        return again(400, str(exc))
     return RedirectResponse("/login?reset=1", status_code=303)

@@ -184,7 +184,11 @@ def test_only_the_app_imports_routes():
 
 @pytest.mark.parametrize(
     "stand_in, model",
-    [("_REVIEW_ITEMS", "api.review.models:ReviewItem"), ("_NOMINATION_CLIPS", "api.awards.models:NominationClip")],
+    [
+        ("_REVIEW_ITEMS", "api.review.models:ReviewItem"),
+        ("_NOMINATION_CLIPS", "api.awards.models:NominationClip"),
+        ("_DECISIONS", "api.review.models:Decision"),
+    ],
 )
 def test_the_clip_filter_names_real_tables_and_columns(stand_in, model):
     import importlib

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.models import AuditEvent, AuditHead
 from api.core.types import utcnow
@@ -50,7 +50,7 @@ def record(
     """Append one record, chained to the one before it."""
     # The UPDATE takes the head's row lock (the write lock on SQLite) before we read it, so two
     # writers can never chain onto the same record.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1))
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)).one()
     event = AuditEvent(
         seq=head.seq,
@@ -104,7 +104,7 @@ def verify(session: Session, anchor: tuple[int, str] | None = None) -> list[str]
     kept outside the database, (seq, hash): the chain must still hold that record unchanged."""
     problems = []
     expected_seq, prev = 1, GENESIS
-    for event in session.exec(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
+    for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).yield_per(1000):
         if event.seq != expected_seq:
             problems.append(f"records {expected_seq}..{event.seq - 1} are missing (deleted?)")
         if event.prev_hash != prev:

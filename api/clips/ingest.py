@@ -34,6 +34,7 @@ from api.clips.stages import create_stages
 from api.clips.storage import HashingWriter, TooLarge, copy_hashing
 from api.config import get_settings
 from api.core.errors import Forbidden, Invalid, ServiceError
+from api.core.types import saved_id
 from media.errors import MediaRejected
 from media.sniff import SNIFF_BYTES, sniff_container
 
@@ -148,7 +149,8 @@ def ingest(
         tags = check(received, fields, submitter)
     except ServiceError as exc:
         refused = Refused(exc.status, str(exc.detail))
-        badge = (fields.get("badge_number") or [None])[-1]
+        badges = fields.get("badge_number")
+        badge = badges[-1] if badges else None
         if refusals_apart:
             record_refusal_apart(received, refused, submitter, badge, source)
         else:
@@ -170,25 +172,28 @@ def store_clip(
     session: Session, received: Received, tags: TagInput, *, source: str, submitted_from: str | None
 ) -> Ingested:
     """Turn a checked file into a clip, or add its tags to the clip with the same bytes."""
-    existing = service.clip_by_sha(session, received.sha256)
+    sha256 = received.sha256
+    if sha256 is None:  # only a file with a problem (too large) was not hashed, and check() refused it
+        raise RuntimeError("store_clip needs a file that was received whole")
+    existing = service.clip_by_sha(session, sha256)
     if existing is None:
         try:
             with session.begin_nested():
-                clip = _new_clip(session, received, tags)
+                clip = _new_clip(session, received, sha256, tags)
         except IntegrityError:  # the same bytes arrived at the same moment through another door
-            existing = service.clip_by_sha(session, received.sha256)
+            existing = service.clip_by_sha(session, sha256)
     if existing is not None:
         received.discard()
         service.add_tag(session, existing, tags, source, submitted_from)
         return Ingested(existing, duplicate=True)
-    service.get_store().keep_original(received.temp, received.sha256)
+    service.get_store().keep_original(received.temp, sha256)
     service.add_tag(session, clip, tags, source, submitted_from)
     return Ingested(clip, duplicate=False)
 
 
-def _new_clip(session: Session, received: Received, tags: TagInput) -> Clip:
+def _new_clip(session: Session, received: Received, sha256: str, tags: TagInput) -> Clip:
     clip = Clip(
-        sha256=received.sha256,
+        sha256=sha256,
         size_bytes=received.size,
         evidence_id=tags.evidence_id,
         badge_number=tags.badge_number,
@@ -199,7 +204,7 @@ def _new_clip(session: Session, received: Received, tags: TagInput) -> Clip:
     )
     session.add(clip)
     session.flush()
-    create_stages(session, clip.id)  # and the first job, sent after the commit
+    create_stages(session, saved_id(clip))  # and the first job, sent after the commit
     return clip
 
 

@@ -16,11 +16,12 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.clips import transcripts
 from api.clips.models import Clip, ClipStatus
 from api.config import get_settings
+from api.core.types import saved_ids
 from api.recognition import (
     DEFAULT_RULES_PATH,
     Recognition,
@@ -88,10 +89,10 @@ def store_recognition(session: Session, clip_id: int, found: Recognition, rules:
     """Keep the result on the clip; its score orders the review queue."""
     session.execute(
         update(Clip)
-        .where(Clip.id == clip_id)
+        .where(col(Clip.id) == clip_id)
         .values(recognition=found.to_dict(), recognition_score=round(found.score, 6), rules_digest=rules.digest)
     )
-    session.execute(update(ReviewItem).where(ReviewItem.clip_id == clip_id).values(priority=round(found.score, 6)))
+    session.execute(update(ReviewItem).where(col(ReviewItem.clip_id) == clip_id).values(priority=round(found.score, 6)))
 
 
 def save_recognition(session: Session, clip_id: int, found: Recognition, rules: Rules, transcript: dict) -> None:
@@ -123,15 +124,15 @@ def rescore_clip(session: Session, clip_id: int, rules: Rules) -> bool:
 def stale_clip_ids(session: Session, digest: str, after_id: int = 0, limit: int = RESCORE_BATCH) -> list[int]:
     """Ready clips scored by other rules (or never), in id order from after_id: a job walks them in
     batches and always moves forward, even past a clip it could not score."""
-    return list(
+    return saved_ids(
         session.exec(
-            select(Clip.id)
+            select(col(Clip.id))
             .where(
-                Clip.status == ClipStatus.READY,
-                Clip.id > after_id,
-                or_(Clip.rules_digest.is_(None), Clip.rules_digest != digest),
+                col(Clip.status) == ClipStatus.READY,
+                col(Clip.id) > after_id,
+                or_(col(Clip.rules_digest).is_(None), col(Clip.rules_digest) != digest),
             )
-            .order_by(Clip.id)
+            .order_by(col(Clip.id))
             .limit(limit)
         )
     )

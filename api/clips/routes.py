@@ -1,7 +1,7 @@
 """Clip endpoints: thin; the rules live in service.py."""
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
@@ -27,6 +27,7 @@ from api.clips.storage import CHUNK, HashingWriter
 from api.clips.upload import receive_upload
 from api.config import get_settings
 from api.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from api.core.types import saved_id
 from api.db import SessionDep
 from api.fixity.service import fixity_fields, hash_open_file, original_problem, record_original_mismatch
 from api.pagination import Limit, paging_headers
@@ -74,8 +75,11 @@ UPLOAD_SCHEMA = {
         },
     }
 }
-ERRORS = {status: {"model": RejectedPublic} for status in (400, 401, 403, 404, 413, 415, 422)}
-BUSY = {
+# As FastAPI's `responses` takes them.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": RejectedPublic} for status in (400, 401, 403, 404, 413, 415, 422)
+}
+BUSY: dict[int | str, dict[str, Any]] = {
     503: {
         "model": RejectedPublic,
         "description": "the database is busy: nothing was kept; send it again "
@@ -149,7 +153,7 @@ def _ingest(session, principal: Principal, received: ingest.Received, fields: di
     result = ingest.ingest(session, received, fields, ingest.Submitter.of(principal), source="api")
     if isinstance(result, ingest.Refused):
         return JSONResponse({"detail": result.reason}, status_code=result.status)
-    if result.duplicate and not may_see_clip(session, principal, result.clip.id):
+    if result.duplicate and not may_see_clip(session, principal, saved_id(result.clip)):
         receipt = DuplicateReceipt(sha256=result.clip.sha256, detail=SOMEONE_ELSES_BYTES)
         return JSONResponse(receipt.model_dump(), status_code=200)
     body = service.clip_public(session, result.clip, duplicate=result.duplicate)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.clips.models import Asset, Clip, ClipStatus, Stage, StageName, StageState
 from api.core.jobs import Job, enqueue_after_commit
@@ -71,11 +71,14 @@ def take_lease(session: Session, clip_id: int, stage: StageName, owner: str, lea
     if clip is None or clip.status != ClipStatus.PROCESSING:
         return False
     stale = utcnow() - timedelta(seconds=lease_seconds)
-    result = session.execute(
+    result = session.exec(
         update(Stage)
-        .where(Stage.clip_id == clip_id, Stage.name == stage)
+        .where(col(Stage.clip_id) == clip_id, col(Stage.name) == stage)
         .where(
-            or_(Stage.state == StageState.QUEUED, (Stage.state == StageState.RUNNING) & (Stage.heartbeat_at < stale))
+            or_(
+                col(Stage.state) == StageState.QUEUED,
+                (col(Stage.state) == StageState.RUNNING) & (col(Stage.heartbeat_at) < stale),
+            )
         )
         .values(
             state=StageState.RUNNING,
@@ -92,10 +95,13 @@ def take_lease(session: Session, clip_id: int, stage: StageName, owner: str, lea
 
 def heartbeat(session: Session, clip_id: int, stage: StageName, owner: str, progress: float) -> bool:
     """Renew the lease; False if someone else holds it now."""
-    result = session.execute(
+    result = session.exec(
         update(Stage)
         .where(
-            Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner, Stage.state == StageState.RUNNING
+            col(Stage.clip_id) == clip_id,
+            col(Stage.name) == stage,
+            col(Stage.lease_owner) == owner,
+            col(Stage.state) == StageState.RUNNING,
         )
         .values(heartbeat_at=utcnow(), progress=round(progress, 4))
     )
@@ -104,16 +110,21 @@ def heartbeat(session: Session, clip_id: int, stage: StageName, owner: str, prog
 
 def finish(session: Session, clip_id: int, stage: StageName, owner: str) -> bool:
     """Mark our stage done and move the clip on. False (and nothing changes) if we lost the lease."""
-    result = session.execute(
+    result = session.exec(
         update(Stage)
         .where(
-            Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner, Stage.state == StageState.RUNNING
+            col(Stage.clip_id) == clip_id,
+            col(Stage.name) == stage,
+            col(Stage.lease_owner) == owner,
+            col(Stage.state) == StageState.RUNNING,
         )
         .values(state=StageState.DONE, progress=1.0, finished_at=utcnow(), lease_owner=None)
     )
     if result.rowcount != 1:
         return False
-    done = set(session.exec(select(Stage.name).where(Stage.clip_id == clip_id, Stage.state == StageState.DONE)))
+    done = set(
+        session.exec(select(col(Stage.name)).where(col(Stage.clip_id) == clip_id, col(Stage.state) == StageState.DONE))
+    )
     for spec in PIPELINE:
         if stage in spec.after and done.issuperset(spec.after):
             enqueue_after_commit(session, spec.job, clip_id)
@@ -125,7 +136,7 @@ def _mark_ready_when_done(session: Session, clip_id: int, done: set[StageName]) 
     if done.issuperset(STAGES):
         session.execute(
             update(Clip)
-            .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
+            .where(col(Clip.id) == clip_id, col(Clip.status) == ClipStatus.PROCESSING)
             .values(status=ClipStatus.READY, ready_at=utcnow())
         )
 
@@ -135,14 +146,14 @@ def reject(session: Session, clip_id: int, stage: StageName, owner: str, reason:
     _end_stage(session, clip_id, stage, owner, reason)
     session.execute(
         update(Clip)
-        .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
+        .where(col(Clip.id) == clip_id, col(Clip.status) == ClipStatus.PROCESSING)
         .values(status=ClipStatus.REJECTED, reason=reason)
     )
 
 
 def fail(session: Session, clip_id: int, stage: StageName, owner: str, error: str) -> bool:
     """Our side failed. Returns True if the stage goes back to the queue for another attempt."""
-    row = session.exec(select(Stage).where(Stage.clip_id == clip_id, Stage.name == stage)).one()
+    row = session.exec(select(Stage).where(col(Stage.clip_id) == clip_id, col(Stage.name) == stage)).one()
     if row.lease_owner != owner:
         return False
     if row.attempts < MAX_ATTEMPTS:
@@ -152,7 +163,7 @@ def fail(session: Session, clip_id: int, stage: StageName, owner: str, error: st
     _end_stage(session, clip_id, stage, owner, error)
     session.execute(
         update(Clip)
-        .where(Clip.id == clip_id, Clip.status == ClipStatus.PROCESSING)
+        .where(col(Clip.id) == clip_id, col(Clip.status) == ClipStatus.PROCESSING)
         .values(status=ClipStatus.FAILED, reason=f"{stage.value} failed after {row.attempts} attempts: {error}")
     )
     return False
@@ -161,14 +172,14 @@ def fail(session: Session, clip_id: int, stage: StageName, owner: str, error: st
 def _end_stage(session: Session, clip_id: int, stage: StageName, owner: str, error: str) -> None:
     session.execute(
         update(Stage)
-        .where(Stage.clip_id == clip_id, Stage.name == stage, Stage.lease_owner == owner)
+        .where(col(Stage.clip_id) == clip_id, col(Stage.name) == stage, col(Stage.lease_owner) == owner)
         .values(state=StageState.FAILED, error=error, finished_at=utcnow(), lease_owner=None)
     )
 
 
 def record_asset(session: Session, asset: Asset) -> None:
     """Store (or replace) the one asset of its kind for the clip."""
-    old = session.exec(select(Asset).where(Asset.clip_id == asset.clip_id, Asset.kind == asset.kind)).first()
+    old = session.exec(select(Asset).where(col(Asset.clip_id) == asset.clip_id, col(Asset.kind) == asset.kind)).first()
     if old is not None:
         session.delete(old)
         session.flush()
@@ -176,18 +187,20 @@ def record_asset(session: Session, asset: Asset) -> None:
 
 
 def save_media_info(session: Session, clip_id: int, info: dict) -> None:
-    session.execute(update(Clip).where(Clip.id == clip_id).values(media_info=info))
+    session.execute(update(Clip).where(col(Clip.id) == clip_id).values(media_info=info))
 
 
 def requeue_abandoned(session: Session, lease_seconds: float) -> list[tuple[int, StageName]]:
     """Stages whose worker stopped heartbeating (killed, machine gone): back to the queue."""
     stale = utcnow() - timedelta(seconds=lease_seconds)
-    candidates = session.exec(select(Stage).where(Stage.state == StageState.RUNNING, Stage.heartbeat_at < stale)).all()
+    candidates = session.exec(
+        select(Stage).where(col(Stage.state) == StageState.RUNNING, col(Stage.heartbeat_at) < stale)
+    ).all()
     taken = []
     for stage in candidates:
-        result = session.execute(
+        result = session.exec(
             update(Stage)
-            .where(Stage.id == stage.id, Stage.state == StageState.RUNNING, Stage.heartbeat_at < stale)
+            .where(col(Stage.id) == stage.id, col(Stage.state) == StageState.RUNNING, col(Stage.heartbeat_at) < stale)
             .values(state=StageState.QUEUED, lease_owner=None, error="its worker stopped; requeued")
         )
         if result.rowcount == 1:
@@ -203,17 +216,17 @@ def waiting_for_a_job(session: Session, quiet_since: datetime) -> list[Job]:
     reconciler hands them to api.core.jobs.send_missing, which sends those the queue lacks."""
     rows = session.exec(
         select(Stage, Clip.created_at)
-        .join(Clip, Clip.id == Stage.clip_id)
-        .where(Clip.status == ClipStatus.PROCESSING, Stage.state == StageState.QUEUED)
-        .order_by(Stage.clip_id)
+        .join(Clip, col(Clip.id) == Stage.clip_id)
+        .where(col(Clip.status) == ClipStatus.PROCESSING, col(Stage.state) == StageState.QUEUED)
+        .order_by(col(Stage.clip_id))
     ).all()
     if not rows:
         return []
     clip_ids = {stage.clip_id for stage, _ in rows}
     finished: dict[int, dict[StageName, datetime | None]] = {clip_id: {} for clip_id in clip_ids}
     for clip_id, name, finished_at in session.exec(
-        select(Stage.clip_id, Stage.name, Stage.finished_at).where(
-            Stage.clip_id.in_(clip_ids), Stage.state == StageState.DONE
+        select(Stage.clip_id, col(Stage.name), Stage.finished_at).where(
+            col(Stage.clip_id).in_(clip_ids), col(Stage.state) == StageState.DONE
         )
     ):
         finished[clip_id][name] = finished_at

@@ -9,12 +9,12 @@ import json
 import math
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.clips.models import Clip, SpeakerCorrection, Voiceprint
 from api.clips.service import find_asset, get_store
 from api.core.errors import Conflict, Invalid, NotFound
-from api.core.types import utcnow
+from api.core.types import saved_id, utcnow
 
 OFFICER = "officer"
 SPEAKER = re.compile(r"^(officer|person [1-9][0-9]?)$")
@@ -38,7 +38,7 @@ def read_recorded(session: Session, clip_id: int) -> dict | None:
 
 def latest_corrections(session: Session, clip_id: int) -> dict[int, SpeakerCorrection]:
     corrections = session.exec(
-        select(SpeakerCorrection).where(SpeakerCorrection.clip_id == clip_id).order_by(SpeakerCorrection.id)
+        select(SpeakerCorrection).where(SpeakerCorrection.clip_id == clip_id).order_by(col(SpeakerCorrection.id))
     ).all()
     return {c.segment: c for c in corrections}  # the latest per segment wins
 
@@ -62,17 +62,18 @@ def correct_speakers(session: Session, clip: Clip, indexes: list[int], speaker: 
     speaker = speaker.strip().lower()
     if not SPEAKER.match(speaker):
         raise Invalid(f"speaker must be 'officer' or 'person N', not {speaker!r}")
-    recorded = read_recorded(session, clip.id)
+    clip_id = saved_id(clip)
+    recorded = read_recorded(session, clip_id)
     if recorded is None:
         raise Conflict("the transcript is not ready yet")
     segments = recorded.get("segments") or []
     if not indexes or any(not 0 <= i < len(segments) for i in indexes):
         raise NotFound(f"the transcript has segments 0 to {len(segments) - 1}, not {indexes}")
-    now = apply_corrections(json.loads(json.dumps(recorded)), latest_corrections(session, clip.id))["segments"]
+    now = apply_corrections(json.loads(json.dumps(recorded)), latest_corrections(session, clip_id))["segments"]
     for i in sorted(set(indexes)):
         session.add(
             SpeakerCorrection(
-                clip_id=clip.id,
+                clip_id=clip_id,
                 segment=i,
                 segment_start=segments[i]["start"],
                 speaker=speaker,
@@ -86,7 +87,10 @@ def correct_speakers(session: Session, clip: Clip, indexes: list[int], speaker: 
         if centroid is not None:
             enroll_voice(session, clip.badge_number, centroid)
     session.flush()
-    return read(session, clip.id)
+    corrected = read(session, clip_id)
+    if corrected is None:  # read_recorded found it above, in this transaction
+        raise Conflict("the transcript is not ready yet")
+    return corrected
 
 
 def _centroid(transcript: dict, speaker: str | None) -> list[float] | None:

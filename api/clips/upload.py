@@ -5,6 +5,7 @@ to hash it; parsing the stream ourselves writes each byte once.
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +13,9 @@ from starlette.requests import Request
 
 from api.clips.storage import HashingWriter, TooLarge
 from api.core.errors import ServiceError
+
+if TYPE_CHECKING:  # the library declares its callbacks' TypedDict for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
 
 # The upload form has about a dozen small fields: anything far past that is an attack on the
 # parser (3,000 fields of 60 KB once held a request for minutes), refused as soon as it shows.
@@ -76,7 +80,7 @@ class _Parts:
         self._parts = 0
         self._form_bytes = 0
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> "MultipartCallbacks":
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._add(data, start, end, "_header_name"),

@@ -64,10 +64,11 @@ def import_rows(
 def _import_row(import_id: int, number: int, row: ingest.ManifestRow, submitter: ingest.Submitter) -> RowResult:
     if row.problem is not None:
         return _refused(import_id, number, row, row.problem)
-    if not row.path.is_file():
+    path = row.path  # a row without a problem names its file
+    if path is None or not path.is_file():
         return _refused(import_id, number, row, "no such file")
     try:
-        received = ingest.receive_local_file(row.path)  # the copy and hash, outside any transaction, once
+        received = ingest.receive_local_file(path)  # the copy and hash, outside any transaction, once
     except OSError as exc:
         return _refused(import_id, number, row, str(exc.strerror or exc))
 

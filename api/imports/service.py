@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.core.errors import NotFound
 from api.core.types import utcnow
 from api.imports.models import ImportSource, ImportStatus, ManifestImport, ManifestImportRow, RowOutcome
 from api.imports.schemas import ImportRowOut, ManifestImportOut
@@ -63,6 +64,8 @@ def claim(session: Session, *, watch_path: str, sha256: str, imported_by: str) -
             return batch, True
         except IntegrityError:  # another worker watching the same folder claimed it first
             existing = by_watch_path(session, watch_path, sha256)
+            if existing is None:  # the unique index refused ours for the row that worker committed
+                raise RuntimeError(f"the import of {watch_path} was claimed, but its record is not there") from None
             return existing, False
     if existing.status != ImportStatus.IMPORTING:
         return existing, False
@@ -97,8 +100,15 @@ def by_watch_path(session: Session, watch_path: str, sha256: str) -> ManifestImp
     ).first()
 
 
-def set_rows(session: Session, import_id: int, rows: int) -> None:
+def _batch(session: Session, import_id: int) -> ManifestImport:
     batch = session.get(ManifestImport, import_id)
+    if batch is None:
+        raise NotFound(f"no import {import_id}")
+    return batch
+
+
+def set_rows(session: Session, import_id: int, rows: int) -> None:
+    batch = _batch(session, import_id)
     batch.rows = rows
     session.add(batch)
 
@@ -129,7 +139,7 @@ def record_row(
             reason=reason,
         )
     )
-    batch = session.get(ManifestImport, import_id)
+    batch = _batch(session, import_id)
     setattr(batch, COUNTERS[outcome], getattr(batch, COUNTERS[outcome]) + 1)
     batch.heartbeat_at = utcnow()
     session.add(batch)
@@ -137,7 +147,7 @@ def record_row(
 
 def finish(session: Session, import_id: int, *, error: str | None = None) -> ManifestImport:
     """Done (every row has its outcome), or failed with the reason the manifest could not be read."""
-    batch = session.get(ManifestImport, import_id)
+    batch = _batch(session, import_id)
     batch.status = (ImportStatus.FAILED if error else ImportStatus.DONE).value
     batch.error = error
     batch.finished_at = utcnow()
@@ -148,7 +158,7 @@ def finish(session: Session, import_id: int, *, error: str | None = None) -> Man
 def set_moved_to(session: Session, import_id: int, folder: str) -> None:
     """Where the import's manifest and files went (the first time: a copy dropped again later goes
     beside it, and the record keeps pointing at the one imported)."""
-    batch = session.get(ManifestImport, import_id)
+    batch = _batch(session, import_id)
     if batch.moved_to is None:
         batch.moved_to = folder[:1000]
         session.add(batch)

@@ -164,7 +164,7 @@ def _signature(manifest: Path) -> Signature:
         paths += [row.path for row in ingest.read_manifest(manifest) if row.path is not None]
     except ingest.ManifestError:
         pass  # perhaps still being written: its own size tells
-    found = []
+    found: list[tuple[str, int, int] | tuple[str, None, None]] = []
     for path in paths:
         try:
             stat = path.stat()

@@ -28,7 +28,7 @@ def mail_notifications(notification_ids: list[int]) -> int:
     with session_scope() as session:
         pending = session.exec(
             select(Notification, User.email)
-            .join(User, User.id == Notification.user_id)
+            .join(User, col(User.id) == Notification.user_id)
             .where(col(Notification.id).in_(notification_ids), col(Notification.mailed_at).is_(None))
             .where(col(User.email).is_not(None))
         ).all()
@@ -36,6 +36,8 @@ def mail_notifications(notification_ids: list[int]) -> int:
             return 0
         with _connect(settings.smtp_url) as server:
             for notification, address in pending:
+                if address is None:  # the query asked for accounts with an address
+                    continue
                 server.send_message(_message(notification, address, settings.smtp_from, settings.public_url))
                 notification.mailed_at = utcnow()
                 session.add(notification)
@@ -56,8 +58,11 @@ def _connect(url: str) -> smtplib.SMTP:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
         raise ValueError(f"BESTPART_SMTP_URL must be smtp://… or smtps://…, not {parts.scheme}://")
+    if not parts.hostname:
+        raise ValueError(f"BESTPART_SMTP_URL names no host: {parts.scheme}://host:port")
     secure = parts.scheme == "smtps"
     port = parts.port or (465 if secure else 25)
+    server: smtplib.SMTP
     if secure:
         server = smtplib.SMTP_SSL(parts.hostname, port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context())
     else:

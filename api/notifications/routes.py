@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Query, Response
 
-from api.auth import CurrentPrincipal
-from api.core.errors import ERRORS, Forbidden
+from api.auth import CurrentPrincipal, Principal
+from api.core.errors import ERRORS
 from api.db import SessionDep
 from api.notifications import service
 from api.notifications.schemas import MarkRead, NotificationOut, Unread
@@ -10,10 +10,8 @@ from api.pagination import Limit, paging_headers
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses={401: ERRORS})
 
 
-def _user_id(principal) -> int:
-    if principal.user is None:  # a service token has no inbox
-        raise Forbidden("only a signed-in person has an inbox")
-    return principal.user.id
+def _user_id(principal: Principal) -> int:
+    return principal.signed_in_id("only a signed-in person has an inbox")  # a service token has none
 
 
 @router.get("")

@@ -7,7 +7,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from api.core.errors import NotFound
-from api.core.types import utcnow
+from api.core.types import saved_ids, utcnow
 from api.db import enqueue_after_commit
 from api.notifications.models import Notification, NotificationKind
 from api.pagination import Page, offset_page
@@ -40,19 +40,19 @@ def accounts_with_badge(session: Session, badge: str | None) -> list[int]:
     """The active accounts of the officer with this badge (usually one)."""
     if not badge:
         return []
-    return list(session.exec(select(User.id).where(User.badge_number == badge, col(User.active).is_(True))))
+    return saved_ids(session.exec(select(col(User.id)).where(User.badge_number == badge, col(User.active).is_(True))))
 
 
 def accounts_named(session: Session, username: str | None) -> list[int]:
     if not username:
         return []
-    return list(session.exec(select(User.id).where(User.username == username, col(User.active).is_(True))))
+    return saved_ids(session.exec(select(col(User.id)).where(User.username == username, col(User.active).is_(True))))
 
 
 def members_of(session: Session, role: str) -> list[int]:
     """The active accounts holding `role` (roles are a JSON list: filtered here, a few hundred users)."""
     users = session.exec(select(User.id, User.roles).where(col(User.active).is_(True)))
-    return [uid for uid, roles in users if role in roles]
+    return saved_ids(uid for uid, roles in users if role in roles)
 
 
 def inbox(session: Session, user_id: int, *, unread_only: bool, limit: int | None, offset: int = 0) -> Page:
@@ -76,7 +76,7 @@ def mark_read(session: Session, user_id: int, ids: list[int] | None) -> int:
         )
         if missing := sorted(set(ids) - own):
             raise NotFound(f"no notification {', '.join(map(str, missing))} in your inbox")
-    mark = update(Notification).where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    mark = update(Notification).where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
     if ids:
         mark = mark.where(col(Notification.id).in_(ids))
     session.execute(mark.values(read_at=utcnow()))

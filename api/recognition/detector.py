@@ -288,7 +288,9 @@ def _category_scores(found: list[Highlight], matches: list[_Match], rules: Rules
         by_cue[match.cue.id].append(highlight.confidence)
         cues[match.cue.id] = match.cue
         supported[match.cue.id] &= match.supporting
-    core, supporting, against = defaultdict(float), defaultdict(float), defaultdict(float)
+    core: defaultdict[str, float] = defaultdict(float)
+    supporting: defaultdict[str, float] = defaultdict(float)
+    against: defaultdict[str, float] = defaultdict(float)
     for cue_id, confidences in by_cue.items():
         cue = cues[cue_id]
         best = sorted(confidences, reverse=True)[:2]

@@ -259,7 +259,9 @@ def _options(part: str, text: str, where: str) -> list[tuple[Element, ...]]:
         return [(special[part],)]
     if part.startswith("("):  # "(no one's|nobody's)": alternatives that may be several words
         part = part[1:-1]
-    single_literals, single_prefixes, multi = set(), [], []
+    single_literals: set[str] = set()
+    single_prefixes: list[str] = []
+    multi: list[tuple[Element, ...]] = []
     for alternative in part.split("|"):
         run = _word_run(alternative, text, where)
         if len(run) > 1:

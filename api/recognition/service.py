@@ -113,8 +113,9 @@ def _located(data: dict) -> list[RuleProblem]:
     cues = cues if isinstance(cues, list) else []
     settings = {key: value for key, value in data.items() if key != "cues"}
     categories = data.get("categories")
-    sound_categories = isinstance(categories, list) and categories and all(isinstance(c, str) and c for c in categories)
-    probe = {"id": "probe", "category": categories[0] if sound_categories else "", "weight": 1, "patterns": ["probe"]}
+    listed: list = categories if isinstance(categories, list) else []
+    sound_categories = bool(listed) and all(isinstance(c, str) and c for c in listed)
+    probe = {"id": "probe", "category": listed[0] if sound_categories else "", "weight": 1, "patterns": ["probe"]}
     try:
         parse_rules({**settings, "cues": [probe]}, source=SOURCE)
     except RulesError as exc:
@@ -122,7 +123,7 @@ def _located(data: dict) -> list[RuleProblem]:
     if not sound_categories:
         return problems  # every cue's category would be refused: the settings' problem says why
     base = {**_SOUND_SETTINGS, "categories": categories}
-    seen: dict[str, int] = {}
+    seen: dict[str | None, int] = {}
     for n, cue in enumerate(cues):
         cue_id = cue.get("id") if isinstance(cue, dict) and isinstance(cue.get("id"), str) else None
         try:

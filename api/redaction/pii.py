@@ -747,6 +747,10 @@ def _build_engine():
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     package = importlib.import_module(SPACY_PACKAGE)
+    if package.__file__ is None:  # a namespace package: no model's files to verify
+        raise RuntimeError(
+            f"{SPACY_PACKAGE} is not an installed spaCy model package; reinstall it from requirements.lock"
+        )
     verify_model(Path(package.__file__).parent)
     nlp = package.load()  # the installed package itself: presidio's download path is never taken
     nlp_engine = SpacyNlpEngine(
@@ -767,7 +771,8 @@ def _build_engine():
             ]
         ),
     )
-    nlp_engine.nlp = {"en": nlp}
+    # presidio's __init__ sets nlp = None (load() fills it), so mypy infers None for the attribute
+    nlp_engine.nlp = {"en": nlp}  # type: ignore[assignment]
     recognizers = [
         SpacyRecognizer(supported_entities=["PERSON"]),
         PhoneRecognizer(supported_regions=("US",)),
@@ -994,7 +999,7 @@ def _custom_recognizers():
                 for match in pattern.finditer(text):
                     if _HOLIDAY.fullmatch(match.group()):
                         continue
-                    near = _BIRTH_CONTEXT.search(text[max(0, match.start() - 120) : match.end() + 30])
+                    near = _BIRTH_CONTEXT.search(text[max(0, match.start() - 120) : match.end() + 30]) is not None
                     if needs_context == "identity" and not near:
                         near = _identity_recital(text, match.start(), match.end())
                     if needs_context and not near or not near and _recent(match.group()):
@@ -1490,7 +1495,7 @@ def _recent(date_text: str) -> bool:
     import datetime
 
     year = re.search(r"\b(20\d\d)\b", date_text)
-    return bool(year) and int(year.group(1)) >= datetime.date.today().year - 2
+    return year is not None and int(year.group(1)) >= datetime.date.today().year - 2
 
 
 def _date(pattern: str) -> re.Pattern:
@@ -2004,6 +2009,15 @@ def _redacted_keys(spans: Iterable[PiiSpan], transcript: dict) -> set[tuple[int,
     return keys
 
 
+_TRAILING_PUNCTUATION = re.compile(r"[,.?!;:]*$")
+
+
+def _trailing_punctuation(text: str) -> str:
+    """The punctuation a word ends with ("" for none)."""
+    found = _TRAILING_PUNCTUATION.search(text)
+    return found.group() if found else ""  # the pattern matches every string, if only emptily
+
+
 def _redact_words(texts: list[str], hidden: list[bool]) -> list[str]:
     """Words with each run of hidden ones as one "[redacted]" (keeping the punctuation after it)."""
     out: list[str] = []
@@ -2013,7 +2027,7 @@ def _redact_words(texts: list[str], hidden: list[bool]) -> list[str]:
             continue
         if i + 1 < len(texts) and hidden[i + 1]:
             continue  # the run goes on
-        trailing = re.search(r"[,.?!;:]*$", text).group()
+        trailing = _trailing_punctuation(text)
         out.append(REDACTED + trailing)
     return out
 
@@ -2059,7 +2073,7 @@ def redact_transcript(transcript: dict, spans: Iterable[PiiSpan]) -> dict:
 
 def _redacted_word(run: list[dict]) -> dict:
     last = str(run[-1].get("word", "")).strip()
-    trailing = re.search(r"[,.?!;:]*$", last).group()
+    trailing = _trailing_punctuation(last)
     word = {**run[0], "word": REDACTED + trailing, "end": run[-1].get("end", run[0].get("end"))}
     word["probability"] = min(float(w.get("probability", 1.0) or 0.0) for w in run)
     return word

@@ -20,7 +20,7 @@ def redact_text(comment: str) -> str:
     transcript = {
         "segments": [{"start": 0.0, "end": len(words) * 0.4, "text": comment, "speaker": "person 1", "words": timed}]
     }
-    hidden = set()
+    hidden: set[int] = set()
     for span in find_pii(transcript):
         hidden.update(range(span.first[1], span.last[1] + 1))
     kept = []

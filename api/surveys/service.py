@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from api.audit.service import Actor, record
 from api.clips.models import Clip
 from api.core.errors import Invalid
+from api.core.types import saved_id
 from api.db import enqueue_after_commit
 from api.pagination import Page, offset_page
 from api.surveys.models import SurveyImport, SurveyResponse
@@ -57,7 +58,8 @@ def import_file(session: Session, actor: Actor, filename: str, data: bytes) -> S
     )
     session.add(batch)
     session.flush()
-    session.add_all(_response(row, batch.id) for row in fresh)
+    batch_id = saved_id(batch)
+    session.add_all(_response(row, batch_id) for row in fresh)
     session.flush()
     record(
         session,
@@ -129,14 +131,14 @@ def redact_comments(session: Session, import_id: int) -> int:
 def links_clip():
     """The SQL condition under which a survey response is about the clip in the outer query."""
     return sa.and_(
-        SurveyResponse.incident_number == Clip.incident_number,
-        sa.or_(col(SurveyResponse.badge_number).is_(None), SurveyResponse.badge_number == Clip.badge_number),
+        col(SurveyResponse.incident_number) == Clip.incident_number,
+        sa.or_(col(SurveyResponse.badge_number).is_(None), col(SurveyResponse.badge_number) == Clip.badge_number),
     )
 
 
 def has_compliment():
     """SQL: the clip in the outer query has a linked response from a satisfied person."""
-    return sa.exists().where(links_clip(), SurveyResponse.satisfaction >= SATISFIED)
+    return sa.exists().where(links_clip(), col(SurveyResponse.satisfaction) >= SATISFIED)
 
 
 @dataclass
@@ -157,7 +159,9 @@ def for_clip(session: Session, clip: Clip, *, as_admin: bool) -> list[ClipSurvey
     rows = session.exec(
         select(SurveyResponse)
         .where(SurveyResponse.incident_number == clip.incident_number)
-        .where(sa.or_(col(SurveyResponse.badge_number).is_(None), SurveyResponse.badge_number == clip.badge_number))
+        .where(
+            sa.or_(col(SurveyResponse.badge_number).is_(None), col(SurveyResponse.badge_number) == clip.badge_number)
+        )
         .order_by(col(SurveyResponse.responded_on).desc(), col(SurveyResponse.id))
     ).all()
     return [
@@ -179,12 +183,13 @@ def imports(session: Session, *, limit: int | None, offset: int = 0) -> Page[Sur
 
 def csat_by_month(session: Session) -> list[dict]:
     """C-SAT (the share of satisfied responses) per month and division, oldest month first."""
-    year = sa.extract("year", SurveyResponse.responded_on)
-    month = sa.extract("month", SurveyResponse.responded_on)
+    year = sa.extract("year", col(SurveyResponse.responded_on))
+    month = sa.extract("month", col(SurveyResponse.responded_on))
     division = sa.func.coalesce(SurveyResponse.division, "unknown")
-    satisfied = sa.func.sum(sa.case((SurveyResponse.satisfaction >= SATISFIED, 1), else_=0))
-    grouped = session.exec(
-        select(year, month, division, sa.func.count(), satisfied)
+    satisfied = sa.func.sum(sa.case((col(SurveyResponse.satisfaction) >= SATISFIED, 1), else_=0))
+    # SQLAlchemy's select and execute: sqlmodel's select is typed for at most four columns.
+    grouped = session.execute(
+        sa.select(year, month, division, sa.func.count(), satisfied)
         .group_by(year, month, division)
         .order_by(year, month, division)
     ).all()

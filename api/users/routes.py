@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import SESSION_COOKIE, Admin, AnyUser, Staff, client_address, public
 from api.core.errors import ERRORS, Invalid, NotFound
+from api.core.types import saved_id
 from api.db import SessionDep
 from api.pagination import Limit, paging_headers
 from api.params import Id, Offset
@@ -53,9 +54,12 @@ def login(body: LoginIn, request: Request, session: SessionDep):
             status_code=result.status,  # the refusal is committed
             headers=result.headers,
         )
-    out = LoginOut(token=result.token, csrf_token=result.auth_session.csrf_token, user=UserPublic.of(result.user))
+    token, auth_session = result.token, result.auth_session
+    if token is None or auth_session is None:  # sign_in opens a session whenever it signs a user in
+        raise RuntimeError("a sign-in without its session")
+    out = LoginOut(token=token, csrf_token=auth_session.csrf_token, user=UserPublic.of(result.user))
     response = JSONResponse(out.model_dump(mode="json"))
-    set_session_cookie(response, request, result.token)
+    set_session_cookie(response, request, token)
     return response
 
 
@@ -111,7 +115,7 @@ def list_users(
     page = service.list_users(session, q, limit=limit, offset=offset)
     response.headers.update(paging_headers(page))
     linked = service.accounts_of(session, page.items)
-    return [UserPublic.of(u, linked.get(u.id)) for u in page.items]
+    return [UserPublic.of(u, linked.get(saved_id(u))) for u in page.items]
 
 
 @router.post(

@@ -16,7 +16,8 @@ class PersonPublic(BaseModel):
     unit: str | None = Field(description="a civilian employee's unit (in place of a division)")
     in_directory: bool
 
-    @computed_field(description="the division of a sworn officer, the unit of a civilian employee")
+    # mypy refuses decorators on a property; pydantic documents this ignore for computed fields
+    @computed_field(description="the division of a sworn officer, the unit of a civilian employee")  # type: ignore[prop-decorator]
     @property
     def affiliation(self) -> str | None:
         if self.kind == PersonKind.CIVILIAN:

@@ -3,16 +3,17 @@
 import hashlib
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import Actor, record
 from api.core.errors import Conflict, Forbidden, Invalid, ServiceError
-from api.core.types import utcnow
+from api.core.types import saved_id, utcnow
 from api.pagination import Page, offset_page
 from api.users import throttle
 from api.users.models import (
@@ -71,7 +72,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def parse_roles(roles: list[str]) -> list[str]:
+def parse_roles(roles: Sequence[str]) -> list[str]:
     try:
         return sorted({Role(r).value for r in roles})
     except ValueError:
@@ -83,7 +84,7 @@ def create_user(
     actor: Actor,
     username: str,
     password: str,
-    roles: list[str],
+    roles: Sequence[str],
     *,
     badge_number: str | None = None,
     display_name: str | None = None,
@@ -182,7 +183,7 @@ def _open_session(session: Session, actor: Actor, user: User, source: str | None
         user.locked_at = None  # the lock has lapsed
         session.add(user)
     token = new_token()
-    auth_session = AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=new_token())
+    auth_session = AuthSession(token_hash=token_hash(token), user_id=saved_id(user), csrf_token=new_token())
     session.add(auth_session)
     record(session, actor, "auth.login", object_type="user", object_id=user.id)
     return SignIn(user=user, token=token, auth_session=auth_session)
@@ -277,7 +278,7 @@ def end_session(session: Session, auth_session: AuthSession, actor: Actor) -> No
 def end_all_sessions(session: Session, user_id: int) -> None:
     session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.ended_at).is_(None))
         .values(ended_at=utcnow())
     )
 
@@ -366,7 +367,10 @@ def _release(session: Session, user: User) -> None:
 def clear_lapsed_locks(session: Session) -> None:
     """Forget when lapsed locks began (locked_at), so that lists show only the locks in force.
     Cheap when there is nothing to clear: a read, and no write."""
-    lapsed = (User.locked_at.is_not(None), or_(User.locked_until.is_(None), User.locked_until <= utcnow()))
+    lapsed = (
+        col(User.locked_at).is_not(None),
+        or_(col(User.locked_until).is_(None), col(User.locked_until) <= utcnow()),
+    )
     if session.exec(select(User.id).where(*lapsed).limit(1)).first() is not None:
         session.execute(update(User).where(*lapsed).values(locked_at=None))
 
@@ -382,7 +386,7 @@ def list_users(session: Session, q: str | None = None, *, limit: int | None = No
             or_(
                 func.lower(User.username).contains(needle, autoescape=True),
                 func.lower(User.display_name).contains(needle, autoescape=True),
-                User.badge_number == q.strip(),
+                col(User.badge_number) == q.strip(),
             )
         )
     return offset_page(session, query, (User.username,), limit=limit, offset=offset)
@@ -392,14 +396,15 @@ def list_tokens(
     session: Session, *, live_first: bool = False, limit: int | None = None, offset: int = 0
 ) -> Page[ApiToken]:
     """API tokens in the order made, or (`live_first`) live ones first, newest first."""
-    order = (ApiToken.revoked_at.is_not(None), ApiToken.id.desc()) if live_first else (ApiToken.id,)
+    order = (col(ApiToken.revoked_at).is_not(None), col(ApiToken.id).desc()) if live_first else (ApiToken.id,)
     return offset_page(session, select(ApiToken), order, limit=limit, offset=offset)
 
 
 def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
-    return dict(session.exec(select(User.id, User.username).where(User.id.in_(user_ids))).all())
+    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(user_ids)))
+    return {user_id: name for user_id, name in rows if user_id is not None}  # read back: never None
 
 
 def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
@@ -407,9 +412,12 @@ def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     their badge links them to, else their username."""
     if not user_ids:
         return {}
-    found = list(session.exec(select(User).where(User.id.in_(user_ids))))
+    found = list(session.exec(select(User).where(col(User.id).in_(user_ids))))
     named = officer_names(session, {u.badge_number for u in found if u.badge_number and not u.display_name})
-    return {user.id: user.display_name or named.get(user.badge_number) or user.username for user in found}
+    return {
+        saved_id(user): user.display_name or (user.badge_number and named.get(user.badge_number)) or user.username
+        for user in found
+    }
 
 
 # --- people: the directory, and the accounts linked to it by badge ----------------------------------
@@ -438,17 +446,19 @@ def people(session: Session, badges: set[str]) -> dict[str, PersonPublic]:
     badges = {b for b in badges if b}
     if not badges:
         return {}
-    found = {e.badge_number: _person(e) for e in session.exec(select(Officer).where(Officer.badge_number.in_(badges)))}
+    entries = session.exec(select(Officer).where(col(Officer.badge_number).in_(badges)))
+    found = {e.badge_number: _person(e) for e in entries}
     rest = badges - set(found)
     named: dict[str, str] = {}
     if rest:
         accounts = session.exec(
             select(User.badge_number, User.display_name)
-            .where(User.badge_number.in_(rest), User.display_name.is_not(None))
-            .order_by(User.active.desc(), User.id)
+            .where(col(User.badge_number).in_(rest), col(User.display_name).is_not(None))
+            .order_by(col(User.active).desc(), col(User.id))
         )
         for badge, name in accounts:
-            named.setdefault(badge, name)
+            if badge is not None and name is not None:  # as the query asked
+                named.setdefault(badge, name)
     for badge in rest:
         found[badge] = PersonPublic(
             badge_number=badge, name=named.get(badge), kind=None, division=None, unit=None, in_directory=False
@@ -477,7 +487,7 @@ def list_officers(session: Session, division: str | None = None, kind: str | Non
     """The directory by name; `division` matches a division or a unit."""
     query = select(Officer).order_by(Officer.name, Officer.badge_number)
     if division:
-        query = query.where(or_(Officer.division == division, Officer.unit == division))
+        query = query.where(or_(col(Officer.division) == division, col(Officer.unit) == division))
     if kind:
         query = query.where(Officer.kind == kind)
     return list(session.exec(query))
@@ -510,18 +520,18 @@ def link_officer(session: Session, actor: Actor, user: User, badge_number: str |
 def accounts_of(session: Session, users: list[User]) -> dict[int, PersonPublic]:
     """user id → the directory entry each account is linked to (by its badge); unlinked ones left out."""
     found = people(session, {u.badge_number for u in users if u.badge_number})
-    return {u.id: found[u.badge_number] for u in users if u.badge_number and found[u.badge_number].in_directory}
+    return {saved_id(u): found[u.badge_number] for u in users if u.badge_number and found[u.badge_number].in_directory}
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
     user.active = active
     session.add(user)
     if not active:
-        end_all_sessions(session, user.id)
+        end_all_sessions(session, saved_id(user))
     record(session, actor, "user.enable" if active else "user.disable", object_type="user", object_id=user.id)
 
 
-def set_roles(session: Session, actor: Actor, user: User, roles: list[str]) -> None:
+def set_roles(session: Session, actor: Actor, user: User, roles: Sequence[str]) -> None:
     before = user.roles
     user.roles = parse_roles(roles)
     session.add(user)
@@ -558,12 +568,16 @@ def issue_password_reset(
     moment = utcnow()
     session.execute(
         update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > moment)
+        .where(
+            col(PasswordReset.user_id) == user.id,
+            col(PasswordReset.used_at).is_(None),
+            col(PasswordReset.expires_at) > moment,
+        )
         .values(expires_at=moment)
     )
     code = new_token()
     reset = PasswordReset(
-        user_id=user.id,
+        user_id=saved_id(user),
         code_hash=token_hash(code),
         issued_by=actor.name[:200],
         created_at=moment,
@@ -611,16 +625,16 @@ def redeem_password_reset(session: Session, code: str, new_password: str, source
     _set_own_password(session, user, new_password)
     if user.locked_at or user.locked_until:
         _release(session, user)
-    end_all_sessions(session, user.id)
+    end_all_sessions(session, saved_id(user))
     record(session, Actor(user.username, user.id, source), "user.reset", object_type="user", object_id=user.id)
     return user
 
 
 def _claim(session: Session, reset: PasswordReset) -> bool:
     """Mark the code used, unless another request just did: the UPDATE re-checks what was read."""
-    claimed = session.execute(
+    claimed = session.exec(
         update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .where(col(PasswordReset.id) == reset.id, col(PasswordReset.used_at).is_(None))
         .values(used_at=utcnow())
     )
     return claimed.rowcount == 1
@@ -636,6 +650,8 @@ def server_key(session: Session, name: str) -> bytes:
         except IntegrityError:
             pass
         found = session.get(ServerKey, name)
+        if found is None:  # the other request's insert is committed before ours fails
+            raise RuntimeError(f"server key {name} neither made nor found")
     return bytes.fromhex(found.secret)
 
 
@@ -709,7 +725,7 @@ def import_directory(session: Session, actor: Actor, rows: list[dict]) -> Direct
     session.flush()
     if new:
         result.linked = list(
-            session.exec(select(User.username).where(User.badge_number.in_(new)).order_by(User.username))
+            session.exec(select(User.username).where(col(User.badge_number).in_(new)).order_by(User.username))
         )
     record(
         session,

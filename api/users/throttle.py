@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.users.models import LoginAttempt
 
@@ -52,7 +52,7 @@ def failures(session: Session, column, value: str, since: datetime) -> Failures:
         since = max(since, last_success)
     count, last_at = session.exec(
         select(func.count(), func.max(LoginAttempt.at)).where(
-            column == value, ~LoginAttempt.succeeded, LoginAttempt.at >= since
+            column == value, ~col(LoginAttempt.succeeded), LoginAttempt.at >= since
         )
     ).one()
     return Failures(count, last_at)

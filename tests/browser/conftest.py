@@ -50,6 +50,7 @@ def live(tmp_path_factory):
     with serve_process(env, data / "serve.log") as (_, admin):
         for role, badge in PEOPLE.items():
             provision_token(env, role, roles=(role,), badge=badge)
+        provision_token(env, "committee2", roles=("committee",), badge="c-2")  # the quorum is two
         admin.post(
             "/api/v1/officers/import",
             content="badge_number,name,division\n4711,Dana Reyes,Metro\n",

@@ -191,7 +191,7 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
             f"the budget is {PAGE_WEIGHT_BUDGET}"
         )
         print(f"{name} page: {weight.total:,} bytes of JS and CSS ({weight.inline:,} inline; {weight.files})")
-    expect(page.locator(".clip-facts .pill.state")).to_have_text("In review")  # opening it claimed it
+    expect(page.locator(".clip-facts .pill.state")).to_have_text("Queued")  # opening a clip claims nothing
     expect(page.locator(".clip-facts")).to_contain_text("Dana Reyes")
     expect(page.locator("#transcript .speaker-select").first).to_have_value("officer")  # one voice: the wearer's
 
@@ -228,8 +228,8 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     page.wait_for_function(f"Math.abs(document.querySelector('video').currentTime - {focused}) < 0.3")
     assert_accessible(page, "clip page")
 
-    # Nominate is a decision of its own (the clip's state becomes "nominated") and opens the
-    # nomination form; so nominate first, then revise the decision to "selected for training".
+    # Nominate opens the nomination form; sending it records the decision and the nomination in
+    # one action. Then the clip is selected for training too (both hold).
     decision = page.locator("#decision")
     boxes = decision.locator("input[name=rubric]")
     assert boxes.count() > 0, "the rubric has no items"
@@ -237,7 +237,7 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
         boxes.nth(i).check()
     decision.locator("#notes").fill("Textbook de-escalation: calm voice, explains the stop, offers help.")
     decision.locator("button:text-is('Nominate')").click()
-    expect(page.locator("#decision-status")).to_contain_text("Nominated")
+    expect(page.locator("#decision-status")).to_contain_text("Write the nomination below")
     section = page.locator("#nomination-section")
     expect(section).to_be_visible()
     expect(section.locator("#nominate-officers")).to_have_value("4711")
@@ -250,7 +250,7 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     expect(page.locator(f"#queue-rows tr[data-clip='{clip_id}']")).to_have_attribute("data-state", "nominated")
 
     page.goto(f"/clips/{clip_id}")
-    expect(page.locator(".clip-facts .pill.state")).to_have_text("Nominated")
+    expect(page.locator(".clip-facts .pill.state")).to_have_text("Nomination pending")
     for i in range(boxes.count()):
         expect(boxes.nth(i)).to_be_checked()  # the rubric as last decided
     page.locator("#decision button:text-is('Select for training')").click()
@@ -258,6 +258,7 @@ def test_reviewer_seeks_by_transcript_nominates_and_selects_for_training(sign_in
     expect(page.locator(f"#queue-rows tr[data-clip='{clip_id}']")).to_have_attribute(
         "data-state", "selected_for_training"
     )
+    expect(page.locator(f"#queue-rows tr[data-clip='{clip_id}'] .pill.nomination")).to_have_text("Nomination pending")
 
     page.goto(f"/clips/{clip_id}")
     expect(page.locator(".clip-facts .pill.state")).to_have_text("Selected for training")
@@ -290,17 +291,17 @@ def test_committee_approves_and_officer_sees_the_award(sign_in, screenshot, stor
     card.locator("button:text-is('Vote to approve')").click()
     expect(card.locator("[role=status]")).to_contain_text("1 more vote to reach the quorum")
 
-    second = sign_in("tester")  # the admin votes too: the quorum is two members
+    second = sign_in("committee2")  # the quorum is two members
     second.goto("/nominations")
     second_card = second.locator(f"#nomination-{story['nomination_id']}")
     second.once("dialog", lambda dialog: dialog.accept())
     second_card.locator("button:text-is('Vote to approve')").click()
-    expect(second_card.locator("[role=status].good")).to_have_text(
+    expect(second_card.locator("[role=status].good")).to_contain_text(
         "Your vote settled it: approved. Act of Excellence recorded for 4711."
     )
     page.reload()
     expect(page.locator("#decided-heading")).to_have_text("Decided (1)")
-    expect(card.locator(".pill")).to_have_text("approved")
+    expect(card.locator(".pill").first).to_have_text("approved")
     expect(card.locator("p.decision")).to_contain_text("Approved by committee")
     screenshot(page, "nominations")
 
@@ -373,6 +374,17 @@ def test_trainer_builds_and_exports_a_lesson(sign_in, screenshot, story):
     expect(items).to_have_count(1)
     expect(items.first.locator(".item-title")).to_have_text("Is everyone okay?")
     expect(items.first).to_contain_text(EVIDENCE_ID)
+    # The redaction: the worker detects faces and spoken PII; a second person approves it.
+    editor = items.first.locator(".redaction-state a").get_attribute("href")
+    page.goto(editor)
+    expect(page.locator("#redaction-status")).to_contain_text("Draft", timeout=EXPORT_TIMEOUT_MS)
+    screenshot(page, "redaction editor")
+    approver = sign_in("tester")
+    approver.goto(editor)
+    approver.click("#approve")
+    expect(approver.locator("#redaction-status")).to_contain_text("Approved by tester")
+    page.goto(f"/curriculum/lessons/{lesson_id}")
+    expect(items.first.locator(".redaction-state")).to_contain_text("approved")
     page.click("#export-start")
     link = page.locator("#export-text a")
     expect(link).to_be_visible(timeout=EXPORT_TIMEOUT_MS)
@@ -422,7 +434,7 @@ def test_dashboard_admin_and_audit(sign_in, screenshot, story):
         ("review.decide", "reviewer"),
         ("nomination.create", "reviewer"),
         ("nomination.vote", "committee"),
-        ("nomination.decide", "tester"),
+        ("nomination.decide", "committee2"),
     ):
         admin.goto(f"/admin/audit?action={action}")
         expect(admin.locator("table.audit tbody tr").first).to_contain_text(actor)
