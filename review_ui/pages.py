@@ -37,6 +37,7 @@ NAVIGATION = [
     ("Queue", "/queue", policies.REVIEWERS),
     ("Nominations", "/nominations", policies.PROGRAM),
     ("Awards", "/awards", policies.EVERYONE),
+    ("Nominate", "/nominate", policies.EVERYONE),  # anyone nominates a colleague
     ("Curriculum", "/curriculum", policies.TRAINERS),
     ("Lessons", "/lessons", policies.EVERYONE),  # published lessons, for every employee to watch
     ("Dashboard", "/dashboard", policies.PROGRAM),

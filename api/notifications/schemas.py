@@ -1,8 +1,10 @@
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from api.notifications.models import NotificationKind
+from api.params import MAX_ID
 
 
 class NotificationOut(BaseModel):
@@ -17,7 +19,7 @@ class NotificationOut(BaseModel):
 class MarkRead(BaseModel):
     """The notifications to mark read; all of the caller's when left out."""
 
-    ids: list[int] | None = Field(default=None, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, max_length=500)
 
 
 class Unread(BaseModel):

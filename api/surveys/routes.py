@@ -7,6 +7,8 @@ from api.clips.service import visible_clip
 from api.core.errors import ERRORS
 from api.db import SessionDep
 from api.pagination import Limit, paging_headers
+from api.params import Id
+from api.stats.service import csat_cells
 from api.surveys import service
 from api.surveys.schemas import CSV_COLUMNS, ClipSurveyOut, CsatCell, SurveyImportOut
 from api.users.models import Role
@@ -38,7 +40,7 @@ def survey_imports(
 
 
 @router.get("/clips/{clip_id}/surveys", responses={404: ERRORS})
-def clip_surveys(clip_id: int, principal: CurrentPrincipal, session: SessionDep) -> list[ClipSurveyOut]:
+def clip_surveys(clip_id: Id, principal: CurrentPrincipal, session: SessionDep) -> list[ClipSurveyOut]:
     """What the people in this clip's incident said in the survey. Comments show with personal
     details removed (admins see them as sent)."""
     clip = visible_clip(session, principal, clip_id)
@@ -49,4 +51,4 @@ def clip_surveys(clip_id: int, principal: CurrentPrincipal, session: SessionDep)
 @router.get("/surveys/csat")
 def csat(_: Program, session: SessionDep) -> list[CsatCell]:
     """C-SAT (the share of responses scoring 4-5 of 5, or 75 % and above) by month and division."""
-    return [CsatCell(**cell) for cell in service.csat_by_month(session)]
+    return [CsatCell(**cell) for cell in csat_cells(session)]  # the worker's snapshot: at most stats_cache_seconds old

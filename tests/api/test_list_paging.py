@@ -225,6 +225,9 @@ def test_courses_list_their_lessons_with_items_and_length(app_client):
     assert listed["lessons"] == [
         {
             **{k: lesson[k] for k in ("id", "course_id", "title", "summary", "position", "created_at")},
+            "state": "draft",  # not published yet
+            "published_at": None,
+            "published_by_name": None,
             "items": 0,
             "duration": 0.0,
         }
