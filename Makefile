@@ -30,10 +30,12 @@ test: $(STAMP) lint
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
-# ruff (lint and format, configured in pyproject.toml) over the project's Python files.
+# ruff (lint and format) over the project's Python files, and mypy over the service's packages
+# (both configured in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Each benchmark prints PASS/MISS against its targets; a MISS (exit 1) does not stop the others.
 bench: $(STAMP)

@@ -32,49 +32,21 @@ def cut_argv(src: Path, dst: Path, in_point: float, out_point: float) -> list[st
         "0:v:0",
         "-map",
         "0:a:0?",  # `?`: a silent clip has no audio to map
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        str(CRF),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
+        *ffmpeg.h264_args(CRF),
+        *ffmpeg.AAC_ARGS,
         "-sn",
         "-dn",
-        "-map_metadata",
-        "-1",
-        "-movflags",
-        "+faststart",
-        "-progress",
-        "pipe:2",
-        "-nostats",
-        "-f",
-        "mp4",
-        "-y",
-        f"file:{Path(dst).resolve()}",
+        *ffmpeg.mp4_output_args(dst),
     ]
 
 
 def cut_segment(src: Path, dst: Path, in_point: float, out_point: float, timeout: float, on_progress=None) -> list[str]:
     """Write the cut to dst; returns the argv used (for provenance). on_progress gets 0..1."""
     argv = cut_argv(src, dst, in_point, out_point)
-    duration = out_point - in_point
-
-    def on_line(line: str) -> None:
-        if on_progress and line.startswith("out_time_us="):
-            try:
-                on_progress(min(1.0, max(0.0, int(line.split("=", 1)[1]) / 1e6 / duration)))
-            except ValueError:  # ffmpeg prints N/A before the first frame
-                pass
-
+    on_line = ffmpeg.progress_reader(out_point - in_point, on_progress)
     done = ffmpeg.run(argv, timeout=timeout, on_stderr_line=on_line)
     if done.returncode != 0:
-        errors = [line for line in done.stderr_tail if "=" not in line.split(" ")[0]]  # not progress
+        errors = [line for line in done.stderr_tail if not ffmpeg.is_progress_line(line)]
         raise MediaToolError(f"cutting [{in_point}, {out_point}] failed: {ffmpeg.error_summary(errors)}")
     return argv
 
@@ -210,33 +182,13 @@ def stitch_argv(parts: list[StitchPart], captions: Path, dst: Path, burn_caption
         "[aout]",
         "-map",
         f"{inputs}:s:0?",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        str(CRF),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
+        *ffmpeg.h264_args(CRF),
+        *ffmpeg.AAC_ARGS,
         "-c:s",
         "mov_text",
         "-metadata:s:s:0",
         "language=eng",
-        "-map_metadata",
-        "-1",
-        "-movflags",
-        "+faststart",
-        "-progress",
-        "pipe:2",
-        "-nostats",
-        "-f",
-        "mp4",
-        "-y",
-        f"file:{Path(dst).resolve()}",
+        *ffmpeg.mp4_output_args(dst),
     ]
 
 
@@ -245,18 +197,10 @@ def stitch(
 ) -> list[str]:
     """Write the stitched lesson to dst; returns the argv (for the manifest). on_progress gets 0..1."""
     argv = stitch_argv(parts, captions, dst, burn_captions)
-    total = sum(p.duration for p in parts) or 1.0
-
-    def on_line(line: str) -> None:
-        if on_progress and line.startswith("out_time_us="):
-            try:
-                on_progress(min(1.0, max(0.0, int(line.split("=", 1)[1]) / 1e6 / total)))
-            except ValueError:
-                pass
-
+    on_line = ffmpeg.progress_reader(sum(p.duration for p in parts), on_progress)
     done = ffmpeg.run(argv, timeout=timeout, on_stderr_line=on_line)
     if done.returncode != 0:
-        errors = [line for line in done.stderr_tail if "=" not in line.split(" ")[0]]
+        errors = [line for line in done.stderr_tail if not ffmpeg.is_progress_line(line)]
         raise MediaToolError(f"stitching the lesson failed: {ffmpeg.error_summary(errors)}")
     return argv
 

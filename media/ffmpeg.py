@@ -205,6 +205,28 @@ _PROGRESS = re.compile(r"^[a-z_0-9]+=\S*$")  # `-progress` key=value lines
 # Put before the output: ffmpeg then writes its progress to stderr as key=value lines, which
 # `progress_reader` turns into fractions. The one place progress is parsed.
 PROGRESS_ARGS = ["-progress", "pipe:2", "-nostats"]
+AAC_ARGS = ["-c:a", "aac", "-b:a", "128k"]
+
+
+def h264_args(crf: int) -> list[str]:
+    """The video codec of every derivative: H.264 in yuv420p, which every browser plays."""
+    return ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p"]
+
+
+def mp4_output_args(dst: Path) -> list[str]:
+    """The output of every MP4 derivative: none of the source's metadata, the index up front for
+    streaming, progress on stderr, written to exactly dst."""
+    return [
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        *PROGRESS_ARGS,
+        "-f",
+        "mp4",
+        "-y",
+        f"file:{Path(dst).resolve()}",
+    ]
 
 
 def is_progress_line(line: str) -> bool:

@@ -460,7 +460,7 @@ class _FrameLoop:
         self.plan, self.geometry, self.start = plan, geometry, start
         self.detector, self.encoder, self.timings = detector, encoder, timings
         self.on_frame = on_frame
-        self.tracker = FaceTracker(plan.faces.tracker)
+        self.tracker = FaceTracker(plan.faces.tracker, geometry.height)
         self.watermark = Watermark(plan.watermark, geometry.width, geometry.height)
         self.queue: collections.deque[tuple[int, np.ndarray]] = collections.deque()
         self.decoded = 0
