@@ -71,7 +71,7 @@ class ClipRow(review.MyClip):
 
     @classmethod
     def of(cls, mine: review.MyClip) -> "ClipRow":
-        label = REVIEW_LABELS.get(mine.review_state)
+        label = REVIEW_LABELS.get(mine.review_state) if mine.review_state is not None else None
         nominated = NOMINATION_LABELS[mine.nomination.outcome] if mine.nomination else None
         if mine.review_state == ReviewState.NOMINATED and nominated:
             label, nominated = nominated, None
@@ -105,7 +105,12 @@ def my_footage(
     badge = principal.badge_number
     status = status if status in {s.value for s in ClipStatus} else None
     mine = review.my_clips(
-        session, principal, status=status, clip_id=clip, limit=PAGE_SIZE, offset=offset_of(page, PAGE_SIZE)
+        session,
+        principal,
+        status=ClipStatus(status) if status else None,
+        clip_id=clip,
+        limit=PAGE_SIZE,
+        offset=offset_of(page, PAGE_SIZE),
     )
     nominations = awards.list_nominations(session, badge_number=badge).items if badge else []
     my_awards = awards.list_awards(session, principal, badge_number=badge).items if badge else []

@@ -9,6 +9,7 @@ action through the JSON API, so the rules and the audit records live in one plac
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import overload
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -44,6 +45,10 @@ STATE_LABELS = {
 NOMINATION_LABELS = {"pending": "Nomination pending", "awarded": "Awarded", "declined": "Nomination declined"}
 
 
+@overload
+def state_label(state: ReviewState, nomination) -> str: ...
+@overload
+def state_label(state: ReviewState | None, nomination) -> str | None: ...
 def state_label(state: ReviewState | None, nomination) -> str | None:
     """The clip's state as people say it: a nominated clip says what became of its nomination."""
     if state is None:
@@ -106,10 +111,21 @@ def when(moment: datetime | None) -> str:
 
 
 @dataclass
-class QueueLine(review.QueueRow):
-    """A row of the queue as the page says it: how long it has waited, and how far it is processed."""
+class QueueLine:
+    """A row of the queue as the page says it: how long it has waited, and how far it is processed.
+    Not a QueueRow: its `progress` is a percentage, and only while the clip is processing."""
 
-    progress: int | None = None  # in percent, and only while the clip is processing
+    item: review.ReviewItem
+    clip: review.Clip
+    categories: list[str]
+    progress: int | None  # in percent, and only while the clip is processing
+    officer_name: str | None
+    has_poster: bool
+    hit: review.SearchHit | None
+    selected_for_training: bool
+    nomination: review.ClipNomination | None
+    compliment: bool
+    eta_seconds: float | None
     age: str = ""
     label: str = ""  # the state as people say it
     eta: str = ""
@@ -118,7 +134,17 @@ class QueueLine(review.QueueRow):
     def of(cls, row: review.QueueRow, moment: datetime) -> "QueueLine":
         processing = row.clip.status == ClipStatus.PROCESSING
         return cls(
-            **(vars(row) | {"progress": round(row.progress * 100) if processing else None}),
+            item=row.item,
+            clip=row.clip,
+            categories=row.categories,
+            progress=round(row.progress * 100) if processing else None,
+            officer_name=row.officer_name,
+            has_poster=row.has_poster,
+            hit=row.hit,
+            selected_for_training=row.selected_for_training,
+            nomination=row.nomination,
+            compliment=row.compliment,
+            eta_seconds=row.eta_seconds,
             age=human_age((moment - row.item.queued_at).total_seconds()),
             label=state_label(row.item.state, row.nomination),
             eta=eta_text(row.eta_seconds) if processing else "",
@@ -157,7 +183,8 @@ def _queue_view(session, params: dict[str, str]) -> QueueView:
     """The queue's filters read leniently from a plain GET form (every field arrives, empty or not;
     a bad value is ignored with a note instead of answering a JSON 422), and the page they ask for."""
     form = {name: (params.get(name) or "").strip()[:200] for name in QUEUE_FIELDS}
-    form["order"] = params.get("order") if params.get("order") in ("priority", "oldest") else "priority"
+    order = params.get("order") or ""
+    form["order"] = order if order in ("priority", "oldest") else "priority"
     form["compliment"] = "1" if params.get("compliment") else ""
     problems: list[str] = []
     where = review.QueueFilter(
@@ -349,7 +376,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     record(session, principal.actor, "clip.view", object_type="clip", object_id=clip_id)
     reviewer = principal.within(policies.REVIEWERS)
     held_by = found.held_by
-    mine = held_by is not None and item.claimed_by == principal.actor.user_id
+    mine = held_by is not None and item is not None and item.claimed_by == principal.actor.user_id
     waiting = item is not None and item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW)
     public = clips.clip_public(session, clip)
     highlights = list(getattr(public, "highlights", None) or [])
@@ -371,7 +398,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
     officer = users.officer(session, clip.badge_number)
     last = decisions[-1] if decisions else None
     processing = clip.status == ClipStatus.PROCESSING
-    progress = clips.clip_progress(session, [clip])[clip.id] if processing else None
+    progress = clips.clip_progress(session, [clip])[clip_id] if processing else None
     return render(
         request,
         "clip.html",
@@ -379,7 +406,7 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
         clip=public,
         item=item,
         held_by=held_by if not mine else None,
-        held_until=item.claim_expires_at if held_by else None,
+        held_until=item.claim_expires_at if held_by and item is not None else None,
         mine=mine,
         can_start=can_start,
         can_release=held_by is not None and (mine or principal.within(policies.ADMINS)),

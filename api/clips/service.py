@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.auth import Principal, keep_denial
 from api.clips.models import Asset, Clip, ClipTag, RejectedUpload, Stage, StageName, StageState
@@ -17,7 +17,7 @@ from api.clips.storage import HashingWriter, Store, TooLarge, copy_hashing
 from api.config import get_settings
 from api.core import policies
 from api.core.errors import NotFound
-from api.core.types import utcnow
+from api.core.types import saved_id, saved_ids, utcnow
 from api.db import enqueue_after_commit
 from media.errors import MediaRejected
 from media.sniff import SNIFF_BYTES, sniff_container
@@ -79,7 +79,7 @@ def _new_clip(session: Session, sha256: str, size: int, tags: TagInput) -> Clip:
     session.add(clip)
     session.flush()
     for name in StageName:
-        session.add(Stage(clip_id=clip.id, name=name))
+        session.add(Stage(clip_id=saved_id(clip), name=name))
     session.flush()
     return clip
 
@@ -87,7 +87,7 @@ def _new_clip(session: Session, sha256: str, size: int, tags: TagInput) -> Clip:
 def add_tag(session: Session, clip: Clip, tags: TagInput, source: str, submitted_from: str | None) -> None:
     session.add(
         ClipTag(
-            clip_id=clip.id,
+            clip_id=saved_id(clip),
             badge_number=tags.badge_number,
             evidence_id=tags.evidence_id,
             categories=[c.value for c in tags.categories],
@@ -103,7 +103,7 @@ def add_tag(session: Session, clip: Clip, tags: TagInput, source: str, submitted
     from api.review.service import ensure_in_queue
     from api.search.service import index_tags
 
-    ensure_in_queue(session, clip.id)  # a tagged clip waits for the review team
+    ensure_in_queue(session, saved_id(clip))  # a tagged clip waits for the review team
     index_tags(session, clip)  # findable by its evidence id, badge and notes at once
 
 
@@ -151,6 +151,8 @@ def ingest_staged(session: Session, staged: Staged, tags: TagInput, *, source: s
     """Ingest a staged file, or record its refusal (so the session must commit either way)."""
     if staged.problem:
         return _refuse(session, staged.sha256, staged.size, staged.problem, staged.source, tags, source)
+    if staged.sha256 is None:  # stage_local_file hashes every copy it does not refuse
+        raise RuntimeError(f"{staged.source} was staged with no hash and no problem")
     return ingest(session, staged.temp, staged.sha256, staged.size, tags, source=source)
 
 
@@ -198,7 +200,7 @@ def clip_by_sha(session: Session, sha256: str) -> Clip | None:
 
 
 def list_clips(session: Session, *, status: str | None, limit: int, offset: int) -> list[Clip]:
-    query = select(Clip).order_by(Clip.id.desc()).limit(limit).offset(offset)
+    query = select(Clip).order_by(col(Clip.id).desc()).limit(limit).offset(offset)
     if status:
         query = query.where(Clip.status == status)
     return list(session.exec(query))
@@ -212,16 +214,19 @@ def has_clips(session: Session) -> bool:
 def clips_by_id(session: Session, clip_ids: set[int]) -> dict[int, Clip]:
     if not clip_ids:
         return {}
-    return {clip.id: clip for clip in session.exec(select(Clip).where(Clip.id.in_(clip_ids)))}
+    return {saved_id(clip): clip for clip in session.exec(select(Clip).where(col(Clip.id).in_(clip_ids)))}
 
 
 def divisions(session: Session, limit: int = 200) -> list[str]:
     """The divisions clips were filed under (an index scan), for a filter's suggestions."""
-    return list(
-        session.exec(
-            select(Clip.division).where(Clip.division.is_not(None)).distinct().order_by(Clip.division).limit(limit)
-        )
+    found = session.exec(
+        select(col(Clip.division))
+        .where(col(Clip.division).is_not(None))
+        .distinct()
+        .order_by(col(Clip.division))
+        .limit(limit)
     )
+    return [division for division in found if division is not None]
 
 
 files_for_any_badge = policies.files_for_any_badge
@@ -274,7 +279,7 @@ def may_see_clip(session: Session, principal: Principal, clip_id: int) -> bool:
 
 
 def visible_clips(session: Session, principal: Principal, status=None, limit: int = 50, offset: int = 0) -> list[Clip]:
-    query = select(Clip).order_by(Clip.id.desc()).limit(limit).offset(offset)
+    query = select(Clip).order_by(col(Clip.id).desc()).limit(limit).offset(offset)
     condition = clip_filter(principal)
     if condition is not None:
         query = query.where(condition)
@@ -314,17 +319,17 @@ def real_time_factors(session: Session) -> dict[StageName, float]:
     """Seconds of work per second of footage, per stage, measured over the latest finished stages
     of every clip (one query)."""
     rows = session.exec(
-        select(Stage.name, Stage.started_at, Stage.finished_at, Clip.media_info)
-        .join(Clip, Clip.id == Stage.clip_id)
-        .where(Stage.state == StageState.DONE, Stage.started_at.is_not(None), Stage.finished_at.is_not(None))
-        .order_by(Stage.finished_at.desc())
+        select(col(Stage.name), col(Stage.started_at), col(Stage.finished_at), col(Clip.media_info))
+        .join(Clip, col(Clip.id) == col(Stage.clip_id))
+        .where(Stage.state == StageState.DONE, col(Stage.started_at).is_not(None), col(Stage.finished_at).is_not(None))
+        .order_by(col(Stage.finished_at).desc())
         .limit(RTF_SAMPLE)
     ).all()
     work: dict[StageName, float] = defaultdict(float)
     footage: dict[StageName, float] = defaultdict(float)
     for name, started, finished, media in rows:
         duration = (media or {}).get("duration") or 0
-        if duration > 0:
+        if duration > 0 and started is not None and finished is not None:  # the query keeps only these
             work[name] += max(0.0, (finished - started).total_seconds())
             footage[name] += duration
     return {name: work[name] / footage[name] for name in work if footage[name] > 0}
@@ -357,21 +362,22 @@ def eta_seconds(stages: list[Stage], duration: float | None, factors: dict[Stage
 
 def clip_progress(session: Session, clips: list[Clip]) -> dict[int, Progress]:
     """Progress, stages and ETA of these clips: two queries whatever their number."""
-    ids = [clip.id for clip in clips]
+    ids = saved_ids(clip.id for clip in clips)
     stages: dict[int, list[Stage]] = defaultdict(list)
-    for stage in session.exec(select(Stage).where(Stage.clip_id.in_(ids))):
+    for stage in session.exec(select(Stage).where(col(Stage.clip_id).in_(ids))):
         stages[stage.clip_id].append(stage)
     processing = [clip for clip in clips if clip.status == "processing"]
     factors = real_time_factors(session) if processing else {}
     now = utcnow()
-    found = {}
+    found: dict[int, Progress] = {}
     for clip in clips:
-        own = sorted(stages[clip.id], key=lambda s: STAGE_ORDER[s.name])
+        clip_id = saved_id(clip)
+        own = sorted(stages[clip_id], key=lambda s: STAGE_ORDER[s.name])
         eta = None
         if clip.status == "processing":
             eta = eta_seconds(own, (clip.media_info or {}).get("duration"), factors, now)
-        found[clip.id] = Progress(
-            clip_id=clip.id,
+        found[clip_id] = Progress(
+            clip_id=clip_id,
             status=str(clip.status),
             progress=round(sum(s.progress for s in own) / max(1, len(own)), 3),
             stages=own,
@@ -390,7 +396,7 @@ def list_assets(session: Session, clip_id: int) -> list[Asset]:
 
 
 def clip_public(session: Session, clip: Clip, duplicate: bool = False) -> ClipPublic:
-    tags = list(session.exec(select(ClipTag).where(ClipTag.clip_id == clip.id).order_by(ClipTag.id)))
+    tags = list(session.exec(select(ClipTag).where(ClipTag.clip_id == clip.id).order_by(col(ClipTag.id))))
     stages = list(session.exec(select(Stage).where(Stage.clip_id == clip.id)))
     assets = list(session.exec(select(Asset.kind).where(Asset.clip_id == clip.id)))
     return _public(clip, tags, stages, assets, duplicate)
@@ -399,15 +405,17 @@ def clip_public(session: Session, clip: Clip, duplicate: bool = False) -> ClipPu
 def clips_public(session: Session, clips: list[Clip]) -> list[ClipPublic]:
     """clip_public for a page of clips in three queries, not three per clip: a listing of 50 clips
     takes a few milliseconds instead of tens (bench/search.py)."""
-    ids = [clip.id for clip in clips]
-    tags, stages, assets = defaultdict(list), defaultdict(list), defaultdict(list)
-    for tag in session.exec(select(ClipTag).where(ClipTag.clip_id.in_(ids)).order_by(ClipTag.id)):
+    ids = saved_ids(clip.id for clip in clips)
+    tags: defaultdict[int, list[ClipTag]] = defaultdict(list)
+    stages: defaultdict[int, list[Stage]] = defaultdict(list)
+    assets: defaultdict[int, list[str]] = defaultdict(list)
+    for tag in session.exec(select(ClipTag).where(col(ClipTag.clip_id).in_(ids)).order_by(col(ClipTag.id))):
         tags[tag.clip_id].append(tag)
-    for stage in session.exec(select(Stage).where(Stage.clip_id.in_(ids))):
+    for stage in session.exec(select(Stage).where(col(Stage.clip_id).in_(ids))):
         stages[stage.clip_id].append(stage)
-    for clip_id, kind in session.exec(select(Asset.clip_id, Asset.kind).where(Asset.clip_id.in_(ids))):
+    for clip_id, kind in session.exec(select(Asset.clip_id, Asset.kind).where(col(Asset.clip_id).in_(ids))):
         assets[clip_id].append(kind)
-    return [_public(clip, tags[clip.id], stages[clip.id], assets[clip.id]) for clip in clips]
+    return [_public(clip, tags[clip_id], stages[clip_id], assets[clip_id]) for clip, clip_id in zip(clips, ids)]
 
 
 def _public(
@@ -427,7 +435,7 @@ def _public(
         media=clip.media_info,
         progress=round(sum(s.progress for s in stages) / max(1, len(stages)), 3),
         stages=[StagePublic.model_validate(s, from_attributes=True) for s in stages],
-        assets={kind: _asset_url(clip.id, kind) for kind in sorted(assets)},
+        assets={kind: _asset_url(saved_id(clip), kind) for kind in sorted(assets)},
     )
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, or_, update
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import Actor, record
 from api.auth import Principal
@@ -26,7 +26,7 @@ from api.clips.service import clip_filter, clip_progress, clips_public, may_tag,
 from api.config import get_settings
 from api.core import policies
 from api.core.errors import Conflict, Forbidden, Invalid, NotFound
-from api.core.types import utcnow
+from api.core.types import saved_id, saved_ids, utcnow
 from api.notifications.models import NotificationKind
 from api.notifications.service import accounts_with_badge, notify
 from api.pagination import Page, offset_page
@@ -36,6 +36,10 @@ from api.search import service as search
 from api.search.schemas import SearchHit
 from api.surveys import service as surveys
 from api.users.service import officer_names
+
+# defer() takes the mapped attribute, which sqlmodel's stubs type as the column's value (dict | None).
+NO_RECOGNITION = defer(Clip.recognition)  # type: ignore[arg-type]
+NO_MEDIA_INFO = defer(Clip.media_info)  # type: ignore[arg-type]
 
 NEEDS_A_REASON = {DecisionKind.DISMISS: "a reason to dismiss", DecisionKind.NEEDS_INFO: "the question for the officer"}
 
@@ -50,7 +54,7 @@ def ensure_in_queue(session: Session, clip_id: int) -> None:
 def release_expired_claims(session: Session) -> None:
     """Lapsed claims go back to the queue. Looked for first: an UPDATE on every queue read would take
     SQLite's write lock and make each read wait behind every upload."""
-    expired = (ReviewItem.state == ReviewState.IN_REVIEW, ReviewItem.claim_expires_at < utcnow())
+    expired = (col(ReviewItem.state) == ReviewState.IN_REVIEW, col(ReviewItem.claim_expires_at) < utcnow())
     if session.exec(select(ReviewItem.id).where(*expired).limit(1)).first() is None:
         return
     session.execute(
@@ -133,11 +137,11 @@ def claim(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
     claiming it again renews the claim. A decided clip is not claimed (it is revised directly)."""
     item = _item_to_work_on(session, actor, clip_id)
     if item.state in (ReviewState.QUEUED, ReviewState.IN_REVIEW):
-        taken = session.execute(
+        taken = session.exec(
             update(ReviewItem)
             .where(
-                ReviewItem.id == item.id,
-                or_(ReviewItem.state == ReviewState.QUEUED, ReviewItem.claimed_by == actor.user_id),
+                col(ReviewItem.id) == item.id,
+                or_(col(ReviewItem.state) == ReviewState.QUEUED, col(ReviewItem.claimed_by) == actor.user_id),
             )
             .values(
                 state=ReviewState.IN_REVIEW,
@@ -163,19 +167,21 @@ def renew_every_seconds() -> int:
 def renew(session: Session, actor: Actor, clip_id: int) -> ReviewItem:
     """The open clip page's heartbeat: the reviewer is still at work, so their claim runs on.
     409 once it has lapsed or was released (the page then offers Start review again)."""
-    renewed = session.execute(
+    renewed = session.exec(
         update(ReviewItem)
         .where(
-            ReviewItem.clip_id == clip_id,
-            ReviewItem.state == ReviewState.IN_REVIEW,
-            ReviewItem.claimed_by == actor.user_id,
-            ReviewItem.claim_expires_at > utcnow(),
+            col(ReviewItem.clip_id) == clip_id,
+            col(ReviewItem.state) == ReviewState.IN_REVIEW,
+            col(ReviewItem.claimed_by) == actor.user_id,
+            col(ReviewItem.claim_expires_at) > utcnow(),
         )
         .values(claim_expires_at=_claim_until())
     )
     if renewed.rowcount != 1:
         raise Conflict(f"you no longer hold clip {clip_id}: the claim lapsed or was released")
     item = item_for(session, clip_id)
+    if item is None:  # the UPDATE above just renewed it
+        raise NotFound(f"clip {clip_id} is not in the review queue")
     session.refresh(item)
     return item
 
@@ -206,7 +212,7 @@ def _item_to_work_on(session: Session, actor: Actor, clip_id: int, dismissing: b
     item = item_for(session, clip_id)
     if item is None:
         raise NotFound(f"clip {clip_id} is not in the review queue")
-    status, reason = session.exec(select(Clip.status, Clip.reason).where(Clip.id == clip_id)).one()
+    status, reason = session.exec(select(col(Clip.status), col(Clip.reason)).where(Clip.id == clip_id)).one()
     if status == ClipStatus.PROCESSING:
         raise Conflict(f"clip {clip_id} is still processing; it can be reviewed once it is ready")
     if status in INTAKE_PROBLEMS and not dismissing:
@@ -226,7 +232,7 @@ def next_for(session: Session, actor: Actor, order: str = "priority") -> ReviewI
         return mine
     query = (
         select(ReviewItem)
-        .join(Clip, Clip.id == ReviewItem.clip_id)
+        .join(Clip, col(Clip.id) == col(ReviewItem.clip_id))
         .where(ReviewItem.state == ReviewState.QUEUED, Clip.status == ClipStatus.READY)
     )
     for candidate in session.exec(_ordered(query, order).limit(5)):
@@ -269,7 +275,9 @@ def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> De
                 category=draft.category,
             ),
         )
-    previous = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
+    previous = session.exec(
+        select(Decision).where(Decision.clip_id == clip_id).order_by(col(Decision.id).desc())
+    ).first()
     decision = Decision(
         clip_id=clip_id,
         kind=body.kind,
@@ -310,7 +318,10 @@ def _tell_the_officer(session: Session, actor: Actor, clip_id: int, decision: De
         kind, text = NotificationKind.SELECTED_FOR_TRAINING, f"Clip {clip_id} was selected for training"
     else:
         return
-    badge = session.get(Clip, clip_id).badge_number
+    clip = session.get(Clip, clip_id)
+    if clip is None:  # decide found the clip before recording the decision
+        raise NotFound(f"no clip {clip_id}")
+    badge = clip.badge_number
     notify(session, accounts_with_badge(session, badge), kind, text, f"/clips/{clip_id}", actor_user_id=actor.user_id)
 
 
@@ -328,11 +339,17 @@ def may_reply(viewer: Principal, clip: Clip) -> bool:
 
 def reply(session: Session, actor: Actor, clip_id: int, text: str) -> OfficerReply:
     """The officer answers the review team's question; the clip goes back to the queue."""
+    if actor.user_id is None:
+        raise Forbidden("only the recording officer answers questions about a clip, not a service token")
     item = item_for(session, clip_id)
     if item is None or item.state != ReviewState.NEEDS_INFO:
         raise Conflict("the review team has no open question on this clip")
-    question = session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id.desc())).first()
-    answer = OfficerReply(clip_id=clip_id, decision_id=question.id, user_id=actor.user_id, text=text.strip())
+    question = session.exec(
+        select(Decision).where(Decision.clip_id == clip_id).order_by(col(Decision.id).desc())
+    ).first()
+    if question is None:  # a clip waits for the officer only after a needs-info decision
+        raise Conflict("the review team has no open question on this clip")
+    answer = OfficerReply(clip_id=clip_id, decision_id=saved_id(question), user_id=actor.user_id, text=text.strip())
     session.add(answer)
     session.flush()
     item.queued_at = utcnow()  # back in the queue: it waits from now
@@ -372,12 +389,12 @@ def _filtered(query, where: QueueFilter, described=None):
     """The filters on a query of review items (joined to clips where a filter needs them);
     `described`: the clips the text filter found in the full-text index."""
     # A clip rejected or failed at intake cannot be watched: it is an intake problem, not a review.
-    query = query.where(ReviewItem.clip_id.not_in(select(Clip.id).where(Clip.status.in_(INTAKE_PROBLEMS))))
+    query = query.where(col(ReviewItem.clip_id).not_in(select(Clip.id).where(col(Clip.status).in_(INTAKE_PROBLEMS))))
     if where.state:
         query = query.where(ReviewItem.state == where.state)
     if where.category:
         tagged = select(ClipCategory.clip_id).where(ClipCategory.category == where.category)
-        query = query.where(ReviewItem.clip_id.in_(tagged))
+        query = query.where(col(ReviewItem.clip_id).in_(tagged))
     if where.division:
         query = query.where(Clip.division == where.division)
     if where.badge_number:
@@ -388,7 +405,7 @@ def _filtered(query, where: QueueFilter, described=None):
     if where.date_to:
         query = query.where(recorded < datetime.combine(where.date_to + timedelta(days=1), time.min, UTC))
     if described is not None:
-        query = query.where(ReviewItem.clip_id.in_(described))
+        query = query.where(col(ReviewItem.clip_id).in_(described))
     if where.compliment:
         query = query.where(surveys.has_compliment())
     return query
@@ -398,9 +415,11 @@ def _ordered(query, order: str):
     """`oldest`: first come, first served. `priority` (a query joined to Clip): clips someone
     complimented in a survey first, then the recognizer's score."""
     if order == "oldest":
-        return query.order_by(ReviewItem.queued_at, ReviewItem.id)
+        return query.order_by(ReviewItem.queued_at, col(ReviewItem.id))
     complimented = case((surveys.has_compliment(), 1), else_=0)
-    return query.order_by(complimented.desc(), ReviewItem.priority.desc(), ReviewItem.queued_at, ReviewItem.id)
+    return query.order_by(
+        complimented.desc(), col(ReviewItem.priority).desc(), ReviewItem.queued_at, col(ReviewItem.id)
+    )
 
 
 @dataclass
@@ -434,8 +453,8 @@ def queue_page(session: Session, where: QueueFilter, order: str, limit: int, off
     # A page of the queue shows the clip's facts, not its recognition or media JSON: not decoded.
     base = (
         select(ReviewItem, Clip)
-        .join(Clip, Clip.id == ReviewItem.clip_id)
-        .options(defer(Clip.recognition), defer(Clip.media_info))
+        .join(Clip, col(Clip.id) == col(ReviewItem.clip_id))
+        .options(NO_RECOGNITION, NO_MEDIA_INFO)
     )
     pairs = session.exec(_ordered(_filtered(base, where, described), order).limit(limit).offset(offset)).all()
     counts = _counts(session, where, described)
@@ -447,7 +466,7 @@ def queue_page(session: Session, where: QueueFilter, order: str, limit: int, off
 def _counts(session: Session, where: QueueFilter, described) -> dict[str, int]:
     counted = select(ReviewItem.state, func.count())
     if _needs_clip(where):  # without clip filters the count reads the state index alone
-        counted = counted.join(Clip, Clip.id == ReviewItem.clip_id)
+        counted = counted.join(Clip, col(Clip.id) == col(ReviewItem.clip_id))
     counted = _filtered(counted, replace(where, state=None), described).group_by(ReviewItem.state)
     return {state.value: 0 for state in ReviewState} | {str(s): n for s, n in session.exec(counted)}
 
@@ -457,37 +476,39 @@ def queue_rows(session: Session, pairs: list[tuple[ReviewItem, Clip]], text: str
     posters (and the best passages, with a text filter)."""
     if not pairs:
         return []
-    ids = [clip.id for _, clip in pairs]
+    ids = saved_ids(clip.id for _, clip in pairs)
     terms = search.parse_terms(text) if text else []
     hits = search.best_hits(session, terms, ids) if terms else {}
     categories = categories_of(session, ids)
     progress = dict(
         session.exec(
-            select(Stage.clip_id, func.avg(Stage.progress)).where(Stage.clip_id.in_(ids)).group_by(Stage.clip_id)
+            select(col(Stage.clip_id), func.avg(Stage.progress))
+            .where(col(Stage.clip_id).in_(ids))
+            .group_by(col(Stage.clip_id))
         ).all()
     )
     names = officer_names(session, {clip.badge_number for _, clip in pairs if clip.badge_number})
-    posters = set(session.exec(select(Asset.clip_id).where(Asset.clip_id.in_(ids), Asset.kind == "poster.jpg")))
+    posters = set(session.exec(select(Asset.clip_id).where(col(Asset.clip_id).in_(ids), Asset.kind == "poster.jpg")))
     selected = selected_for_training(session, ids)
     nominated = nominations_of(session, ids)
-    complimented = set(session.exec(select(Clip.id).where(Clip.id.in_(ids), surveys.has_compliment())))
+    complimented = set(session.exec(select(col(Clip.id)).where(col(Clip.id).in_(ids), surveys.has_compliment())))
     processing = [clip for _, clip in pairs if clip.status == ClipStatus.PROCESSING]
     etas = clip_progress(session, processing) if processing else {}
     return [
         QueueRow(
             item=item,
             clip=clip,
-            categories=categories[clip.id],
-            progress=float(progress.get(clip.id) or 0),
-            officer_name=names.get(clip.badge_number),
-            has_poster=clip.id in posters,
-            hit=next(iter(hits.get(clip.id) or []), None),
-            selected_for_training=clip.id in selected,
-            nomination=nominated.get(clip.id),
-            compliment=clip.id in complimented,
-            eta_seconds=etas[clip.id].eta_seconds if clip.id in etas else None,
+            categories=categories[clip_id],
+            progress=float(progress.get(clip_id) or 0),
+            officer_name=names.get(clip.badge_number) if clip.badge_number else None,
+            has_poster=clip_id in posters,
+            hit=next(iter(hits.get(clip_id) or []), None),
+            selected_for_training=clip_id in selected,
+            nomination=nominated.get(clip_id),
+            compliment=clip_id in complimented,
+            eta_seconds=etas[clip_id].eta_seconds if clip_id in etas else None,
         )
-        for item, clip in pairs
+        for (item, clip), clip_id in zip(pairs, ids)
     ]
 
 
@@ -504,7 +525,7 @@ class ClipNomination:
         outcome = {NominationState.APPROVED: "awarded", NominationState.DECLINED: "declined"}.get(
             nomination.state, "pending"
         )
-        return cls(nomination.id, outcome, nomination.award_name)
+        return cls(saved_id(nomination), outcome, nomination.award_name)
 
 
 def nominations_of(session: Session, clip_ids: list[int]) -> dict[int, ClipNomination]:
@@ -512,9 +533,9 @@ def nominations_of(session: Session, clip_ids: list[int]) -> dict[int, ClipNomin
     found: dict[int, ClipNomination] = {}
     for clip_id, nomination in session.exec(
         select(NominationClip.clip_id, Nomination)
-        .join(Nomination, Nomination.id == NominationClip.nomination_id)
-        .where(NominationClip.clip_id.in_(clip_ids))
-        .order_by(Nomination.id)
+        .join(Nomination, col(Nomination.id) == col(NominationClip.nomination_id))
+        .where(col(NominationClip.clip_id).in_(clip_ids))
+        .order_by(col(Nomination.id))
     ):
         found[clip_id] = ClipNomination.of(nomination)
     return found
@@ -527,10 +548,10 @@ def selected_for_training(session: Session, clip_ids: list[int]) -> set[int]:
     for clip_id, kind in session.exec(
         select(Decision.clip_id, Decision.kind)
         .where(
-            Decision.clip_id.in_(clip_ids),
-            Decision.kind.in_((DecisionKind.SELECT_FOR_TRAINING, DecisionKind.DISMISS)),
+            col(Decision.clip_id).in_(clip_ids),
+            col(Decision.kind).in_((DecisionKind.SELECT_FOR_TRAINING, DecisionKind.DISMISS)),
         )
-        .order_by(Decision.id)
+        .order_by(col(Decision.id))
     ):
         if kind == DecisionKind.SELECT_FOR_TRAINING:
             selected.add(clip_id)
@@ -540,21 +561,26 @@ def selected_for_training(session: Session, clip_ids: list[int]) -> set[int]:
 
 
 def queue_row(session: Session, item: ReviewItem) -> QueueRow:
-    return queue_rows(session, [(item, session.get(Clip, item.clip_id))])[0]
+    clip = session.get(Clip, item.clip_id)
+    if clip is None:  # a review item is deleted with its clip (ON DELETE CASCADE)
+        raise NotFound(f"no clip {item.clip_id}")
+    return queue_rows(session, [(item, clip)])[0]
 
 
 def categories_of(session: Session, clip_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, set[str]] = {clip_id: set() for clip_id in clip_ids}
     for clip_id, categories in session.exec(
-        select(ClipTag.clip_id, ClipTag.categories).where(ClipTag.clip_id.in_(clip_ids))
+        select(ClipTag.clip_id, ClipTag.categories).where(col(ClipTag.clip_id).in_(clip_ids))
     ):
         found[clip_id].update(categories)
     return {clip_id: sorted(values) for clip_id, values in found.items()}
 
 
 def history(session: Session, clip_id: int) -> tuple[list[Decision], list[OfficerReply]]:
-    decisions = list(session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(Decision.id)))
-    replies = list(session.exec(select(OfficerReply).where(OfficerReply.clip_id == clip_id).order_by(OfficerReply.id)))
+    decisions = list(session.exec(select(Decision).where(Decision.clip_id == clip_id).order_by(col(Decision.id))))
+    replies = list(
+        session.exec(select(OfficerReply).where(OfficerReply.clip_id == clip_id).order_by(col(OfficerReply.id)))
+    )
     return decisions, replies
 
 
@@ -618,14 +644,14 @@ def may_see_intake_problems(viewer: Principal) -> bool:
 def intake_problems(session: Session, viewer: Principal, limit: int = 100) -> list[IntakeProblem]:
     """Clips rejected or failed at intake, newest first, with the reason and what to do: every one
     for an admin, their own for an officer, none for anyone else. Such a clip is not reviewable."""
-    query = select(Clip).where(Clip.status.in_(INTAKE_PROBLEMS)).order_by(Clip.id.desc()).limit(limit)
+    query = select(Clip).where(col(Clip.status).in_(INTAKE_PROBLEMS)).order_by(col(Clip.id).desc()).limit(limit)
     if not viewer.has(*policies.ADMINS):
         if not may_see_intake_problems(viewer):
             return []
         query = query.where(Clip.badge_number == viewer.badge_number)
     return [
         IntakeProblem(clip, clip.reason or "no reason was recorded", WHAT_TO_DO[ClipStatus(clip.status)])
-        for clip in session.exec(query.options(defer(Clip.recognition)))
+        for clip in session.exec(query.options(NO_RECOGNITION))
     ]
 
 
@@ -640,12 +666,12 @@ def live_progress(session: Session, viewer: Principal, clip_ids: list[int]) -> l
     ids = sorted(set(clip_ids))[:MAX_LIVE]
     if not ids:
         return []
-    query = select(Clip).where(Clip.id.in_(ids)).options(defer(Clip.recognition))
+    query = select(Clip).where(col(Clip.id).in_(ids)).options(NO_RECOGNITION)
     if (visible := clip_filter(viewer)) is not None:
         query = query.where(visible)
     clips = list(session.exec(query))
     found = clip_progress(session, clips)
-    return [found[clip.id] for clip in clips]
+    return [found[saved_id(clip)] for clip in clips]
 
 
 @dataclass
@@ -663,25 +689,29 @@ class Standing:
 
     @property
     def question(self) -> str | None:
-        return self.decision.reason if self.asking else None
+        return self.decision.reason if self.asking and self.decision is not None else None
 
 
 def standings(session: Session, clip_ids: list[int]) -> dict[int, Standing]:
     """Review item, latest decision and latest reply of many clips: one query each, not per clip."""
-    items = {item.clip_id: item for item in session.exec(select(ReviewItem).where(ReviewItem.clip_id.in_(clip_ids)))}
+    items = {
+        item.clip_id: item for item in session.exec(select(ReviewItem).where(col(ReviewItem.clip_id).in_(clip_ids)))
+    }
     latest: dict[int, Decision] = {}
-    for decision in session.exec(select(Decision).where(Decision.clip_id.in_(clip_ids)).order_by(Decision.id)):
+    for decision in session.exec(
+        select(Decision).where(col(Decision.clip_id).in_(clip_ids)).order_by(col(Decision.id))
+    ):
         latest[decision.clip_id] = decision
     replies: dict[int, OfficerReply] = {}
     for answer in session.exec(
-        select(OfficerReply).where(OfficerReply.clip_id.in_(clip_ids)).order_by(OfficerReply.id)
+        select(OfficerReply).where(col(OfficerReply.clip_id).in_(clip_ids)).order_by(col(OfficerReply.id))
     ):
         replies[answer.clip_id] = answer
     return {clip_id: Standing(items.get(clip_id), latest.get(clip_id), replies.get(clip_id)) for clip_id in clip_ids}
 
 
 def rubric(session: Session, include_inactive: bool = False) -> list[RubricItem]:
-    query = select(RubricItem).order_by(RubricItem.position, RubricItem.id)
+    query = select(RubricItem).order_by(col(RubricItem.position), col(RubricItem.id))
     if not include_inactive:
         query = query.where(RubricItem.active)
     return list(session.exec(query))
@@ -742,22 +772,22 @@ def my_clips(
         query = query.where(Clip.status == status)
     if clip_id:
         query = query.where(Clip.id == clip_id)
-    page = offset_page(session, query, (Clip.id.desc(),), limit=limit, offset=offset)
+    page = offset_page(session, query, (col(Clip.id).desc(),), limit=limit, offset=offset)
     return Page(_my_rows(session, viewer, page.items), page.total, limit, offset)
 
 
 def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyClip]:
     if not clips:
         return []
-    ids = [clip.id for clip in clips]
+    ids = saved_ids(clip.id for clip in clips)
     found = standings(session, ids)
     nominated = nominations_of(session, ids)
     selected = selected_for_training(session, ids)
     processing = [clip for clip in clips if clip.status == ClipStatus.PROCESSING]
     etas = clip_progress(session, processing) if processing else {}
     rows = []
-    for clip, public in zip(clips, clips_public(session, clips)):
-        standing = found[clip.id]
+    for clip, clip_id, public in zip(clips, ids, clips_public(session, clips)):
+        standing = found[clip_id]
         rows.append(
             MyClip(
                 clip=public,
@@ -767,9 +797,9 @@ def _my_rows(session: Session, viewer: Principal, clips: list[Clip]) -> list[MyC
                 last_reply=standing.last_reply,
                 can_reply=standing.asking and may_reply(viewer, clip),
                 can_tag=clip.status == ClipStatus.READY and may_tag(viewer, clip),
-                nomination=nominated.get(clip.id),
-                selected_for_training=clip.id in selected,
-                eta_seconds=etas[clip.id].eta_seconds if clip.id in etas else None,
+                nomination=nominated.get(clip_id),
+                selected_for_training=clip_id in selected,
+                eta_seconds=etas[clip_id].eta_seconds if clip_id in etas else None,
             )
         )
     return rows
