@@ -312,17 +312,19 @@ def decide(session: Session, actor: Actor, clip_id: int, body: DecisionIn) -> De
 
 def _tell_the_officer(session: Session, actor: Actor, clip_id: int, decision: Decision) -> None:
     """The recording officer hears of a question about their clip, and of its selection for training."""
-    if decision.kind == DecisionKind.NEEDS_INFO:
+    if decision.kind == DecisionKind.NEEDS_INFO:  # answered on My footage, where the reply form is
         kind, text = NotificationKind.NEEDS_INFO, f"The review team asks about clip {clip_id}: {decision.reason}"
+        link = f"/my#clip-{clip_id}"
     elif decision.kind == DecisionKind.SELECT_FOR_TRAINING:
         kind, text = NotificationKind.SELECTED_FOR_TRAINING, f"Clip {clip_id} was selected for training"
+        link = f"/clips/{clip_id}"
     else:
         return
     clip = session.get(Clip, clip_id)
     if clip is None:  # decide found the clip before recording the decision
         raise NotFound(f"no clip {clip_id}")
     badge = clip.badge_number
-    notify(session, accounts_with_badge(session, badge), kind, text, f"/clips/{clip_id}", actor_user_id=actor.user_id)
+    notify(session, accounts_with_badge(session, badge), kind, text, link, actor_user_id=actor.user_id)
 
 
 def _check_rubric(session: Session, rubric: dict[str, bool]) -> None:
