@@ -19,7 +19,7 @@ from api.curriculum.schemas import ExportState
 from api.db import SessionDep
 from api.pagination import offset_of
 from api.params import Id
-from review_ui.pages import AnyPage, TrainerPage, render
+from review_ui.pages import AnyPage, TrainerPage, clock, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,15 +28,6 @@ MAX_PAGE = 100_000
 CLIP_PAGE = "/clips/{id}"  # the clip review page, where segments are marked and added to lessons
 RECENT_EXPORTS = 5
 REDACTION_PAGE = "/curriculum/lessons/{lesson_id}/items/{item_id}/redaction"
-
-
-def clock(seconds: float) -> str:
-    """12.25 → "0:12.3"; 3725 → "1:02:05.0"."""
-    tenths = round(seconds * 10)
-    minutes, rest = divmod(tenths, 600)
-    hours, minutes = divmod(minutes, 60)
-    text = f"{minutes}:{rest // 10:02d}.{rest % 10}"
-    return f"{hours}:{minutes:02d}:{rest // 10:02d}.{rest % 10}" if hours else text
 
 
 # --- the curriculum ---------------------------------------------------------------------------
@@ -55,7 +46,6 @@ def curriculum_page(
         principal,
         courses=[outline.course for outline in tree],
         lessons={outline.course.id: outline.lessons for outline in tree},
-        clock=clock,
         clips=[(row.clip, row.selected_at, row.categories) for row in selected.items],
         clip_page=CLIP_PAGE,
         page=page,
@@ -203,7 +193,6 @@ def notice_page(notice_id: Id, request: Request, principal: AnyPage, session: Se
         notice=view.notice,
         lesson=view.lesson,
         segments=view.segments,
-        clock=clock,
         mine=principal.badge_number == view.notice.badge_number,
     )
 

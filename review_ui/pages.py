@@ -1,5 +1,6 @@
 """What every page shares: templates, the page policies, navigation by role, rendering."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -18,6 +19,27 @@ from api.auth import (
 )
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def clock(seconds: float | None, tenths: bool = True) -> str:
+    """83.46 → "1:23.5" (or "1:23"; 3725 → "1:02:05.0"): the format app.js's clock writes too,
+    and the clip page's time fields read."""
+    if seconds is None:
+        return "–"
+    tenth_count = round(max(0.0, float(seconds)) * 10)
+    whole, tenth = divmod(tenth_count, 10) if tenths else (int(max(0.0, float(seconds))), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{text}.{tenth}" if tenths else text
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as every page writes it: "2026-12-04 19:51 UTC"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
+
+
+templates.env.globals.update(clock=clock, when=when)  # every template formats times with these
 STATIC_DIR = Path(__file__).parent / "static"
 
 # The page policies, each a named set of api.core.policies, as the API's are.

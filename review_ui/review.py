@@ -27,7 +27,7 @@ from api.review import service as review
 from api.review.schemas import ReviewState
 from api.surveys import service as surveys
 from api.users import service as users
-from review_ui.pages import AnyPage, ReviewerPage, render
+from review_ui.pages import AnyPage, ReviewerPage, clock, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,19 +79,6 @@ UNSURE_WORD = 0.5  # Whisper's probability under which a word is shown as uncert
 UNSURE_SPEAKER = 0.3  # speaker_confidence under which a turn is marked for a reviewer to check
 
 
-def clock(seconds: float | None) -> str:
-    """1:23.4 (or 1:02:03.4): the same format the page's JavaScript writes and reads."""
-    if seconds is None:
-        return "–"
-    tenths = round(max(0.0, float(seconds)) * 10)
-    whole, tenth = divmod(tenths, 10)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}.{tenth}"
-    return f"{minutes}:{secs:02d}.{tenth}"
-
-
 def human_age(seconds: float) -> str:
     """How long an item has waited, the way people say it: "40 min", "3 h", "2 d"."""
     if seconds < 60:
@@ -101,10 +88,6 @@ def human_age(seconds: float) -> str:
     if seconds < 48 * 3600:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
-
-
-def when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
 
 
 # --- the queue --------------------------------------------------------------------------------
@@ -239,8 +222,6 @@ def queue_page(request: Request, principal: ReviewerPage, session: SessionDep, e
         divisions=clips.divisions(session),
         queue_empty=bool(empty),
         intake_problems=review.intake_problems(session, principal) if principal.within(policies.ADMINS) else [],
-        when=when,
-        clock=clock,
     )
 
 
@@ -257,8 +238,6 @@ def queue_rows(request: Request, principal: ReviewerPage, session: SessionDep):
         principal,
         rows=[QueueLine.of(row, moment) for row in view.found.items],
         states=STATE_LABELS,
-        when=when,
-        clock=clock,
     )
     response.headers["X-Queue-Counts"] = json.dumps(view.found.counts)
     response.headers["X-Queue-Total"] = str(view.found.total)
@@ -440,8 +419,6 @@ def clip_page(clip_id: Id, request: Request, principal: AnyPage, session: Sessio
         lessons=_lessons(session) if can_add_to_lesson else [],
         surveys=surveys.for_clip(session, clip, as_admin=principal.within(policies.ADMINS)),
         what_to_do=review.WHAT_TO_DO.get(clip.status) if clip.status in review.INTAKE_PROBLEMS else None,
-        clock=clock,
-        when=when,
     )
 
 

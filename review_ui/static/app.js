@@ -17,6 +17,17 @@ export async function api(method, url, body) {
 
 export { csrf };
 
+/** 83.46 -> "1:23.5", or "1:23" without tenths; 3725 -> "1:02:05.0". The pages' one time
+ * formatter, twin of review_ui/pages.py `clock` (the server writes the same). */
+export function clock(seconds, { tenths = true } = {}) {
+  if (!Number.isFinite(seconds)) return "–";
+  const count = tenths ? Math.round(Math.max(0, seconds) * 10) : Math.floor(Math.max(0, seconds)) * 10;
+  const whole = Math.floor(count / 10);
+  const h = Math.floor(whole / 3600), m = Math.floor(whole / 60) % 60, s = whole % 60;
+  const text = h ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
+  return tenths ? `${text}.${count % 10}` : text;
+}
+
 // Progress fills take their width from aria-valuenow: the Content-Security-Policy allows no style
 // attributes in markup, and rows that arrive later (queue refresh, partials) are painted too.
 function paintProgress(root) {

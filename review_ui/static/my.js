@@ -1,5 +1,5 @@
 // My footage: add a tag (categories, a moment, a note) and answer the review team's questions.
-import { api } from "/static/app.js";
+import { api, clock } from "/static/app.js";
 
 // "75", "75.5", "1:15" or "1:02:03" → seconds; "" → null; anything else → NaN.
 export function seconds(text) {
@@ -29,7 +29,7 @@ async function addTag(form) {
   try {
     await api("POST", `/api/v1/clips/${form.dataset.clip}/tags`, body);
     const item = document.createElement("li");
-    const moment = at === null ? "" : ` · ${Math.floor(at / 60)}:${String(Math.floor(at % 60)).padStart(2, "0")}${markerNote ? ` ${markerNote}` : ""}`;
+    const moment = at === null ? "" : ` · ${clock(at, { tenths: false })}${markerNote ? ` ${markerNote}` : ""}`;
     item.textContent = `${categories.join(", ")}${moment}${note ? ` — “${note}”` : ""} (just now)`;
     form.closest(".clip").querySelector("[data-tags]").append(item);
     form.reset();

@@ -2,7 +2,7 @@
 // track a lane with its keep/blur toggle, drawing a region to blur at the current time, the
 // transcript with the PII words marked (press to toggle; press another word to bleep it), approval
 // and a preview render. Every change goes through the JSON API, which answers the whole redaction.
-import { api } from "/static/app.js";
+import { api, clock } from "/static/app.js";
 
 const data = JSON.parse(document.getElementById("redaction-data").textContent);
 const base = `/api/v1/lessons/${data.lesson_id}/items/${data.item_id}/redaction`;
@@ -32,7 +32,6 @@ function say(text, bad = false) {
   message.className = bad ? "bad" : "good";
 }
 
-const clock = (s) => `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
 
 async function act(method, path, body, done) {
   try {

@@ -7,7 +7,7 @@
 // Keys: Space play/pause · j back 10 s · k pause · l forward 10 s · ←/→ 5 s · [ ] in/out ·
 // / search the transcript · ? the list. (j/k/l seek rather than change speed as NLEs do: a
 // reviewer wants to hear again what was said, not to shuttle.)
-import { api } from "/static/app.js";
+import { api, clock } from "/static/app.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -20,15 +20,7 @@ const track = timeline && $(".tl-track", timeline);
 
 // --- time -------------------------------------------------------------------------------------
 
-/** 83.46 -> "1:23.5" (the format the server writes too, and parseClock reads). */
-export function clock(seconds) {
-  if (!Number.isFinite(seconds)) return "–";
-  const tenths = Math.round(Math.max(0, seconds) * 10);
-  const whole = Math.floor(tenths / 10);
-  const h = Math.floor(whole / 3600), m = Math.floor(whole / 60) % 60, s = whole % 60;
-  const rest = `${String(s).padStart(2, "0")}.${tenths % 10}`;
-  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
-}
+export { clock };  // the pages' one formatter (app.js), as the clip page has always exported it
 
 /** "1:23.5", "83.5" or "1:02:03" -> seconds; NaN when it is not a time. */
 export function parseClock(text) {

@@ -1,3 +1,5 @@
+import { clock } from "/static/app.js";
+
 // Upload page: several files, each sent with XMLHttpRequest (fetch reports no upload progress),
 // then followed every second until the pipeline has finished with it.
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
@@ -87,10 +89,6 @@ function parseTime(text) {
   return parts.reduce((total, part) => total * 60 + Number(part), 0);
 }
 
-function clock(seconds) {
-  const whole = Math.floor(seconds);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
-}
 
 // Moments the officer marks before sending (where in this file something worth seeing happens).
 function momentsEditor(fileName) {
@@ -109,7 +107,7 @@ function momentsEditor(fileName) {
     listed.replaceChildren(...markers.map((marker, index) => {
       const drop = el("button", { type: "button", className: "link", textContent: "Remove" });
       drop.addEventListener("click", () => { markers.splice(index, 1); draw(); });
-      return el("li", {}, el("span", { textContent: `${clock(marker.at)} ${marker.note}` }), " ", drop);
+      return el("li", {}, el("span", { textContent: `${clock(marker.at, { tenths: false })} ${marker.note}` }), " ", drop);
     }));
     details.querySelector("summary").textContent = markers.length ? `Moments (${markers.length})` : "Moments (optional)";
   }

@@ -10,6 +10,7 @@ against the real `bestpart serve` with its worker.
 
 Screenshots of the new states go to test-output/screenshots (the shared `screenshot` fixture)."""
 
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -172,6 +173,32 @@ def test_a_trainer_opens_an_awarded_clip_selected_for_training(live, sign_in, sc
     screenshot(trainer, "trainer on an awarded clip selected for training")
 
 
+def _long_clip(folder: Path) -> Path:
+    """The speech fixture played eight times over: long enough (transcription takes some seconds)
+    that the queue page sees it processing before it is ready, on a fast machine too."""
+    from media.ffmpeg import ffmpeg_exe
+
+    looped = folder / "live-long.mp4"
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "7",
+            "-i",
+            str(FIXTURES / "speech.mp4"),
+            "-c",
+            "copy",
+            str(looped),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return looped
+
+
 def test_a_processing_clip_turns_ready_on_the_queue_page_without_a_reload(live, sign_in, screenshot):
     division = "Lakeside"
     page = sign_in("reviewer2")
@@ -179,7 +206,7 @@ def test_a_processing_clip_turns_ready_on_the_queue_page_without_a_reload(live, 
     expect(page.locator(".queue-summary")).to_contain_text("No clips match")
     page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
 
-    made = upload(live, fresh_copy(FIXTURES / "speech.mp4", live.story["folder"], "live"), division=division)
+    made = upload(live, _long_clip(live.story["folder"]), division=division)
     assert made.status_code == 201, made.text
     row = page.locator(f"#queue-rows tr[data-clip='{made.json()['id']}']")
     expect(row).to_be_visible(timeout=30_000)  # a new clip appears by itself

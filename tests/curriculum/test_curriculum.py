@@ -43,11 +43,12 @@ def _clear_caches() -> None:
     from api.clips.service import get_store
     from api.config import get_settings
     from api.db import get_engine
-    from workers.queue import get_huey
 
     if get_engine.cache_info().currsize:
         get_engine().dispose()
-    for cached in (get_settings, get_engine, get_store, get_huey):
+    # Not the queue: the task modules registered their tasks with the Huey they found at import,
+    # and a new one would know none of them (its jobs are caught in `sent` anyway).
+    for cached in (get_settings, get_engine, get_store):
         cached.cache_clear()
 
 
